@@ -1,0 +1,571 @@
+//! The CSI driver capability catalog.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A PersistentVolume access mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+pub enum AccessMode {
+    /// Read-write by a single node.
+    ReadWriteOnce,
+    /// Read-only by many nodes.
+    ReadOnlyMany,
+    /// Read-write by many nodes.
+    ReadWriteMany,
+    /// Read-write by a single pod (CSI only, GA 1.29).
+    ReadWriteOncePod,
+}
+
+impl AccessMode {
+    /// Parses the API spelling.
+    pub fn parse(text: &str) -> Option<AccessMode> {
+        Some(match text {
+            "ReadWriteOnce" => AccessMode::ReadWriteOnce,
+            "ReadOnlyMany" => AccessMode::ReadOnlyMany,
+            "ReadWriteMany" => AccessMode::ReadWriteMany,
+            "ReadWriteOncePod" => AccessMode::ReadWriteOncePod,
+            _ => return None,
+        })
+    }
+
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessMode::ReadWriteOnce => "ReadWriteOnce",
+            AccessMode::ReadOnlyMany => "ReadOnlyMany",
+            AccessMode::ReadWriteMany => "ReadWriteMany",
+            AccessMode::ReadWriteOncePod => "ReadWriteOncePod",
+        }
+    }
+
+    /// True for the single-writer modes (RWO, RWOP).
+    pub fn is_single_node(self) -> bool {
+        matches!(self, AccessMode::ReadWriteOnce | AccessMode::ReadWriteOncePod)
+    }
+}
+
+impl fmt::Display for AccessMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A claim's `volumeMode`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
+pub enum VolumeMode {
+    /// A mounted filesystem (the default).
+    #[default]
+    Filesystem,
+    /// A raw block device.
+    Block,
+}
+
+impl fmt::Display for VolumeMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            VolumeMode::Filesystem => "Filesystem",
+            VolumeMode::Block => "Block",
+        })
+    }
+}
+
+/// Where a driver's volumes can be used from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Topology {
+    /// Bound to one zone (or a few, for regional disks): pods must run there.
+    Zonal,
+    /// Bound to one node.
+    NodeLocal,
+    /// Reachable from every node (network file systems, replicated storage).
+    None,
+    /// Not known (vendor-reported drivers without topology details).
+    Unknown,
+}
+
+impl fmt::Display for Topology {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Topology::Zonal => "zonal",
+            Topology::NodeLocal => "node-local",
+            Topology::None => "none",
+            Topology::Unknown => "unknown",
+        })
+    }
+}
+
+/// What a driver stores data on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StorageKind {
+    /// Block devices (a filesystem is made on them for Filesystem volumes).
+    Block,
+    /// A shared (network) file system.
+    File,
+    /// An object store mounted as files (FUSE).
+    Object,
+    /// Memory (tmpfs).
+    Memory,
+}
+
+impl fmt::Display for StorageKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StorageKind::Block => "block",
+            StorageKind::File => "file",
+            StorageKind::Object => "object",
+            StorageKind::Memory => "memory",
+        })
+    }
+}
+
+/// `CSIDriver.spec.fsGroupPolicy`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
+pub enum FsGroupPolicy {
+    /// Apply fsGroup only when the volume has an fsType and an RWO/RWOP access mode (default).
+    #[default]
+    ReadWriteOnceWithFSType,
+    /// Always apply fsGroup.
+    File,
+    /// Never apply fsGroup.
+    None,
+}
+
+impl FsGroupPolicy {
+    /// Parses the API spelling.
+    pub fn parse(text: &str) -> Option<FsGroupPolicy> {
+        Some(match text {
+            "ReadWriteOnceWithFSType" => FsGroupPolicy::ReadWriteOnceWithFSType,
+            "File" => FsGroupPolicy::File,
+            "None" => FsGroupPolicy::None,
+            _ => return None,
+        })
+    }
+}
+
+/// Access modes per volume mode.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessModeTable {
+    /// Modes supported with `volumeMode: Filesystem`.
+    #[serde(default)]
+    pub filesystem: Vec<AccessMode>,
+    /// Modes supported with `volumeMode: Block`.
+    #[serde(default)]
+    pub block: Vec<AccessMode>,
+}
+
+impl AccessModeTable {
+    /// The modes for one volume mode.
+    pub fn for_mode(&self, mode: VolumeMode) -> &[AccessMode] {
+        match mode {
+            VolumeMode::Filesystem => &self.filesystem,
+            VolumeMode::Block => &self.block,
+        }
+    }
+}
+
+/// A condition on StorageClass parameters (keys and values compare case-insensitively;
+/// values may use `*` as a wildcard).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterCondition {
+    /// Parameter names, any of which may carry the value.
+    pub parameter: Vec<String>,
+    /// Accepted values (`*` wildcards allowed).
+    pub values: Vec<String>,
+}
+
+impl ParameterCondition {
+    /// True when one of the named parameters has one of the values.
+    pub fn matches(&self, parameters: &BTreeMap<String, String>) -> bool {
+        parameters.iter().any(|(key, value)| {
+            self.parameter.iter().any(|p| p.eq_ignore_ascii_case(key))
+                && self.values.iter().any(|pattern| wildcard_match(pattern, value))
+        })
+    }
+}
+
+fn wildcard_match(pattern: &str, value: &str) -> bool {
+    let pattern = pattern.to_ascii_lowercase();
+    let value = value.to_ascii_lowercase();
+    match pattern.split_once('*') {
+        None => pattern == value,
+        Some((prefix, suffix)) => {
+            value.len() >= prefix.len() + suffix.len()
+                && value.starts_with(prefix)
+                && value.ends_with(suffix)
+        }
+    }
+}
+
+/// Extra access modes available only with certain parameters (e.g. EBS io2 Multi-Attach).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionalModes {
+    /// The modes added.
+    pub modes: Vec<AccessMode>,
+    /// The volume mode they apply to.
+    pub volume_mode: VolumeMode,
+    /// When they apply.
+    pub when: ParameterCondition,
+    /// Why, for messages.
+    pub note: String,
+}
+
+/// A parameter-dependent variant of a driver (regional disks, zone-redundant SKUs).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// When the variant applies.
+    pub when: ParameterCondition,
+    /// Its name, for messages (`regional PD`).
+    pub name: String,
+    /// Topology override.
+    #[serde(default)]
+    pub topology: Option<Topology>,
+    /// Replicated across failure domains (the distributed pattern).
+    #[serde(default)]
+    pub distributed: Option<bool>,
+}
+
+/// How much a catalog entry can be trusted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Confidence {
+    /// Checked against the driver's own documentation; rules may raise errors on it.
+    #[default]
+    Curated,
+    /// From the vendor-reported CSI driver table; used for hints, never for errors.
+    Vendor,
+}
+
+/// One driver (or external provisioner) and what it can do.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriverSpec {
+    /// The CSI driver / provisioner name.
+    pub name: String,
+    /// A human name (`Amazon EBS`).
+    pub display_name: String,
+    /// Other provisioner names that mean this driver.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Provisioner names ending with one of these also mean this driver
+    /// (Rook prefixes: `rook-ceph.rbd.csi.ceph.com`).
+    #[serde(default)]
+    pub suffixes: Vec<String>,
+    /// True for CSI drivers (ReadWriteOncePod and VolumeSnapshots need CSI).
+    pub csi: bool,
+    /// What the data sits on.
+    pub storage: StorageKind,
+    /// Data is replicated by the storage layer across nodes (Ceph, Longhorn, Portworx).
+    #[serde(default)]
+    pub distributed: bool,
+    /// Where volumes can be used from.
+    pub topology: Topology,
+    /// Node label keys the driver publishes for its topology.
+    #[serde(default)]
+    pub topology_keys: Vec<String>,
+    /// Supported access modes per volume mode.
+    pub access_modes: AccessModeTable,
+    /// Access modes that need particular parameters.
+    #[serde(default)]
+    pub conditional_access_modes: Vec<ConditionalModes>,
+    /// Parameter-dependent variants.
+    #[serde(default)]
+    pub variants: Vec<Variant>,
+    /// Supports VolumeSnapshots.
+    pub snapshots: bool,
+    /// Supports volume expansion.
+    pub expansion: bool,
+    /// Supports cloning from a PVC data source.
+    pub cloning: bool,
+    /// Default `fsGroupPolicy` of its CSIDriver object.
+    #[serde(default)]
+    pub fs_group_policy: FsGroupPolicy,
+    /// Whether volumes are attached by the controller (Multi-Attach checks apply).
+    pub attach_required: bool,
+    /// Where the facts come from.
+    pub source: String,
+    /// Anything a user should know.
+    #[serde(default)]
+    pub notes: Option<String>,
+    /// How much the entry can be trusted.
+    #[serde(default)]
+    pub confidence: Confidence,
+}
+
+/// An in-tree volume plugin and its CSI replacement.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InTreePlugin {
+    /// Provisioner name (`kubernetes.io/aws-ebs`).
+    pub name: String,
+    /// The pod/PV volume source field (`awsElasticBlockStore`).
+    #[serde(default)]
+    pub volume_source: Option<String>,
+    /// The CSI driver operations are redirected to, if any.
+    #[serde(default)]
+    pub csi: Option<String>,
+    /// Kubernetes version it was deprecated in.
+    #[serde(default)]
+    pub deprecated_in: Option<String>,
+    /// Kubernetes version its code was removed in.
+    #[serde(default)]
+    pub removed_in: Option<String>,
+    /// Kubernetes version CSI migration was on by default.
+    #[serde(default)]
+    pub migrated_in: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DriverFile {
+    drivers: Vec<DriverSpec>,
+    in_tree: Vec<InTreePlugin>,
+}
+
+/// Capabilities of a driver for one StorageClass's parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Capabilities {
+    /// The driver name.
+    pub driver: String,
+    /// Display name, with the variant if one applied (`GCE PD (regional PD)`).
+    pub display_name: String,
+    /// Topology after variants.
+    pub topology: Topology,
+    /// Storage kind.
+    pub storage: StorageKind,
+    /// Replicated by the storage layer.
+    pub distributed: bool,
+    /// Access modes after conditional modes.
+    pub access_modes: AccessModeTable,
+    /// Snapshots.
+    pub snapshots: bool,
+    /// Expansion.
+    pub expansion: bool,
+    /// Cloning.
+    pub cloning: bool,
+    /// fsGroup policy.
+    pub fs_group_policy: FsGroupPolicy,
+    /// Attach required.
+    pub attach_required: bool,
+    /// CSI driver.
+    pub csi: bool,
+    /// Topology keys.
+    pub topology_keys: Vec<String>,
+    /// Trust.
+    pub confidence: Confidence,
+}
+
+/// The result of looking up a provisioner name.
+#[derive(Clone, Copy, Debug)]
+pub struct DriverMatch<'a> {
+    /// The driver (for an in-tree name: its CSI replacement).
+    pub spec: &'a DriverSpec,
+    /// The in-tree plugin the name referred to, if it was one.
+    pub in_tree: Option<&'a InTreePlugin>,
+}
+
+/// All known drivers, indexed by name.
+#[derive(Clone, Debug, Default)]
+pub struct DriverCatalog {
+    drivers: Vec<DriverSpec>,
+    by_name: HashMap<String, usize>,
+    suffixes: Vec<(String, usize)>,
+    in_tree: HashMap<String, InTreePlugin>,
+}
+
+impl DriverCatalog {
+    /// The built-in catalog: curated drivers, in-tree plugins and the vendor CSI table.
+    pub fn builtin() -> DriverCatalog {
+        let file: DriverFile =
+            super::parse_data("catalog/drivers.yaml", include_str!("../../../../catalog/drivers.yaml"))
+                .unwrap_or_else(|e| panic!("built-in driver catalog is invalid: {e}"));
+        let mut catalog = DriverCatalog::default();
+        for spec in super::csv::vendor_drivers() {
+            catalog.insert(spec);
+        }
+        for spec in file.drivers {
+            catalog.insert(spec);
+        }
+        for plugin in file.in_tree {
+            catalog.in_tree.insert(plugin.name.clone(), plugin);
+        }
+        catalog
+    }
+
+    /// Adds a driver, replacing any entry with the same name.
+    pub fn insert(&mut self, spec: DriverSpec) {
+        let index = match self.by_name.get(&spec.name) {
+            Some(&i) => {
+                self.drivers[i] = spec;
+                i
+            }
+            None => {
+                self.drivers.push(spec);
+                self.drivers.len() - 1
+            }
+        };
+        let spec = &self.drivers[index];
+        for alias in &spec.aliases {
+            self.by_name.insert(alias.clone(), index);
+        }
+        self.by_name.insert(spec.name.clone(), index);
+        for suffix in &spec.suffixes {
+            self.suffixes.push((suffix.clone(), index));
+        }
+    }
+
+    /// Looks up a provisioner or CSI driver name (in-tree names resolve to their CSI driver).
+    pub fn lookup(&self, name: &str) -> Option<DriverMatch<'_>> {
+        let in_tree = self.in_tree.get(name);
+        let target = in_tree.and_then(|p| p.csi.as_deref()).unwrap_or(name);
+        let index = self.by_name.get(target).copied().or_else(|| {
+            self.suffixes.iter().find(|(suffix, _)| target.ends_with(suffix.as_str())).map(|(_, i)| *i)
+        });
+        index.map(|i| DriverMatch { spec: &self.drivers[i], in_tree })
+    }
+
+    /// The in-tree plugin with this provisioner name.
+    pub fn in_tree(&self, name: &str) -> Option<&InTreePlugin> {
+        self.in_tree.get(name)
+    }
+
+    /// The in-tree plugin for a pod/PV volume source field (`awsElasticBlockStore`).
+    pub fn in_tree_by_volume_source(&self, field: &str) -> Option<&InTreePlugin> {
+        self.in_tree.values().find(|p| p.volume_source.as_deref() == Some(field))
+    }
+
+    /// Every driver, curated and vendor-reported.
+    pub fn drivers(&self) -> &[DriverSpec] {
+        &self.drivers
+    }
+}
+
+impl DriverSpec {
+    /// Capabilities for a StorageClass with these parameters.
+    pub fn capabilities(&self, parameters: &BTreeMap<String, String>) -> Capabilities {
+        let mut caps = Capabilities {
+            driver: self.name.clone(),
+            display_name: self.display_name.clone(),
+            topology: self.topology,
+            storage: self.storage,
+            distributed: self.distributed,
+            access_modes: self.access_modes.clone(),
+            snapshots: self.snapshots,
+            expansion: self.expansion,
+            cloning: self.cloning,
+            fs_group_policy: self.fs_group_policy,
+            attach_required: self.attach_required,
+            csi: self.csi,
+            topology_keys: self.topology_keys.clone(),
+            confidence: self.confidence,
+        };
+        for variant in self.variants.iter().filter(|v| v.when.matches(parameters)) {
+            caps.display_name = format!("{} ({})", self.display_name, variant.name);
+            if let Some(t) = variant.topology {
+                caps.topology = t;
+            }
+            if let Some(d) = variant.distributed {
+                caps.distributed = d;
+            }
+        }
+        for extra in self.conditional_access_modes.iter().filter(|c| c.when.matches(parameters)) {
+            let modes = match extra.volume_mode {
+                VolumeMode::Filesystem => &mut caps.access_modes.filesystem,
+                VolumeMode::Block => &mut caps.access_modes.block,
+            };
+            for mode in &extra.modes {
+                if !modes.contains(mode) {
+                    modes.push(*mode);
+                }
+            }
+        }
+        caps
+    }
+
+    /// Notes of conditional modes that would enable `mode` for `volume_mode`, for messages.
+    pub fn conditional_note(&self, mode: AccessMode, volume_mode: VolumeMode) -> Option<&str> {
+        self.conditional_access_modes
+            .iter()
+            .find(|c| c.volume_mode == volume_mode && c.modes.contains(&mode))
+            .map(|c| c.note.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn builtin_catalog_covers_the_required_drivers() {
+        let catalog = DriverCatalog::builtin();
+        for name in [
+            "ebs.csi.aws.com", "efs.csi.aws.com", "fsx.csi.aws.com", "pd.csi.storage.gke.io",
+            "filestore.csi.storage.gke.io", "disk.csi.azure.com", "file.csi.azure.com",
+            "rbd.csi.ceph.com", "cephfs.csi.ceph.com", "driver.longhorn.io",
+            "local.csi.openebs.io", "zfs.csi.openebs.io", "openebs.io/local", "topolvm.io",
+            "rancher.io/local-path", "kubernetes.io/no-provisioner", "nfs.csi.k8s.io",
+            "smb.csi.k8s.io", "csi.vsphere.vmware.com", "pxd.portworx.com", "hostpath.csi.k8s.io",
+        ] {
+            let found = catalog.lookup(name).unwrap_or_else(|| panic!("{name} missing"));
+            assert_eq!(found.spec.confidence, Confidence::Curated, "{name}");
+        }
+    }
+
+    #[test]
+    fn in_tree_names_resolve_to_their_csi_driver() {
+        let catalog = DriverCatalog::builtin();
+        let m = catalog.lookup("kubernetes.io/aws-ebs").unwrap();
+        assert_eq!(m.spec.name, "ebs.csi.aws.com");
+        assert_eq!(m.in_tree.unwrap().removed_in.as_deref(), Some("1.27"));
+        assert!(catalog.lookup("kubernetes.io/glusterfs").is_none());
+        assert!(catalog.in_tree("kubernetes.io/glusterfs").is_some());
+    }
+
+    #[test]
+    fn rook_prefixed_ceph_names_match_by_suffix() {
+        let catalog = DriverCatalog::builtin();
+        assert_eq!(catalog.lookup("rook-ceph.rbd.csi.ceph.com").unwrap().spec.name, "rbd.csi.ceph.com");
+        assert_eq!(
+            catalog.lookup("my-cluster.cephfs.csi.ceph.com").unwrap().spec.name,
+            "cephfs.csi.ceph.com"
+        );
+    }
+
+    #[test]
+    fn variants_and_conditional_modes_follow_parameters() {
+        let catalog = DriverCatalog::builtin();
+        let ebs = catalog.lookup("ebs.csi.aws.com").unwrap().spec;
+        let gp3 = ebs.capabilities(&params(&[("type", "gp3")]));
+        assert!(!gp3.access_modes.block.contains(&AccessMode::ReadWriteMany));
+        let io2 = ebs.capabilities(&params(&[("type", "io2")]));
+        assert!(io2.access_modes.block.contains(&AccessMode::ReadWriteMany));
+        assert!(!io2.access_modes.filesystem.contains(&AccessMode::ReadWriteMany));
+
+        let disk = catalog.lookup("disk.csi.azure.com").unwrap().spec;
+        assert_eq!(disk.capabilities(&params(&[("skuName", "Premium_LRS")])).topology, Topology::Zonal);
+        assert_eq!(disk.capabilities(&params(&[("skuname", "Premium_ZRS")])).topology, Topology::None);
+
+        let pd = catalog.lookup("pd.csi.storage.gke.io").unwrap().spec;
+        let regional = pd.capabilities(&params(&[("replication-type", "regional-pd")]));
+        assert!(regional.display_name.contains("regional"));
+    }
+
+    #[test]
+    fn vendor_table_fills_in_other_drivers() {
+        let catalog = DriverCatalog::builtin();
+        let juicefs = catalog.lookup("csi.juicefs.com").expect("from the CSV");
+        assert_eq!(juicefs.spec.confidence, Confidence::Vendor);
+        assert_eq!(juicefs.spec.topology, Topology::Unknown);
+        assert!(catalog.drivers().len() > 100);
+    }
+}

@@ -1,0 +1,97 @@
+//! Knowledge as data: CSI drivers, workload roles and storage patterns.
+//!
+//! The built-in catalog is compiled in from `catalog/*.yaml` and `catalog/csi-drivers.csv` at
+//! the repository root; users extend or override it through `.kstor.yaml`.
+
+mod csv;
+pub mod drivers;
+pub mod patterns;
+pub mod roles;
+
+use std::sync::{Arc, LazyLock};
+
+use serde::Deserialize;
+
+pub use drivers::{
+    AccessMode, Capabilities, DriverCatalog, DriverMatch, DriverSpec, FsGroupPolicy, InTreePlugin,
+    StorageKind, Topology, VolumeMode,
+};
+pub use patterns::{Pattern, PatternInfo, PatternTable};
+pub use roles::{Engine, Role, RoleCatalog, RoleOverride};
+
+use crate::path::Path;
+use crate::yaml::{Limits, from_node, parse_stream};
+
+/// Drivers, roles and patterns, as used by one run.
+#[derive(Debug)]
+pub struct Catalog {
+    /// CSI drivers and in-tree provisioners.
+    pub drivers: DriverCatalog,
+    /// Workload roles and database/queue/... engines.
+    pub roles: RoleCatalog,
+    /// The storage pattern table.
+    pub patterns: PatternTable,
+}
+
+static BUILTIN: LazyLock<Arc<Catalog>> = LazyLock::new(|| {
+    Arc::new(Catalog {
+        drivers: DriverCatalog::builtin(),
+        roles: RoleCatalog::builtin(),
+        patterns: PatternTable::builtin(),
+    })
+});
+
+impl Catalog {
+    /// The built-in catalog (parsed once).
+    pub fn builtin() -> Arc<Catalog> {
+        Arc::clone(&BUILTIN)
+    }
+
+    /// The built-in catalog extended by user drivers (which replace built-in entries of the
+    /// same name) and role overrides (which take precedence over built-in guesses).
+    pub fn extended(extra_drivers: Vec<DriverSpec>, role_overrides: Vec<RoleOverride>) -> Catalog {
+        let mut drivers = DriverCatalog::builtin();
+        for driver in extra_drivers {
+            drivers.insert(driver);
+        }
+        let mut roles = RoleCatalog::builtin();
+        roles.overrides = role_overrides;
+        Catalog { drivers, roles, patterns: PatternTable::builtin() }
+    }
+}
+
+/// Error reading a data file: where and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {location}: {message}")]
+pub struct DataError {
+    /// The data file.
+    pub file: String,
+    /// `line:column` or the field path.
+    pub location: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Parses a YAML data file (catalog or config) into `T`, with positioned errors.
+pub fn parse_data<T: for<'a> Deserialize<'a>>(file: &str, text: &str) -> Result<T, DataError> {
+    let stream = parse_stream(text, &Limits::default());
+    let source = crate::source::SourceFile::new(file, text.to_string());
+    if let Some(error) = stream.errors.first() {
+        return Err(DataError {
+            file: file.into(),
+            location: source.line_col(error.span.start).to_string(),
+            message: error.message.clone(),
+        });
+    }
+    let empty = crate::yaml::Node::new(crate::source::Span::NONE, crate::yaml::Value::Map(Default::default()));
+    let root = stream.documents.first().map(|d| &d.root).unwrap_or(&empty);
+    from_node::<T>(root).map_err(|(path, message)| {
+        let resolved: Path = path;
+        let position = resolved.resolve(root);
+        DataError {
+            file: file.into(),
+            location: format!("{} ({})", source.line_col(position.span.start), resolved),
+            message,
+        }
+    })
+}

@@ -1,0 +1,407 @@
+//! Loading manifests from files, directories and stdin into a [`Workspace`].
+//!
+//! Files are read and parsed in parallel. Every problem with the input becomes a
+//! [`Diagnostic`] at a position (reported as rule KS001) instead of aborting: one bad file or
+//! document never hides the others.
+
+use std::io::Read;
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::object::{Object, ObjectId, Origin};
+use crate::path::Path;
+use crate::source::{SourceFile, SourceId, Span};
+use crate::yaml::{Limits, Node, ParsedStream, Value, parse_stream};
+
+/// One thing to read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// Standard input (named `-` in output).
+    Stdin,
+    /// A file, or a directory walked recursively for `.yaml`, `.yml` and `.json` files.
+    Path(PathBuf),
+}
+
+/// Where a diagnostic points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A span of a source (syntax errors, limits).
+    Span {
+        /// The source.
+        source: SourceId,
+        /// The span.
+        span: Span,
+    },
+    /// A field of a loaded object (type errors).
+    Field {
+        /// The object.
+        object: ObjectId,
+        /// The field.
+        path: Path,
+    },
+}
+
+/// A problem with the input itself (rule KS001).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Where it is.
+    pub location: Location,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+/// A `# kstor:ignore` comment resolved to its line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IgnoreLine {
+    /// 1-based line the comment is on.
+    pub line: u32,
+    /// Rule codes or names; empty means all rules.
+    pub rules: Vec<String>,
+}
+
+/// Everything loaded for one run: sources, objects and input diagnostics.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    /// Loaded sources, indexed by [`SourceId`].
+    pub sources: Vec<Arc<SourceFile>>,
+    /// Loaded objects, indexed by [`ObjectId`].
+    pub objects: Vec<Object>,
+    /// Problems with the input (KS001).
+    pub diagnostics: Vec<Diagnostic>,
+    /// Suppression comments per source, indexed like `sources`.
+    pub ignore_lines: Vec<Vec<IgnoreLine>>,
+    /// Files that could not be read (I/O errors), as one-line messages.
+    pub io_errors: Vec<String>,
+    /// Documents skipped because they are not Kubernetes objects (no `apiVersion` and no `kind`).
+    pub skipped_documents: usize,
+}
+
+/// Options of [`load`].
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Size, depth and alias limits.
+    pub limits: Limits,
+    /// Glob-free path filter: files whose path contains one of these components are skipped
+    /// while walking directories (the CLI compiles user globs into [`LoadOptions::exclude`]).
+    pub exclude: Vec<globset::GlobMatcher>,
+}
+
+/// Error of [`collect_files`]: a path given by the user does not exist or cannot be walked.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct InputError {
+    /// The path as given.
+    pub path: String,
+    /// Why it cannot be read.
+    pub message: String,
+}
+
+enum Pending {
+    File(PathBuf),
+    Stdin,
+}
+
+/// Expands inputs into the list of files to read (directories walked in sorted order).
+fn collect_files(inputs: &[Input], options: &LoadOptions) -> Result<Vec<Pending>, InputError> {
+    let mut files = Vec::new();
+    for input in inputs {
+        let path = match input {
+            Input::Stdin => {
+                files.push(Pending::Stdin);
+                continue;
+            }
+            Input::Path(p) => p,
+        };
+        let metadata = std::fs::metadata(path).map_err(|e| InputError {
+            path: path.display().to_string(),
+            message: io_message(&e),
+        })?;
+        if !metadata.is_dir() {
+            files.push(Pending::File(path.clone()));
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(path).sort_by_file_name().into_iter();
+        let walker = walker.filter_entry(|entry| {
+            let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
+            !hidden && !options.exclude.iter().any(|g| g.is_match(entry.path()))
+        });
+        for entry in walker {
+            let entry = entry.map_err(|e| InputError {
+                path: e.path().unwrap_or(path).display().to_string(),
+                message: e.io_error().map(io_message).unwrap_or_else(|| e.to_string()),
+            })?;
+            if entry.file_type().is_dir() || !is_manifest_name(entry.path()) {
+                continue;
+            }
+            files.push(Pending::File(entry.into_path()));
+        }
+    }
+    Ok(files)
+}
+
+fn is_manifest_name(path: &FsPath) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+fn io_message(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => error.to_string(),
+    }
+}
+
+/// The text of one input, or why it could not be used.
+enum Read_ {
+    Text(String),
+    /// Unusable content: a message located at a byte offset (too large, not UTF-8).
+    Invalid(String, usize, String),
+    Io(String),
+}
+
+fn read_input(pending: &Pending, limits: &Limits) -> (String, Read_) {
+    let (name, reader): (String, Box<dyn Read>) = match pending {
+        Pending::Stdin => ("-".to_string(), Box::new(std::io::stdin())),
+        Pending::File(path) => {
+            let name = path.display().to_string();
+            match std::fs::File::open(path) {
+                Ok(file) => {
+                    if let Ok(meta) = file.metadata() {
+                        if meta.len() > limits.max_file_bytes {
+                            return (name, too_large(meta.len(), limits));
+                        }
+                    }
+                    (name, Box::new(file))
+                }
+                Err(e) => {
+                    let message = format!("{name}: {}", io_message(&e));
+                    return (name, Read_::Io(message));
+                }
+            }
+        }
+    };
+    let mut bytes = Vec::new();
+    if let Err(e) = reader.take(limits.max_file_bytes + 1).read_to_end(&mut bytes) {
+        return (name.clone(), Read_::Io(format!("{name}: {}", io_message(&e))));
+    }
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return (name, too_large(bytes.len() as u64, limits));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => (name, Read_::Text(text)),
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let message = format!("not valid UTF-8 (byte {offset}); Kubernetes manifests are UTF-8");
+            (name, Read_::Invalid(text, offset, message))
+        }
+    }
+}
+
+fn too_large(size: u64, limits: &Limits) -> Read_ {
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    Read_::Invalid(
+        String::new(),
+        0,
+        format!(
+            "file is {:.1} MiB, above the limit of {:.0} MiB (--max-file-size); it was not linted",
+            mib(size),
+            mib(limits.max_file_bytes)
+        ),
+    )
+}
+
+/// Reads, parses and splits every input into objects.
+///
+/// Returns an error only when a path given by the user does not exist or a directory cannot
+/// be walked; everything else is recorded in the workspace.
+pub fn load(inputs: &[Input], options: &LoadOptions) -> Result<Workspace, InputError> {
+    let files = collect_files(inputs, options)?;
+    let limits = options.limits;
+    let parsed: Vec<(String, Read_, Option<ParsedStream>)> = files
+        .par_iter()
+        .map(|pending| {
+            let (name, read) = read_input(pending, &limits);
+            let stream = match &read {
+                Read_::Text(text) => Some(parse_stream(text, &limits)),
+                _ => None,
+            };
+            (name, read, stream)
+        })
+        .collect();
+
+    let mut workspace = Workspace::default();
+    for (name, read, stream) in parsed {
+        let (text, invalid) = match read {
+            Read_::Text(text) => (text, None),
+            Read_::Invalid(text, offset, message) => (text, Some((offset, message))),
+            Read_::Io(message) => {
+                workspace.io_errors.push(message);
+                continue;
+            }
+        };
+        let source = workspace.add_source(SourceFile::new(name, text));
+        if let Some((offset, message)) = invalid {
+            let span = Span::new(offset, offset);
+            workspace.diagnostics.push(Diagnostic { location: Location::Span { source, span }, message });
+        }
+        if let Some(stream) = stream {
+            workspace.add_stream(source, stream);
+        }
+    }
+    Ok(workspace)
+}
+
+impl Workspace {
+    /// Adds a source and returns its id.
+    pub fn add_source(&mut self, file: Arc<SourceFile>) -> SourceId {
+        let id = SourceId(self.sources.len() as u32);
+        self.sources.push(file);
+        self.ignore_lines.push(Vec::new());
+        id
+    }
+
+    /// Parses a text and adds its objects (used for stdin-like inputs held in memory, and tests).
+    pub fn add_text(&mut self, name: &str, text: String, limits: &Limits) -> SourceId {
+        let stream = parse_stream(&text, limits);
+        let source = self.add_source(SourceFile::new(name, text));
+        self.add_stream(source, stream);
+        source
+    }
+
+    /// Adds an object read from an API server (no source, no spans).
+    pub fn add_api_object(&mut self, value: &serde_json::Value) -> ObjectId {
+        let id = ObjectId(self.objects.len() as u32);
+        let origin = Origin { source: None, document: 0, item: None };
+        self.objects.push(Object::from_node(id, origin, Node::from_json(value)));
+        id
+    }
+
+    fn add_stream(&mut self, source: SourceId, stream: ParsedStream) {
+        let file = Arc::clone(&self.sources[source.0 as usize]);
+        for error in stream.errors {
+            let message = format!("YAML syntax error: {}", error.message);
+            self.diagnostics
+                .push(Diagnostic { location: Location::Span { source, span: error.span }, message });
+        }
+        self.ignore_lines[source.0 as usize] = stream
+            .ignore_comments
+            .into_iter()
+            .map(|c| IgnoreLine { line: file.line_col(c.offset).line, rules: c.rules })
+            .collect();
+        for document in stream.documents {
+            self.add_document(source, document.index, None, document.root);
+        }
+    }
+
+    fn add_document(&mut self, source: SourceId, document: usize, item: Option<usize>, root: Node) {
+        let invalid = |message: String, span: Span| Diagnostic {
+            location: Location::Span { source, span },
+            message,
+        };
+        let Value::Map(map) = &root.value else {
+            let message =
+                format!("a Kubernetes object must be a mapping, found {}", root.described());
+            self.diagnostics.push(invalid(message, Span { start: root.span.start, end: root.span.start }));
+            return;
+        };
+        let api_version = map.entry("apiVersion");
+        let kind = map.entry("kind");
+        if api_version.is_none() && kind.is_none() {
+            self.skipped_documents += 1;
+            return;
+        }
+        for (field, entry) in [("apiVersion", api_version), ("kind", kind)] {
+            match entry {
+                None => {
+                    let message = format!("object has no `{field}`");
+                    let start = map.entries.first().map(|e| e.key_span.start).unwrap_or(root.span.start);
+                    self.diagnostics.push(invalid(message, Span { start, end: start }));
+                    return;
+                }
+                Some(e) if e.value.as_str().is_none_or(str::is_empty) => {
+                    let message = format!("`{field}` must be a non-empty string, found {}", e.value.described());
+                    self.diagnostics.push(invalid(message, e.value.span));
+                    return;
+                }
+                Some(_) => {}
+            }
+        }
+        let kind = root.get_str("kind").unwrap_or_default();
+        if item.is_none() && kind.ends_with("List") {
+            if let Some(Value::Seq(_)) = root.get("items").map(|n| &n.value) {
+                let Value::Map(mut map) = root.value else { unreachable!() };
+                let Some(Node { value: Value::Seq(items), .. }) = map.remove("items") else {
+                    unreachable!()
+                };
+                for (index, item_node) in items.into_iter().enumerate() {
+                    self.add_document(source, document, Some(index), item_node);
+                }
+                return;
+            }
+        }
+        let id = ObjectId(self.objects.len() as u32);
+        let origin = Origin { source: Some(source), document, item };
+        self.objects.push(Object::from_node(id, origin, root));
+    }
+
+    /// The source of an object, if it came from a file.
+    pub fn source_of(&self, object: ObjectId) -> Option<&Arc<SourceFile>> {
+        let origin = self.objects.get(object.0 as usize)?.origin;
+        origin.source.map(|s| &self.sources[s.0 as usize])
+    }
+
+    /// The object with this id.
+    pub fn object(&self, id: ObjectId) -> &Object {
+        &self.objects[id.0 as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace(text: &str) -> Workspace {
+        let mut ws = Workspace::default();
+        ws.add_text("t.yaml", text.to_string(), &Limits::default());
+        ws
+    }
+
+    #[test]
+    fn expands_lists_and_skips_non_objects() {
+        let ws = workspace(
+            "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- {apiVersion: v1, kind: Secret, metadata: {name: b}}\n---\nreplicaCount: 3\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: ns}\n",
+        );
+        let names: Vec<_> = ws.objects.iter().map(|o| o.reference.to_string()).collect();
+        assert_eq!(names, vec!["ConfigMap a", "Secret b", "Widget ns/w"]);
+        assert_eq!(ws.objects[1].origin.item, Some(1));
+        assert_eq!(ws.skipped_documents, 1);
+        assert!(ws.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn reports_objects_without_kind_and_non_mappings() {
+        let ws = workspace("apiVersion: v1\nmetadata: {name: a}\n---\n- just\n- a list\n---\napiVersion: v1\nkind: 3\n");
+        let messages: Vec<_> = ws.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            vec![
+                "object has no `kind`",
+                "a Kubernetes object must be a mapping, found a sequence",
+                "`kind` must be a non-empty string, found an integer",
+            ]
+        );
+    }
+
+    #[test]
+    fn resolves_ignore_comments_to_lines() {
+        let ws = workspace("apiVersion: v1\n# kstor:ignore KS601\nkind: Pod\n");
+        assert_eq!(ws.ignore_lines[0], vec![IgnoreLine { line: 2, rules: vec!["KS601".into()] }]);
+    }
+}

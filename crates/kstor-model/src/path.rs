@@ -1,0 +1,204 @@
+//! Paths inside an object (`spec.accessModes[1]`) and their resolution to source spans.
+//!
+//! Rules never compute positions: they name the field with a [`Path`], and the renderer
+//! resolves it against the object's span-preserving tree. A path to a field that does not
+//! exist resolves to its deepest existing ancestor ("the missing field's parent").
+
+use std::fmt;
+
+use crate::source::Span;
+use crate::yaml::{Node, Text, Value};
+
+/// One step of a path: a mapping key or a sequence index.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Segment {
+    /// A mapping key.
+    Key(Text),
+    /// A 0-based sequence index.
+    Index(usize),
+}
+
+/// A path from an object's root to one of its fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Path(Vec<Segment>);
+
+impl Path {
+    /// The object itself.
+    pub fn root() -> Self {
+        Path(Vec::new())
+    }
+
+    /// Parses the dotted form used in messages and docs (`spec.volumes[0].emptyDir`).
+    /// Keys containing dots cannot be written this way; build those with [`Path::key`].
+    pub fn parse(text: &str) -> Self {
+        let mut path = Path::root();
+        for part in text.split('.').filter(|p| !p.is_empty()) {
+            let (key, indices) = match part.find('[') {
+                Some(i) => (&part[..i], &part[i..]),
+                None => (part, ""),
+            };
+            if !key.is_empty() {
+                path.push(Segment::Key(key.into()));
+            }
+            for index in indices.split('[').filter_map(|s| s.strip_suffix(']')) {
+                if let Ok(i) = index.parse() {
+                    path.push(Segment::Index(i));
+                }
+            }
+        }
+        path
+    }
+
+    /// Appends a segment.
+    pub fn push(&mut self, segment: Segment) {
+        self.0.push(segment);
+    }
+
+    /// This path extended by a key.
+    #[must_use]
+    pub fn key(&self, key: &str) -> Path {
+        let mut p = self.clone();
+        p.push(Segment::Key(key.into()));
+        p
+    }
+
+    /// This path extended by an index.
+    #[must_use]
+    pub fn index(&self, index: usize) -> Path {
+        let mut p = self.clone();
+        p.push(Segment::Index(index));
+        p
+    }
+
+    /// This path extended by another (relative) path.
+    #[must_use]
+    pub fn join(&self, other: &Path) -> Path {
+        let mut p = self.clone();
+        p.0.extend(other.0.iter().cloned());
+        p
+    }
+
+    /// The segments, root first.
+    pub fn segments(&self) -> &[Segment] {
+        &self.0
+    }
+
+    /// Resolves the path against an object's tree.
+    pub fn resolve(&self, root: &Node) -> Resolved {
+        let mut current = root;
+        let mut span = Span { start: root.span.start, end: root.span.start };
+        for (depth, segment) in self.0.iter().enumerate() {
+            let next = match (segment, &current.value) {
+                (Segment::Key(key), Value::Map(map)) => map.entry(key).map(|entry| {
+                    let end = match entry.value.value {
+                        Value::Map(_) | Value::Seq(_) => entry.key_span.end,
+                        _ => entry.value.span.end.max(entry.key_span.end),
+                    };
+                    (Span { start: entry.key_span.start, end }, &entry.value)
+                }),
+                (Segment::Index(i), Value::Seq(items)) => {
+                    items.get(*i).map(|item| (item_span(item), item))
+                }
+                _ => None,
+            };
+            match next {
+                Some((s, node)) => {
+                    span = s;
+                    current = node;
+                }
+                None => return Resolved { span, matched: depth },
+            }
+        }
+        Resolved { span, matched: self.0.len() }
+    }
+}
+
+/// A sequence item's span; for a mapping item, the first line (its first key and value).
+fn item_span(item: &Node) -> Span {
+    match &item.value {
+        Value::Map(map) => match map.entries.first() {
+            Some(first) => {
+                let end = match first.value.value {
+                    Value::Map(_) | Value::Seq(_) => first.key_span.end,
+                    _ => first.value.span.end,
+                };
+                Span { start: item.span.start, end: end.max(item.span.start) }
+            }
+            None => item.span,
+        },
+        _ => item.span,
+    }
+}
+
+/// The result of resolving a [`Path`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// The span of the field, or of its deepest existing ancestor.
+    pub span: Span,
+    /// How many segments matched; equal to the path length when the field exists.
+    pub matched: usize,
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for segment in &self.0 {
+            match segment {
+                Segment::Key(k) => {
+                    if !first {
+                        f.write_str(".")?;
+                    }
+                    if k.contains('.') {
+                        write!(f, "\"{k}\"")?;
+                    } else {
+                        f.write_str(k)?;
+                    }
+                }
+                Segment::Index(i) => write!(f, "[{i}]")?,
+            }
+            first = false;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Path {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{Limits, parse_stream};
+
+    const TEXT: &str = "spec:\n  accessModes:\n    - ReadWriteOnce\n    - ReadWriteMany\n  volumes:\n    - name: a\n      emptyDir: {}\n";
+
+    fn slice(span: Span) -> &'static str {
+        &TEXT[span.start as usize..span.end as usize]
+    }
+
+    #[test]
+    fn parse_and_display_round_trip() {
+        let p = Path::parse("spec.template.spec.volumes[2].emptyDir");
+        assert_eq!(p.to_string(), "spec.template.spec.volumes[2].emptyDir");
+        assert_eq!(p.segments().len(), 6);
+        assert_eq!(Path::root().key("metadata").key("a.b/c").to_string(), "metadata.\"a.b/c\"");
+    }
+
+    #[test]
+    fn resolves_items_keys_and_missing_fields() {
+        let root = parse_stream(TEXT, &Limits::default()).documents.remove(0).root;
+        let item = Path::parse("spec.accessModes[1]").resolve(&root);
+        assert_eq!((slice(item.span), item.matched), ("ReadWriteMany", 3));
+        let key = Path::parse("spec.volumes[0].emptyDir").resolve(&root);
+        assert_eq!(slice(key.span), "emptyDir");
+        let volume = Path::parse("spec.volumes[0]").resolve(&root);
+        assert_eq!(slice(volume.span), "name: a");
+        let missing = Path::parse("spec.securityContext.fsGroup").resolve(&root);
+        assert_eq!((slice(missing.span), missing.matched), ("spec", 1));
+        let scalar_key = Path::parse("spec.volumes[0].name").resolve(&root);
+        assert_eq!(slice(scalar_key.span), "name: a");
+    }
+}

@@ -1,0 +1,255 @@
+//! A serde `Deserializer` over a [`Node`], so typed Kubernetes objects can be read straight
+//! from the span-preserving tree; combined with `serde_path_to_error` a type error comes
+//! back with the path of the offending field, which the loader turns into a position.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+
+use super::node::{Entry, Node, Value};
+use crate::path::{Path, Segment};
+
+/// Deserializes `T` from a node; on failure returns the path of the offending field
+/// (relative to `node`) and serde's message.
+pub fn from_node<'a, T: de::Deserialize<'a>>(node: &'a Node) -> Result<T, (Path, String)> {
+    serde_path_to_error::deserialize(NodeDeserializer(node)).map_err(|error| {
+        let path = convert_path(error.path());
+        (path, error.into_inner().0)
+    })
+}
+
+fn convert_path(path: &serde_path_to_error::Path) -> Path {
+    use serde_path_to_error::Segment as S;
+    let mut out = Path::root();
+    for segment in path.iter() {
+        match segment {
+            S::Seq { index } => out.push(Segment::Index(*index)),
+            S::Map { key } => out.push(Segment::Key(key.as_str().into())),
+            S::Enum { variant } => out.push(Segment::Key(variant.as_str().into())),
+            S::Unknown => {}
+        }
+    }
+    out
+}
+
+/// The error of [`NodeDeserializer`]: serde's message.
+#[derive(Debug)]
+pub struct DeError(pub String);
+
+impl fmt::Display for DeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DeError {}
+
+impl de::Error for DeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        DeError(msg.to_string())
+    }
+}
+
+/// A `serde::Deserializer` reading from a borrowed [`Node`].
+pub struct NodeDeserializer<'a>(pub &'a Node);
+
+impl<'de> de::Deserializer<'de> for NodeDeserializer<'de> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &self.0.value {
+            Value::Null => visitor.visit_unit(),
+            Value::Bool(b) => visitor.visit_bool(*b),
+            Value::Int(i) => visitor.visit_i64(*i),
+            Value::Float(f) => visitor.visit_f64(*f),
+            Value::Str(s) => visitor.visit_borrowed_str(s.as_str()),
+            Value::Seq(items) => visitor.visit_seq(SeqAccess { items: items.iter() }),
+            Value::Map(map) => {
+                visitor.visit_map(MapAccess { entries: map.entries.iter(), value: None })
+            }
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self.0.value {
+            Value::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        match &self.0.value {
+            Value::Str(s) => visitor.visit_enum(s.as_str().into_deserializer()),
+            Value::Map(map) if map.entries.len() == 1 => {
+                visitor.visit_enum(EnumAccess { entry: &map.entries[0] })
+            }
+            _ => Err(de::Error::invalid_type(unexpected(self.0), &"an enum variant")),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        // Unknown fields are skipped without walking them.
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier
+    }
+}
+
+fn unexpected(node: &Node) -> de::Unexpected<'_> {
+    match &node.value {
+        Value::Null => de::Unexpected::Unit,
+        Value::Bool(b) => de::Unexpected::Bool(*b),
+        Value::Int(i) => de::Unexpected::Signed(*i),
+        Value::Float(f) => de::Unexpected::Float(*f),
+        Value::Str(s) => de::Unexpected::Str(s),
+        Value::Seq(_) => de::Unexpected::Seq,
+        Value::Map(_) => de::Unexpected::Map,
+    }
+}
+
+struct SeqAccess<'a> {
+    items: std::slice::Iter<'a, Node>,
+}
+
+impl<'de> de::SeqAccess<'de> for SeqAccess<'de> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        self.items.next().map(|node| seed.deserialize(NodeDeserializer(node))).transpose()
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.len())
+    }
+}
+
+struct MapAccess<'a> {
+    entries: std::slice::Iter<'a, Entry>,
+    value: Option<&'a Node>,
+}
+
+impl<'de> de::MapAccess<'de> for MapAccess<'de> {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        match self.entries.next() {
+            Some(entry) => {
+                self.value = Some(&entry.value);
+                let key: de::value::BorrowedStrDeserializer<'de, DeError> =
+                    de::value::BorrowedStrDeserializer::new(entry.key.as_str());
+                seed.deserialize(key).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        let node = self.value.take().ok_or_else(|| DeError("value without a key".into()))?;
+        seed.deserialize(NodeDeserializer(node))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.entries.len())
+    }
+}
+
+struct EnumAccess<'a> {
+    entry: &'a Entry,
+}
+
+impl<'de> de::EnumAccess<'de> for EnumAccess<'de> {
+    type Error = DeError;
+    type Variant = VariantAccess<'de>;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self::Variant), DeError> {
+        let key: de::value::BorrowedStrDeserializer<'de, DeError> =
+            de::value::BorrowedStrDeserializer::new(self.entry.key.as_str());
+        let variant = seed.deserialize(key)?;
+        Ok((variant, VariantAccess { node: &self.entry.value }))
+    }
+}
+
+struct VariantAccess<'a> {
+    node: &'a Node,
+}
+
+impl<'de> de::VariantAccess<'de> for VariantAccess<'de> {
+    type Error = DeError;
+
+    fn unit_variant(self) -> Result<(), DeError> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, DeError> {
+        seed.deserialize(NodeDeserializer(self.node))
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
+        de::Deserializer::deserialize_any(NodeDeserializer(self.node), visitor)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        de::Deserializer::deserialize_any(NodeDeserializer(self.node), visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{Limits, parse_stream};
+
+    fn root(text: &str) -> Node {
+        parse_stream(text, &Limits::default()).documents.remove(0).root
+    }
+
+    #[test]
+    fn reads_typed_kubernetes_objects() {
+        let node = root("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 10Gi}}\n");
+        let pvc: k8s_openapi::api::core::v1::PersistentVolumeClaim = from_node(&node).unwrap();
+        assert_eq!(pvc.metadata.name.as_deref(), Some("data"));
+        assert_eq!(pvc.spec.unwrap().access_modes.unwrap(), vec!["ReadWriteOnce".to_string()]);
+    }
+
+    #[test]
+    fn type_errors_carry_the_field_path() {
+        let node = root("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: three\n  selector: {}\n  template:\n    spec:\n      containers:\n        - name: a\n          env:\n            - {name: A, value: 3}\n");
+        let (path, message) =
+            from_node::<k8s_openapi::api::apps::v1::Deployment>(&node).unwrap_err();
+        assert_eq!(path.to_string(), "spec.replicas");
+        assert!(message.contains("invalid type: string \"three\""), "{message}");
+
+        let node = root("kind: Pod\nspec:\n  containers:\n    - name: a\n      env:\n        - {name: A, value: 3}\n");
+        let (path, message) = from_node::<k8s_openapi::api::core::v1::Pod>(&node).unwrap_err();
+        assert_eq!(path.to_string(), "spec.containers[0].env[0].value");
+        assert!(message.contains("integer `3`"), "{message}");
+    }
+}

@@ -13,6 +13,7 @@ use std::sync::{Arc, LazyLock};
 use serde::Deserialize;
 
 pub use drivers::{
+    Confidence,
     AccessMode, Capabilities, DriverCatalog, DriverMatch, DriverSpec, FsGroupPolicy, InTreePlugin,
     StorageKind, Topology, VolumeMode,
 };

@@ -1,1 +1,394 @@
-//! placeholder
+//! The storage graph: every loaded object resolved into workloads → volumes → claims →
+//! StorageClasses → drivers → snapshot classes, with roles and patterns.
+//!
+//! Built in two passes: objects are decoded and their facts extracted in parallel, then the
+//! references are linked through hash maps (linear in the number of objects).
+
+mod decode;
+mod extract;
+pub mod model;
+mod pattern;
+mod role;
+pub mod snapshot_types;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+pub use model::*;
+pub use role::{ROLE_ANNOTATION, covers};
+
+use crate::catalog::{Capabilities, Catalog, Confidence, FsGroupPolicy, StorageKind, Topology};
+use crate::load::{Diagnostic, Location, Workspace};
+use crate::object::{Object, ObjectId};
+use crate::path::Path;
+use extract::{ClaimDraft, Extracted};
+
+/// The resolved storage model of one input.
+#[derive(Debug)]
+pub struct StorageGraph {
+    /// Sources, objects and input diagnostics (KS001), including type errors found here.
+    pub workspace: Workspace,
+    /// The catalog used to resolve drivers and roles.
+    pub catalog: Arc<Catalog>,
+    /// Objects with a pod template.
+    pub workloads: Vec<Workload>,
+    /// PVCs, StatefulSet claim templates and generic ephemeral volume templates.
+    pub claims: Vec<Claim>,
+    /// StorageClasses.
+    pub classes: Vec<StorageClassInfo>,
+    /// PersistentVolumes.
+    pub volumes: Vec<PersistentVolumeInfo>,
+    /// VolumeSnapshotClasses.
+    pub snapshot_classes: Vec<SnapshotClassInfo>,
+    /// CSIDriver objects.
+    pub csi_drivers: Vec<CsiDriverInfo>,
+    claim_index: HashMap<(String, String), ClaimId>,
+    class_index: HashMap<String, ClassId>,
+    default_class: Option<ClassId>,
+    snapshot_classes_by_driver: HashMap<String, Vec<SnapshotClassId>>,
+    claim_users: HashMap<ClaimId, Vec<WorkloadId>>,
+}
+
+/// Builds the graph from a workspace.
+pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
+    let extracted: Vec<(Extracted, Vec<Diagnostic>)> = workspace
+        .objects
+        .par_iter()
+        .map(|object| {
+            let mut diagnostics = Vec::new();
+            let extracted = match decode::decode_object(object) {
+                Ok(typed) => extract::extract(object, typed, &mut diagnostics),
+                Err(diagnostic) => {
+                    diagnostics.push(diagnostic);
+                    Extracted::Nothing
+                }
+            };
+            (extracted, diagnostics)
+        })
+        .collect();
+
+    let mut graph = StorageGraph {
+        workspace: Workspace::default(),
+        catalog,
+        workloads: Vec::new(),
+        claims: Vec::new(),
+        classes: Vec::new(),
+        volumes: Vec::new(),
+        snapshot_classes: Vec::new(),
+        csi_drivers: Vec::new(),
+        claim_index: HashMap::new(),
+        class_index: HashMap::new(),
+        default_class: None,
+        snapshot_classes_by_driver: HashMap::new(),
+        claim_users: HashMap::new(),
+    };
+    for (item, diagnostics) in extracted {
+        workspace.diagnostics.extend(diagnostics);
+        match item {
+            Extracted::Workload(draft) => graph.add_workload(*draft),
+            Extracted::Claim(draft) => {
+                graph.add_claim(*draft);
+            }
+            Extracted::Class(class) => graph.classes.push(*class),
+            Extracted::Volume(volume) => graph.volumes.push(*volume),
+            Extracted::SnapshotClass(class) => graph.snapshot_classes.push(class),
+            Extracted::CsiDriver(driver) => graph.csi_drivers.push(driver),
+            Extracted::Nothing => {}
+        }
+    }
+    graph.workspace = workspace;
+    graph.link();
+    graph
+}
+
+impl StorageGraph {
+    fn add_claim(&mut self, draft: ClaimDraft) -> ClaimId {
+        let id = ClaimId(self.claims.len());
+        if draft.claim.origin == ClaimOrigin::Standalone {
+            self.claim_index.insert((draft.claim.namespace.clone(), draft.claim.name.clone()), id);
+        }
+        self.claims.push(draft.claim);
+        id
+    }
+
+    fn add_workload(&mut self, draft: extract::WorkloadDraft) {
+        let id = WorkloadId(self.workloads.len());
+        let mut workload = draft.workload;
+        for mut template in draft.templates {
+            template.claim.origin = ClaimOrigin::Template { workload: id };
+            let name = template.template_name.clone().unwrap_or_default();
+            let claim = self.add_claim(template);
+            workload.claim_templates.push(claim);
+            // A template volume with the claim template's name is shadowed by it.
+            for volume in workload.pod.volumes.iter_mut().filter(|v| v.name == name) {
+                volume.shadowed_by = Some(claim);
+            }
+            for container in workload.pod.containers.iter_mut().chain(workload.pod.init_containers.iter_mut()) {
+                for mount in container.mounts.iter_mut().chain(container.devices.iter_mut()) {
+                    if mount.volume == name {
+                        mount.target = MountTarget::ClaimTemplate(claim);
+                    }
+                }
+            }
+        }
+        for (index, mut ephemeral) in draft.ephemeral {
+            ephemeral.claim.origin = ClaimOrigin::Ephemeral { workload: id };
+            let claim = self.add_claim(ephemeral);
+            if let Some(volume) = workload.pod.volumes.get_mut(index) {
+                volume.source = VolumeSource::Ephemeral { claim };
+            }
+        }
+        self.workloads.push(workload);
+    }
+
+    fn link(&mut self) {
+        let csi_index: HashMap<String, CsiDriverId> =
+            self.csi_drivers.iter().enumerate().map(|(i, d)| (d.name.clone(), CsiDriverId(i))).collect();
+
+        // Classes: index, default, driver capabilities (catalog refined by CSIDriver objects).
+        for (i, class) in self.classes.iter_mut().enumerate() {
+            self.class_index.insert(class.name.clone(), ClassId(i));
+            class.csi_driver = csi_index.get(&class.provisioner).copied();
+            let csi = class.csi_driver.map(|id| &self.csi_drivers[id.0]);
+            class.driver = capabilities(&self.catalog, &class.provisioner, &class.parameters, csi);
+        }
+        self.default_class = pick_default(&self.classes);
+
+        // Snapshot classes by driver.
+        for (i, vsc) in self.snapshot_classes.iter().enumerate() {
+            self.snapshot_classes_by_driver.entry(vsc.driver.clone()).or_default().push(SnapshotClassId(i));
+        }
+
+        // PersistentVolumes by name and by claimRef.
+        let pv_by_name: HashMap<&str, VolumeId> =
+            self.volumes.iter().enumerate().map(|(i, v)| (v.name.as_str(), VolumeId(i))).collect();
+        let pv_by_claim: HashMap<(&str, &str), VolumeId> = self
+            .volumes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.claim_ref.as_ref().map(|(ns, n)| ((ns.as_str(), n.as_str()), VolumeId(i))))
+            .collect();
+
+        // Claims: class and volume.
+        for claim in &mut self.claims {
+            claim.class = match &claim.class_ref {
+                ClassRef::Empty => ClassResolution::NoClass,
+                ClassRef::Field(name) | ClassRef::Annotation(name) => {
+                    self.class_index.get(name).map_or(ClassResolution::NotFound, |&c| ClassResolution::Named(c))
+                }
+                ClassRef::Unset => {
+                    self.default_class.map_or(ClassResolution::UnknownDefault, ClassResolution::Default)
+                }
+            };
+            let standalone = claim.origin == ClaimOrigin::Standalone;
+            claim.volume = claim
+                .volume_name
+                .as_deref()
+                .and_then(|name| pv_by_name.get(name).copied())
+                .or_else(|| {
+                    standalone
+                        .then(|| pv_by_claim.get(&(claim.namespace.as_str(), claim.name.as_str())).copied())
+                        .flatten()
+                });
+        }
+
+        // Workload volumes → standalone claims; roles; who uses which claim.
+        let catalog = Arc::clone(&self.catalog);
+        for (i, workload) in self.workloads.iter_mut().enumerate() {
+            for volume in &mut workload.pod.volumes {
+                if let VolumeSource::Claim { claim_name, claim, .. } = &mut volume.source {
+                    *claim = self.claim_index.get(&(workload.namespace.clone(), claim_name.clone())).copied();
+                    if let Some(c) = claim {
+                        self.claim_users.entry(*c).or_default().push(WorkloadId(i));
+                    }
+                }
+            }
+            let object = &self.workspace.objects[workload.object.0 as usize];
+            let (role, problem) = role::classify(object, &workload.pod, &workload.annotations, &catalog.roles);
+            workload.role = role;
+            if let Some(message) = problem {
+                self.workspace.diagnostics.push(Diagnostic {
+                    location: Location::Field {
+                        object: workload.object,
+                        path: annotation_path(object, ROLE_ANNOTATION),
+                    },
+                    message,
+                });
+            }
+        }
+    }
+
+    /// The object with this id.
+    pub fn object(&self, id: ObjectId) -> &Object {
+        self.workspace.object(id)
+    }
+
+    /// The workload with this id.
+    pub fn workload(&self, id: WorkloadId) -> &Workload {
+        &self.workloads[id.0]
+    }
+
+    /// The claim with this id.
+    pub fn claim(&self, id: ClaimId) -> &Claim {
+        &self.claims[id.0]
+    }
+
+    /// The class with this id.
+    pub fn class(&self, id: ClassId) -> &StorageClassInfo {
+        &self.classes[id.0]
+    }
+
+    /// The PersistentVolume with this id.
+    pub fn volume(&self, id: VolumeId) -> &PersistentVolumeInfo {
+        &self.volumes[id.0]
+    }
+
+    /// A class by name.
+    pub fn class_named(&self, name: &str) -> Option<&StorageClassInfo> {
+        self.class_index.get(name).map(|&id| self.class(id))
+    }
+
+    /// The default class the input defines, if any.
+    pub fn default_class(&self) -> Option<&StorageClassInfo> {
+        self.default_class.map(|id| self.class(id))
+    }
+
+    /// A standalone claim by namespace and name.
+    pub fn claim_named(&self, namespace: &str, name: &str) -> Option<ClaimId> {
+        self.claim_index.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    /// The class a claim resolves to (named or default).
+    pub fn class_of(&self, claim: &Claim) -> Option<&StorageClassInfo> {
+        match claim.class {
+            ClassResolution::Named(id) | ClassResolution::Default(id) => Some(self.class(id)),
+            _ => None,
+        }
+    }
+
+    /// The driver capabilities behind a claim: through its class, or its static volume.
+    pub fn driver_of_claim(&self, claim: &Claim) -> Option<Capabilities> {
+        if let Some(class) = self.class_of(claim) {
+            return class.driver.clone();
+        }
+        let volume = self.volume(claim.volume?);
+        let driver = volume.driver.as_deref()?;
+        let name = self.catalog.drivers.in_tree_by_volume_source(driver).and_then(|p| p.csi.as_deref()).unwrap_or(driver);
+        let csi = self.csi_drivers.iter().find(|d| d.name == name);
+        capabilities(&self.catalog, name, &Default::default(), csi)
+    }
+
+    /// VolumeSnapshotClasses of a driver.
+    pub fn snapshot_classes_for(&self, driver: &str) -> impl Iterator<Item = &SnapshotClassInfo> {
+        self.snapshot_classes_by_driver
+            .get(driver)
+            .into_iter()
+            .flatten()
+            .map(|id| &self.snapshot_classes[id.0])
+    }
+
+    /// Workloads whose pod volumes reference a standalone claim.
+    pub fn claim_users(&self, claim: ClaimId) -> &[WorkloadId] {
+        self.claim_users.get(&claim).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// The claim a mount resolves to, if any.
+    pub fn claim_of_mount(&self, workload: &Workload, mount: &Mount) -> Option<ClaimId> {
+        match mount.target {
+            MountTarget::ClaimTemplate(claim) => Some(claim),
+            MountTarget::Volume(index) => match &workload.pod.volumes[index].source {
+                VolumeSource::Claim { claim, .. } => *claim,
+                VolumeSource::Ephemeral { claim } => Some(*claim),
+                _ => None,
+            },
+            MountTarget::Missing => None,
+        }
+    }
+
+    /// The mounts of a workload's engine container that hold its data: mounts covering the
+    /// engine's data directories, or (engine unknown) every writable claim mount.
+    pub fn data_mounts<'w>(&self, workload: &'w Workload) -> Vec<(&'w ContainerInfo, &'w Mount)> {
+        let role = &workload.role;
+        let containers: Vec<&ContainerInfo> = match role.container {
+            Some(i) => workload.pod.containers.get(i).into_iter().collect(),
+            None => workload.pod.containers.iter().collect(),
+        };
+        let mut out = Vec::new();
+        for container in containers {
+            for mount in &container.mounts {
+                let holds_data = if role.data_dirs.is_empty() {
+                    !mount.read_only && self.claim_of_mount(workload, mount).is_some()
+                } else {
+                    role.data_dirs.iter().any(|d| covers(&mount.mount_path, d))
+                };
+                if holds_data {
+                    out.push((container, mount));
+                }
+            }
+        }
+        out
+    }
+
+    /// Input diagnostics (KS001).
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.workspace.diagnostics
+    }
+}
+
+/// The path of an annotation in an object.
+pub fn annotation_path(object: &Object, key: &str) -> Path {
+    let _ = object;
+    Path::root().key("metadata").key("annotations").key(key)
+}
+
+/// With several defaults, Kubernetes uses the newest (then the first by name).
+fn pick_default(classes: &[StorageClassInfo]) -> Option<ClassId> {
+    classes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.is_default)
+        .max_by(|(_, a), (_, b)| a.created.cmp(&b.created).then(b.name.cmp(&a.name)))
+        .map(|(i, _)| ClassId(i))
+}
+
+/// Capabilities of a provisioner: the catalog entry, refined by a CSIDriver object's
+/// `attachRequired` and `fsGroupPolicy`; a CSIDriver alone gives partial knowledge.
+fn capabilities(
+    catalog: &Catalog,
+    provisioner: &str,
+    parameters: &std::collections::BTreeMap<String, String>,
+    csi: Option<&CsiDriverInfo>,
+) -> Option<Capabilities> {
+    let mut caps = match catalog.drivers.lookup(provisioner) {
+        Some(found) => found.spec.capabilities(parameters),
+        None => {
+            let csi = csi?;
+            Capabilities {
+                driver: csi.name.clone(),
+                display_name: csi.name.clone(),
+                topology: Topology::Unknown,
+                storage: StorageKind::Block,
+                distributed: false,
+                access_modes: Default::default(),
+                snapshots: false,
+                expansion: false,
+                cloning: false,
+                fs_group_policy: FsGroupPolicy::default(),
+                attach_required: true,
+                csi: true,
+                topology_keys: Vec::new(),
+                confidence: Confidence::Vendor,
+            }
+        }
+    };
+    if let Some(csi) = csi {
+        caps.attach_required = csi.attach_required;
+        caps.fs_group_policy = csi.fs_group_policy;
+    }
+    Some(caps)
+}
+
+#[cfg(test)]
+mod tests;

@@ -12,7 +12,21 @@ use crate::path::{Path, Segment};
 /// Deserializes `T` from a node; on failure returns the path of the offending field
 /// (relative to `node`) and serde's message.
 pub fn from_node<'a, T: de::Deserialize<'a>>(node: &'a Node) -> Result<T, (Path, String)> {
-    serde_path_to_error::deserialize(NodeDeserializer(node)).map_err(|error| {
+    decode_with(NodeDeserializer(node))
+}
+
+/// Like [`from_node`], but hides the root's `apiVersion` and `kind`: objects of older API
+/// versions (`extensions/v1beta1`, `storage.k8s.io/v1beta1`) are checked against the
+/// current types, whose structure they share.
+pub fn from_object_node<'a, T: de::Deserialize<'a>>(node: &'a Node) -> Result<T, (Path, String)> {
+    decode_with(RootDeserializer(node))
+}
+
+fn decode_with<'a, T: de::Deserialize<'a>, D>(deserializer: D) -> Result<T, (Path, String)>
+where
+    D: de::Deserializer<'a, Error = DeError>,
+{
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = convert_path(error.path());
         (path, error.into_inner().0)
     })
@@ -65,7 +79,7 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'de> {
             Value::Str(s) => visitor.visit_borrowed_str(s.as_str()),
             Value::Seq(items) => visitor.visit_seq(SeqAccess { items: items.iter() }),
             Value::Map(map) => {
-                visitor.visit_map(MapAccess { entries: map.entries.iter(), value: None })
+                visitor.visit_map(MapAccess { entries: map.entries.iter(), value: None, skip: &[] })
             }
         }
     }
@@ -123,6 +137,32 @@ fn unexpected(node: &Node) -> de::Unexpected<'_> {
     }
 }
 
+/// The root of an object: a mapping without its type fields.
+struct RootDeserializer<'a>(&'a Node);
+
+const TYPE_FIELDS: [&str; 2] = ["apiVersion", "kind"];
+
+impl<'de> de::Deserializer<'de> for RootDeserializer<'de> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &self.0.value {
+            Value::Map(map) => visitor.visit_map(MapAccess {
+                entries: map.entries.iter(),
+                value: None,
+                skip: &TYPE_FIELDS,
+            }),
+            _ => de::Deserializer::deserialize_any(NodeDeserializer(self.0), visitor),
+        }
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string option
+        bytes byte_buf unit unit_struct newtype_struct seq tuple tuple_struct map struct
+        identifier enum ignored_any
+    }
+}
+
 struct SeqAccess<'a> {
     items: std::slice::Iter<'a, Node>,
 }
@@ -145,6 +185,7 @@ impl<'de> de::SeqAccess<'de> for SeqAccess<'de> {
 struct MapAccess<'a> {
     entries: std::slice::Iter<'a, Entry>,
     value: Option<&'a Node>,
+    skip: &'static [&'static str],
 }
 
 impl<'de> de::MapAccess<'de> for MapAccess<'de> {
@@ -154,7 +195,8 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, DeError> {
-        match self.entries.next() {
+        let next = self.entries.find(|e| !self.skip.contains(&e.key.as_str()));
+        match next {
             Some(entry) => {
                 self.value = Some(&entry.value);
                 let key: de::value::BorrowedStrDeserializer<'de, DeError> =

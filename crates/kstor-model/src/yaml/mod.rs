@@ -5,6 +5,6 @@ mod node;
 mod parse;
 mod scalar;
 
-pub use de::{NodeDeserializer, from_node};
+pub use de::{NodeDeserializer, from_node, from_object_node};
 pub use node::{Entry, Map, Node, Text, Value};
 pub use parse::{Document, IgnoreComment, Limits, ParsedStream, SyntaxError, parse_stream};

@@ -1,0 +1,717 @@
+//! Per-object extraction of the storage facts, before cross-references are resolved.
+//!
+//! Runs in parallel (one object at a time, no shared state); [`super::build`] links the
+//! results through hash maps afterwards.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::decode::Typed;
+use super::model::*;
+use crate::catalog::{AccessMode, FsGroupPolicy, VolumeMode};
+use crate::load::{Diagnostic, Location};
+use crate::object::{Object, ObjectId};
+use crate::path::Path;
+use crate::quantity::parse_quantity;
+
+/// A claim before its class and volume are resolved.
+pub struct ClaimDraft {
+    pub claim: Claim,
+    /// For templates: the template (or ephemeral volume) name.
+    pub template_name: Option<String>,
+}
+
+/// A workload before its claims get ids.
+pub struct WorkloadDraft {
+    pub workload: Workload,
+    /// StatefulSet claim templates.
+    pub templates: Vec<ClaimDraft>,
+    /// Generic ephemeral volumes: (volume index, claim).
+    pub ephemeral: Vec<(usize, ClaimDraft)>,
+}
+
+/// What one object contributes to the graph.
+pub enum Extracted {
+    Workload(Box<WorkloadDraft>),
+    Claim(Box<ClaimDraft>),
+    Class(Box<StorageClassInfo>),
+    Volume(Box<PersistentVolumeInfo>),
+    SnapshotClass(SnapshotClassInfo),
+    CsiDriver(CsiDriverInfo),
+    Nothing,
+}
+
+/// Collects KS001 diagnostics for unsupported enum values while extracting.
+pub struct Checker<'a> {
+    object: ObjectId,
+    namespace: String,
+    pub diagnostics: &'a mut Vec<Diagnostic>,
+    /// Generic ephemeral volumes met while extracting a pod template: (volume index, claim).
+    ephemeral: Vec<(usize, ClaimDraft)>,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(object: &Object, diagnostics: &'a mut Vec<Diagnostic>) -> Self {
+        Checker {
+            object: object.id,
+            namespace: object.effective_namespace().to_string(),
+            diagnostics,
+            ephemeral: Vec::new(),
+        }
+    }
+
+    /// Records a KS001 when `value` is not one of `allowed`; returns whether it is.
+    fn one_of(&mut self, value: &str, allowed: &[&str], field: &str, path: &Path) -> bool {
+        if allowed.contains(&value) {
+            return true;
+        }
+        self.diagnostics.push(Diagnostic {
+            location: Location::Field { object: self.object, path: path.clone() },
+            message: format!(
+                "`{field}`: unsupported value \"{value}\"; expected one of {}",
+                allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ")
+            ),
+        });
+        false
+    }
+}
+
+const DEFAULT_CLASS_ANNOTATIONS: [&str; 2] = [
+    "storageclass.kubernetes.io/is-default-class",
+    "storageclass.beta.kubernetes.io/is-default-class",
+];
+const BETA_CLASS_ANNOTATION: &str = "volume.beta.kubernetes.io/storage-class";
+const DEFAULT_SNAPSHOT_CLASS_ANNOTATION: &str = "snapshot.storage.kubernetes.io/is-default-class";
+
+/// Extracts one decoded object.
+pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>) -> Extracted {
+    let mut check = Checker::new(object, diagnostics);
+    let namespace = object.effective_namespace().to_string();
+    let name = object.reference.name.clone();
+    let root = Path::root();
+    match typed {
+        Typed::Pod(pod) => {
+            let spec = pod.spec.unwrap_or_default();
+            let pod = pod_template(&spec, root.key("spec"), &object.labels, &mut check);
+            workload(object, WorkloadKind::Pod, None, None, pod, Vec::new(), BTreeMap::new(), &mut check)
+        }
+        Typed::Deployment(d) => {
+            let spec = d.spec;
+            let template_path = root.key("spec").key("template");
+            let pod = from_template(&spec.template, &template_path, &mut check);
+            let replicas = replicas(spec.replicas, &root);
+            let strategy = deployment_strategy(spec.strategy.as_ref(), &mut check);
+            let annotations = template_annotations(&spec.template.metadata);
+            workload(object, WorkloadKind::Deployment, Some(replicas), strategy, pod, Vec::new(), annotations, &mut check)
+        }
+        Typed::ReplicaSet(rs) => {
+            let spec = rs.spec;
+            let template = spec.template.unwrap_or_default();
+            let pod = from_template(&template, &root.key("spec").key("template"), &mut check);
+            let annotations = template_annotations(&template.metadata);
+            let replicas = replicas(spec.replicas, &root);
+            workload(object, WorkloadKind::ReplicaSet, Some(replicas), None, pod, Vec::new(), annotations, &mut check)
+        }
+        Typed::ReplicationController(rc) => {
+            let spec = rc.spec.unwrap_or_default();
+            let template = spec.template.unwrap_or_default();
+            let pod = from_template(&template, &root.key("spec").key("template"), &mut check);
+            let annotations = template_annotations(&template.metadata);
+            let replicas = replicas(spec.replicas, &root);
+            workload(object, WorkloadKind::ReplicationController, Some(replicas), None, pod, Vec::new(), annotations, &mut check)
+        }
+        Typed::DaemonSet(ds) => {
+            let spec = ds.spec;
+            let pod = from_template(&spec.template, &root.key("spec").key("template"), &mut check);
+            let annotations = template_annotations(&spec.template.metadata);
+            workload(object, WorkloadKind::DaemonSet, None, None, pod, Vec::new(), annotations, &mut check)
+        }
+        Typed::Job(job) => {
+            let spec = job.spec.unwrap_or_default();
+            let pod = from_template(&spec.template, &root.key("spec").key("template"), &mut check);
+            let annotations = template_annotations(&spec.template.metadata);
+            workload(object, WorkloadKind::Job, None, None, pod, Vec::new(), annotations, &mut check)
+        }
+        Typed::CronJob(cj) => {
+            let spec = cj.spec;
+            let job_spec = spec.job_template.spec.unwrap_or_default();
+            let template_path = root.key("spec").key("jobTemplate").key("spec").key("template");
+            let pod = from_template(&job_spec.template, &template_path, &mut check);
+            let annotations = template_annotations(&job_spec.template.metadata);
+            workload(object, WorkloadKind::CronJob, None, None, pod, Vec::new(), annotations, &mut check)
+        }
+        Typed::StatefulSet(sts) => {
+            let spec = sts.spec;
+            let pod = from_template(&spec.template, &root.key("spec").key("template"), &mut check);
+            let templates: Vec<ClaimDraft> = spec
+                .volume_claim_templates
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+                .map(|(i, pvc)| {
+                    let path = root.key("spec").key("volumeClaimTemplates").index(i);
+                    let template_name = pvc.metadata.name.clone().unwrap_or_default();
+                    let claim = claim(
+                        object.id,
+                        ClaimOrigin::Template { workload: WorkloadId(usize::MAX) },
+                        path,
+                        &namespace,
+                        &template_name,
+                        &pvc.metadata,
+                        pvc.spec.as_ref(),
+                        pvc.status.as_ref(),
+                        &mut check,
+                    );
+                    ClaimDraft { claim, template_name: Some(template_name) }
+                })
+                .collect();
+            let retention = spec.persistent_volume_claim_retention_policy.as_ref().map(|p| {
+                let base = root.key("spec").key("persistentVolumeClaimRetentionPolicy");
+                RetentionPolicy {
+                    when_deleted: p.when_deleted.clone().map(|v| (v, base.key("whenDeleted"))),
+                    when_scaled: p.when_scaled.clone().map(|v| (v, base.key("whenScaled"))),
+                }
+            });
+            let annotations = template_annotations(&spec.template.metadata);
+            let replicas = replicas(spec.replicas, &root);
+            let Extracted::Workload(mut draft) =
+                workload(object, WorkloadKind::StatefulSet, Some(replicas), None, pod, templates, annotations, &mut check)
+            else {
+                unreachable!()
+            };
+            draft.workload.retention = retention;
+            Extracted::Workload(draft)
+        }
+        Typed::PersistentVolumeClaim(pvc) => {
+            let claim = claim(
+                object.id,
+                ClaimOrigin::Standalone,
+                root,
+                &namespace,
+                &name,
+                &pvc.metadata,
+                pvc.spec.as_ref(),
+                pvc.status.as_ref(),
+                &mut check,
+            );
+            Extracted::Claim(Box::new(ClaimDraft { claim, template_name: None }))
+        }
+        Typed::StorageClass(sc) => {
+            if let Some(policy) = &sc.reclaim_policy {
+                check.one_of(policy, &["Delete", "Retain"], "reclaimPolicy", &root.key("reclaimPolicy"));
+            }
+            if let Some(mode) = &sc.volume_binding_mode {
+                check.one_of(
+                    mode,
+                    &["Immediate", "WaitForFirstConsumer"],
+                    "volumeBindingMode",
+                    &root.key("volumeBindingMode"),
+                );
+            }
+            let allowed_topologies = sc
+                .allowed_topologies
+                .unwrap_or_default()
+                .iter()
+                .map(|term| {
+                    term.match_label_expressions
+                        .iter()
+                        .flatten()
+                        .map(|e| (e.key.clone(), e.values.clone()))
+                        .collect()
+                })
+                .collect();
+            Extracted::Class(Box::new(StorageClassInfo {
+                object: object.id,
+                name,
+                provisioner: sc.provisioner,
+                parameters: sc.parameters.unwrap_or_default(),
+                reclaim_policy: sc.reclaim_policy,
+                binding_mode: sc.volume_binding_mode,
+                allow_volume_expansion: sc.allow_volume_expansion,
+                allowed_topologies,
+                is_default: is_default(&object.annotations, &DEFAULT_CLASS_ANNOTATIONS),
+                created: sc.metadata.creation_timestamp.map(|t| t.0.to_string()),
+                driver: None,
+                csi_driver: None,
+            }))
+        }
+        Typed::PersistentVolume(pv) => {
+            let spec = pv.spec.unwrap_or_default();
+            if let Some(policy) = &spec.persistent_volume_reclaim_policy {
+                check.one_of(
+                    policy,
+                    &["Delete", "Retain", "Recycle"],
+                    "persistentVolumeReclaimPolicy",
+                    &root.key("spec").key("persistentVolumeReclaimPolicy"),
+                );
+            }
+            let modes = access_modes(
+                spec.access_modes.as_deref().unwrap_or_default(),
+                &root.key("spec").key("accessModes"),
+                &mut check,
+            );
+            let driver = spec
+                .csi
+                .as_ref()
+                .map(|c| c.driver.clone())
+                .or_else(|| in_tree_pv_source(&object.root));
+            Extracted::Volume(Box::new(PersistentVolumeInfo {
+                object: object.id,
+                name,
+                reclaim_policy: spec.persistent_volume_reclaim_policy.clone(),
+                storage_class: spec.storage_class_name.clone().or_else(|| {
+                    object.annotations.get(BETA_CLASS_ANNOTATION).cloned()
+                }),
+                claim_ref: spec.claim_ref.as_ref().and_then(|r| {
+                    Some((r.namespace.clone().unwrap_or_else(|| "default".into()), r.name.clone()?))
+                }),
+                access_modes: modes.into_iter().map(|(m, _)| m).collect(),
+                driver,
+                node_local: spec.local.is_some() || spec.host_path.is_some(),
+                has_node_affinity: spec.node_affinity.as_ref().is_some_and(|a| a.required.is_some()),
+                capacity: spec
+                    .capacity
+                    .as_ref()
+                    .and_then(|c| c.get("storage"))
+                    .and_then(|q| parse_quantity(&q.0)),
+                phase: pv.status.and_then(|s| s.phase),
+            }))
+        }
+        Typed::VolumeSnapshotClass(vsc) => {
+            if let Some(policy) = &vsc.deletion_policy {
+                check.one_of(policy, &["Delete", "Retain"], "deletionPolicy", &root.key("deletionPolicy"));
+            }
+            Extracted::SnapshotClass(SnapshotClassInfo {
+                object: object.id,
+                name,
+                driver: vsc.driver.unwrap_or_default(),
+                deletion_policy: vsc.deletion_policy,
+                is_default: is_default(&object.annotations, &[DEFAULT_SNAPSHOT_CLASS_ANNOTATION]),
+            })
+        }
+        Typed::CsiDriver(driver) => {
+            let spec = driver.spec;
+            let fs_group_policy = match spec.fs_group_policy.as_deref() {
+                None => FsGroupPolicy::default(),
+                Some(policy) => {
+                    let path = root.key("spec").key("fsGroupPolicy");
+                    check.one_of(policy, &["ReadWriteOnceWithFSType", "File", "None"], "fsGroupPolicy", &path);
+                    FsGroupPolicy::parse(policy).unwrap_or_default()
+                }
+            };
+            Extracted::CsiDriver(CsiDriverInfo {
+                object: object.id,
+                name,
+                attach_required: spec.attach_required.unwrap_or(true),
+                fs_group_policy,
+                lifecycle_modes: spec.volume_lifecycle_modes.unwrap_or_else(|| vec!["Persistent".into()]),
+            })
+        }
+        _ => Extracted::Nothing,
+    }
+}
+
+fn is_default(annotations: &BTreeMap<String, String>, keys: &[&str]) -> bool {
+    keys.iter().any(|k| annotations.get(*k).map(String::as_str) == Some("true"))
+}
+
+fn template_annotations(metadata: &Option<ObjectMeta>) -> BTreeMap<String, String> {
+    metadata.as_ref().and_then(|m| m.annotations.clone()).unwrap_or_default()
+}
+
+fn replicas(value: Option<i32>, root: &Path) -> Replicas {
+    Replicas { count: value.unwrap_or(1), path: value.map(|_| root.key("spec").key("replicas")) }
+}
+
+fn workload(
+    object: &Object,
+    kind: WorkloadKind,
+    replicas: Option<Replicas>,
+    strategy: Option<Strategy>,
+    pod: PodTemplate,
+    templates: Vec<ClaimDraft>,
+    template_annotations: BTreeMap<String, String>,
+    check: &mut Checker<'_>,
+) -> Extracted {
+    let mut annotations = template_annotations;
+    annotations.extend(object.annotations.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let ephemeral = std::mem::take(&mut check.ephemeral);
+    Extracted::Workload(Box::new(WorkloadDraft {
+        workload: Workload {
+            object: object.id,
+            kind,
+            namespace: object.effective_namespace().to_string(),
+            name: object.reference.name.clone(),
+            replicas,
+            strategy,
+            pod,
+            claim_templates: Vec::new(),
+            retention: None,
+            role: RoleAssignment::generic(),
+            annotations,
+        },
+        templates,
+        ephemeral,
+    }))
+}
+
+fn deployment_strategy(
+    strategy: Option<&k8s_openapi::api::apps::v1::DeploymentStrategy>,
+    check: &mut Checker<'_>,
+) -> Option<Strategy> {
+    let base = Path::root().key("spec");
+    let Some(strategy) = strategy else {
+        return Some(Strategy { recreate: false, max_surge: "25%".into(), surges: true, path: base });
+    };
+    let strategy_path = base.key("strategy");
+    if let Some(kind) = &strategy.type_ {
+        check.one_of(kind, &["Recreate", "RollingUpdate"], "strategy.type", &strategy_path.key("type"));
+    }
+    let recreate = strategy.type_.as_deref() == Some("Recreate");
+    let surge = strategy.rolling_update.as_ref().and_then(|r| r.max_surge.clone());
+    let (max_surge, surges) = match &surge {
+        None => ("25%".to_string(), true),
+        Some(IntOrString::Int(n)) => (n.to_string(), *n > 0),
+        Some(IntOrString::String(s)) => {
+            let percent = s.trim_end_matches('%').trim().parse::<f64>().unwrap_or(25.0);
+            (s.clone(), percent > 0.0)
+        }
+    };
+    let path = if surge.is_some() {
+        strategy_path.key("rollingUpdate").key("maxSurge")
+    } else if strategy.type_.is_some() {
+        strategy_path.key("type")
+    } else {
+        strategy_path
+    };
+    Some(Strategy { recreate, max_surge, surges, path })
+}
+
+fn from_template(template: &core::PodTemplateSpec, path: &Path, check: &mut Checker<'_>) -> PodTemplate {
+    let labels = template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
+    let spec = template.spec.clone().unwrap_or_default();
+    pod_template(&spec, path.key("spec"), &labels, check)
+}
+
+/// Extracts the storage-relevant parts of a pod spec at `path`.
+pub fn pod_template(
+    spec: &core::PodSpec,
+    path: Path,
+    labels: &BTreeMap<String, String>,
+    check: &mut Checker<'_>,
+) -> PodTemplate {
+    let volumes: Vec<PodVolume> = spec
+        .volumes
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, v)| pod_volume(v, i, path.key("volumes").index(i), check))
+        .collect();
+    let container_list = |list: &[core::Container], field: &str, check: &mut Checker<'_>| {
+        list.iter()
+            .enumerate()
+            .map(|(i, c)| container(c, path.key(field).index(i), &volumes, check))
+            .collect::<Vec<_>>()
+    };
+    let containers = container_list(&spec.containers, "containers", check);
+    let init_containers = container_list(spec.init_containers.as_deref().unwrap_or_default(), "initContainers", check);
+    let security = match &spec.security_context {
+        Some(sc) => {
+            let sc_path = path.key("securityContext");
+            if let Some(policy) = &sc.fs_group_change_policy {
+                check.one_of(
+                    policy,
+                    &["Always", "OnRootMismatch"],
+                    "fsGroupChangePolicy",
+                    &sc_path.key("fsGroupChangePolicy"),
+                );
+            }
+            PodSecurity {
+                fs_group: sc.fs_group,
+                fs_group_change_policy: sc.fs_group_change_policy.clone(),
+                run_as_user: sc.run_as_user,
+                run_as_non_root: sc.run_as_non_root,
+                path: sc_path,
+            }
+        }
+        None => PodSecurity { path: path.clone(), ..PodSecurity::default() },
+    };
+    PodTemplate {
+        placement: placement(spec),
+        path,
+        labels: labels.clone(),
+        volumes,
+        containers,
+        init_containers,
+        security,
+    }
+}
+
+const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
+const ZONE_LABELS: [&str; 2] = ["topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"];
+
+fn is_zone_key(key: &str) -> bool {
+    ZONE_LABELS.contains(&key) || key.ends_with("/zone")
+}
+
+fn placement(spec: &core::PodSpec) -> Placement {
+    let node_selector = spec.node_selector.clone().unwrap_or_default();
+    let mut hostname = node_selector.get(HOSTNAME_LABEL).cloned();
+    let mut zones: Option<Vec<String>> =
+        node_selector.iter().find(|(k, _)| is_zone_key(k)).map(|(_, v)| vec![v.clone()]);
+    let required = spec
+        .affinity
+        .as_ref()
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|n| n.required_during_scheduling_ignored_during_execution.as_ref());
+    if let Some(required) = required {
+        let terms = &required.node_selector_terms;
+        let single_values = |key_test: &dyn Fn(&str) -> bool| -> Vec<Option<Vec<String>>> {
+            terms
+                .iter()
+                .map(|term| {
+                    term.match_expressions.iter().flatten().find_map(|e| {
+                        (key_test(&e.key) && e.operator == "In").then(|| e.values.clone().unwrap_or_default())
+                    })
+                })
+                .collect()
+        };
+        let hosts = single_values(&|k| k == HOSTNAME_LABEL);
+        if hosts.len() == 1 {
+            if let Some(Some(values)) = hosts.first() {
+                if values.len() == 1 {
+                    hostname = Some(values[0].clone());
+                }
+            }
+        }
+        let term_zones = single_values(&is_zone_key);
+        if !term_zones.is_empty() && term_zones.iter().all(Option::is_some) {
+            let mut all: Vec<String> = term_zones.into_iter().flatten().flatten().collect();
+            all.sort();
+            all.dedup();
+            zones = Some(match zones {
+                Some(selected) => all.into_iter().filter(|z| selected.contains(z)).collect(),
+                None => all,
+            });
+        }
+    }
+    Placement { node_name: spec.node_name.clone(), hostname, zones, node_selector }
+}
+
+fn pod_volume(volume: &core::Volume, index: usize, path: Path, check: &mut Checker<'_>) -> PodVolume {
+    let source = if let Some(pvc) = &volume.persistent_volume_claim {
+        VolumeSource::Claim {
+            claim_name: pvc.claim_name.clone(),
+            read_only: pvc.read_only.unwrap_or(false),
+            claim: None,
+        }
+    } else if let Some(ephemeral) = &volume.ephemeral {
+        if let Some(template) = &ephemeral.volume_claim_template {
+            let claim_path = path.key("ephemeral").key("volumeClaimTemplate");
+            let metadata = template.metadata.clone().unwrap_or_default();
+            let namespace = check.namespace.clone();
+            let draft = claim(
+                check.object,
+                ClaimOrigin::Ephemeral { workload: WorkloadId(usize::MAX) },
+                claim_path,
+                &namespace,
+                &volume.name,
+                &metadata,
+                Some(&template.spec),
+                None,
+                check,
+            );
+            check.ephemeral.push((index, ClaimDraft { claim: draft, template_name: Some(volume.name.clone()) }));
+        }
+        // The claim id is filled in when the graph is linked.
+        VolumeSource::Ephemeral { claim: ClaimId(usize::MAX) }
+    } else if let Some(empty) = &volume.empty_dir {
+        let medium = empty.medium.as_deref().unwrap_or("");
+        if !(medium.is_empty() || medium == "Memory" || medium.starts_with("HugePages")) {
+            check.one_of(medium, &["", "Memory", "HugePages"], "emptyDir.medium", &path.key("emptyDir").key("medium"));
+        }
+        VolumeSource::EmptyDir {
+            memory: medium == "Memory",
+            size_limit: empty.size_limit.as_ref().map(|q| q.0.clone()),
+        }
+    } else if let Some(host) = &volume.host_path {
+        VolumeSource::HostPath { host_path: host.path.clone() }
+    } else if let Some(csi) = &volume.csi {
+        VolumeSource::Csi { driver: csi.driver.clone(), read_only: csi.read_only.unwrap_or(false) }
+    } else if volume.config_map.is_some() {
+        VolumeSource::Projected { kind: "configMap" }
+    } else if volume.secret.is_some() {
+        VolumeSource::Projected { kind: "secret" }
+    } else if volume.projected.is_some() {
+        VolumeSource::Projected { kind: "projected" }
+    } else if volume.downward_api.is_some() {
+        VolumeSource::Projected { kind: "downwardAPI" }
+    } else {
+        VolumeSource::Other { kind: volume_kind_name(volume) }
+    };
+    PodVolume { name: volume.name.clone(), path, source, shadowed_by: None }
+}
+
+/// The name of the first volume-source field set (for in-tree and uncommon types).
+fn volume_kind_name(volume: &core::Volume) -> String {
+    let value = serde_json::to_value(volume).unwrap_or_default();
+    value
+        .as_object()
+        .and_then(|m| m.keys().find(|k| k.as_str() != "name").cloned())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn in_tree_pv_source(root: &crate::yaml::Node) -> Option<String> {
+    const SOURCES: [&str; 12] = [
+        "awsElasticBlockStore", "gcePersistentDisk", "azureDisk", "azureFile", "cinder",
+        "vsphereVolume", "portworxVolume", "rbd", "cephfs", "glusterfs", "nfs", "iscsi",
+    ];
+    let spec = root.get("spec")?;
+    SOURCES.iter().find(|s| spec.get(s).is_some()).map(|s| s.to_string())
+}
+
+fn container(c: &core::Container, path: Path, volumes: &[PodVolume], check: &mut Checker<'_>) -> ContainerInfo {
+    let resolve = |name: &str| {
+        volumes.iter().position(|v| v.name == name).map_or(MountTarget::Missing, MountTarget::Volume)
+    };
+    let mounts = c
+        .volume_mounts
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, m)| Mount {
+            volume: m.name.clone(),
+            mount_path: m.mount_path.clone(),
+            read_only: m.read_only.unwrap_or(false),
+            sub_path: m.sub_path.clone().or_else(|| m.sub_path_expr.clone()),
+            path: path.key("volumeMounts").index(i),
+            target: resolve(&m.name),
+        })
+        .collect();
+    let devices = c
+        .volume_devices
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, d)| Mount {
+            volume: d.name.clone(),
+            mount_path: d.device_path.clone(),
+            read_only: false,
+            sub_path: None,
+            path: path.key("volumeDevices").index(i),
+            target: resolve(&d.name),
+        })
+        .collect();
+    let resources = match &c.resources {
+        Some(r) => Resources {
+            has_requests: r.requests.as_ref().is_some_and(|m| !m.is_empty()),
+            has_limits: r.limits.as_ref().is_some_and(|m| !m.is_empty()),
+            memory_limit: r.limits.as_ref().and_then(|l| l.get("memory")).and_then(|q| parse_quantity(&q.0)),
+            path: path.key("resources"),
+        },
+        None => Resources { path: path.clone(), ..Resources::default() },
+    };
+    let _ = check;
+    let mut command = c.command.clone().unwrap_or_default();
+    command.extend(c.args.clone().unwrap_or_default());
+    ContainerInfo {
+        name: c.name.clone(),
+        image: c.image.clone().unwrap_or_default(),
+        path,
+        command,
+        mounts,
+        devices,
+        run_as_user: c.security_context.as_ref().and_then(|s| s.run_as_user),
+        run_as_non_root: c.security_context.as_ref().and_then(|s| s.run_as_non_root),
+        resources,
+        ports: c.ports.iter().flatten().map(|p| p.container_port).collect(),
+        env: c
+            .env
+            .iter()
+            .flatten()
+            .filter_map(|e| Some((e.name.clone(), e.value.clone()?)))
+            .collect(),
+    }
+}
+
+fn access_modes(modes: &[String], path: &Path, check: &mut Checker<'_>) -> Vec<(AccessMode, Path)> {
+    const ALLOWED: [&str; 4] = ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"];
+    modes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| {
+            let item = path.index(i);
+            match AccessMode::parse(m) {
+                Some(mode) => Some((mode, item)),
+                None => {
+                    check.one_of(m, &ALLOWED, "accessModes", &item);
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+/// Builds a claim from a PVC's metadata and spec (standalone or template).
+#[allow(clippy::too_many_arguments)]
+fn claim(
+    object: ObjectId,
+    origin: ClaimOrigin,
+    path: Path,
+    namespace: &str,
+    name: &str,
+    metadata: &ObjectMeta,
+    spec: Option<&core::PersistentVolumeClaimSpec>,
+    status: Option<&core::PersistentVolumeClaimStatus>,
+    check: &mut Checker<'_>,
+) -> Claim {
+    let default_spec = core::PersistentVolumeClaimSpec::default();
+    let spec = spec.unwrap_or(&default_spec);
+    let spec_path = path.key("spec");
+    let volume_mode = match spec.volume_mode.as_deref() {
+        Some("Block") => VolumeMode::Block,
+        Some("Filesystem") | None => VolumeMode::Filesystem,
+        Some(other) => {
+            check.one_of(other, &["Filesystem", "Block"], "volumeMode", &spec_path.key("volumeMode"));
+            VolumeMode::Filesystem
+        }
+    };
+    let annotation = metadata.annotations.as_ref().and_then(|a| a.get(BETA_CLASS_ANNOTATION));
+    let (class_ref, class_path) = match (annotation, spec.storage_class_name.as_deref()) {
+        (Some(name), _) => (
+            ClassRef::Annotation(name.clone()),
+            path.key("metadata").key("annotations").key(BETA_CLASS_ANNOTATION),
+        ),
+        (None, Some("")) => (ClassRef::Empty, spec_path.key("storageClassName")),
+        (None, Some(name)) => (ClassRef::Field(name.to_string()), spec_path.key("storageClassName")),
+        (None, None) => (ClassRef::Unset, spec_path.clone()),
+    };
+    Claim {
+        object,
+        origin,
+        access_modes: access_modes(
+            spec.access_modes.as_deref().unwrap_or_default(),
+            &spec_path.key("accessModes"),
+            check,
+        ),
+        path,
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+        volume_mode,
+        class_ref,
+        class_path,
+        class: ClassResolution::UnknownDefault,
+        volume_name: spec.volume_name.clone().filter(|v| !v.is_empty()),
+        volume: None,
+        request: spec
+            .resources
+            .as_ref()
+            .and_then(|r| r.requests.as_ref())
+            .and_then(|r| r.get("storage"))
+            .and_then(|q| parse_quantity(&q.0)),
+        phase: status.and_then(|s| s.phase.clone()),
+    }
+}

@@ -14,7 +14,7 @@ pub mod quantity;
 pub mod source;
 pub mod yaml;
 
-pub use load::{Diagnostic, Input, LoadOptions, Location, Workspace, load};
+pub use load::{Diagnostic, Input, LoadOptions, Location, Position, Workspace, load};
 pub use object::{Object, ObjectId, ObjectRef};
 pub use path::Path;
 pub use source::{LineCol, SourceFile, SourceId, Span};

@@ -18,7 +18,10 @@ pub struct Span {
 impl Span {
     /// A span covering `start..end`.
     pub fn new(start: usize, end: usize) -> Self {
-        Span { start: start as u32, end: end as u32 }
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
     }
 
     /// An empty span, used for objects that come from an API server rather than a file.
@@ -58,10 +61,12 @@ impl SourceFile {
     /// Creates a source and indexes its line starts.
     pub fn new(name: impl Into<String>, text: String) -> Arc<Self> {
         let mut line_starts = vec![0u32];
-        line_starts.extend(
-            memchr_iter(b'\n', text.as_bytes()).map(|i| (i + 1) as u32),
-        );
-        Arc::new(SourceFile { name: name.into(), text, line_starts })
+        line_starts.extend(memchr_iter(b'\n', text.as_bytes()).map(|i| (i + 1) as u32));
+        Arc::new(SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        })
     }
 
     /// Resolves a byte offset to a 1-based line and character column.
@@ -75,7 +80,10 @@ impl SourceFile {
         let column = self.text[line_start..floor_char_boundary(&self.text, offset as usize)]
             .chars()
             .count();
-        LineCol { line: line_index as u32 + 1, column: column as u32 + 1 }
+        LineCol {
+            line: line_index as u32 + 1,
+            column: column as u32 + 1,
+        }
     }
 
     /// The text of a 1-based line, without its line break.
@@ -124,7 +132,10 @@ mod tests {
         // "☃" is three bytes but one column.
         let x = file.text.find('x').unwrap() as u32;
         assert_eq!(file.line_col(x), LineCol { line: 2, column: 5 });
-        assert_eq!(file.line_col(file.text.len() as u32), LineCol { line: 4, column: 5 });
+        assert_eq!(
+            file.line_col(file.text.len() as u32),
+            LineCol { line: 4, column: 5 }
+        );
         assert_eq!(file.line_text(2), "b: ☃x");
         assert_eq!(file.line_text(3), "");
         assert_eq!(file.line_count(), 4);

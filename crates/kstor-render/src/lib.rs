@@ -1,1 +1,72 @@
-//! kstor-render
+//! Renderers for lint results. Each takes the graph (for the sources) and the result.
+
+mod github;
+mod json;
+mod junit;
+mod sarif;
+mod text;
+
+use std::io::{self, Write};
+
+use kstor_model::graph::StorageGraph;
+use kstor_rules::LintResult;
+
+pub use json::json_report;
+pub use sarif::sarif_report;
+
+/// An output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// rustc-style code frames with a summary line.
+    Text,
+    /// The documented JSON shape (`version: 1`).
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// JUnit XML.
+    Junit,
+    /// GitHub Actions workflow commands.
+    Github,
+}
+
+/// What to render.
+pub struct Output<'a> {
+    /// The graph the findings were made on.
+    pub graph: &'a StorageGraph,
+    /// The findings.
+    pub result: &'a LintResult,
+}
+
+/// Writes the result in the format; `color` applies to text only.
+pub fn render(
+    format: Format,
+    output: &Output<'_>,
+    color: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Text => text::render(output, color, out),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &json_report(output))?;
+            writeln!(out)
+        }
+        Format::Sarif => {
+            serde_json::to_writer_pretty(&mut *out, &sarif_report(output))?;
+            writeln!(out)
+        }
+        Format::Junit => junit::render(output, out),
+        Format::Github => github::render(output, out),
+    }
+}
+
+/// The display name of a finding's file, or of its object when it has no file.
+pub(crate) fn file_name(
+    output: &Output<'_>,
+    position: Option<&kstor_model::Position>,
+) -> Option<String> {
+    position.map(|p| {
+        output.graph.workspace.sources[p.source.0 as usize]
+            .name
+            .clone()
+    })
+}

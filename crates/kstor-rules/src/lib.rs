@@ -1,1 +1,20 @@
-//! kstor-rules
+//! kstor's rules and the lint engine.
+//!
+//! Every rule is one file under [`rules`], declared with [`declare_rule!`]; its doc comment is
+//! its documentation. [`registry::RULES`] lists them all. [`engine::lint`] runs the enabled
+//! rules over a [`kstor_model::graph::StorageGraph`], applies severity overrides and
+//! suppression, and returns positioned findings for the renderers.
+
+pub mod config;
+pub mod context;
+pub mod engine;
+pub mod finding;
+pub mod registry;
+pub mod rule;
+pub mod rules;
+pub mod suppress;
+
+pub use config::{Config, FailOn};
+pub use engine::{LintResult, Reported, Settings, lint};
+pub use finding::{Finding, Related};
+pub use rule::{Group, Rule, RuleMeta, Severity};

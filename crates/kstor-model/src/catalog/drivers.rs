@@ -42,7 +42,10 @@ impl AccessMode {
 
     /// True for the single-writer modes (RWO, RWOP).
     pub fn is_single_node(self) -> bool {
-        matches!(self, AccessMode::ReadWriteOnce | AccessMode::ReadWriteOncePod)
+        matches!(
+            self,
+            AccessMode::ReadWriteOnce | AccessMode::ReadWriteOncePod
+        )
     }
 }
 
@@ -183,7 +186,10 @@ impl ParameterCondition {
     pub fn matches(&self, parameters: &BTreeMap<String, String>) -> bool {
         parameters.iter().any(|(key, value)| {
             self.parameter.iter().any(|p| p.eq_ignore_ascii_case(key))
-                && self.values.iter().any(|pattern| wildcard_match(pattern, value))
+                && self
+                    .values
+                    .iter()
+                    .any(|pattern| wildcard_match(pattern, value))
         })
     }
 }
@@ -382,9 +388,11 @@ pub struct DriverCatalog {
 impl DriverCatalog {
     /// The built-in catalog: curated drivers, in-tree plugins and the vendor CSI table.
     pub fn builtin() -> DriverCatalog {
-        let file: DriverFile =
-            super::parse_data("catalog/drivers.yaml", include_str!("../../../../catalog/drivers.yaml"))
-                .unwrap_or_else(|e| panic!("built-in driver catalog is invalid: {e}"));
+        let file: DriverFile = super::parse_data(
+            "catalog/drivers.yaml",
+            include_str!("../../../../catalog/drivers.yaml"),
+        )
+        .unwrap_or_else(|e| panic!("built-in driver catalog is invalid: {e}"));
         let mut catalog = DriverCatalog::default();
         for spec in super::csv::vendor_drivers() {
             catalog.insert(spec);
@@ -425,9 +433,35 @@ impl DriverCatalog {
         let in_tree = self.in_tree.get(name);
         let target = in_tree.and_then(|p| p.csi.as_deref()).unwrap_or(name);
         let index = self.by_name.get(target).copied().or_else(|| {
-            self.suffixes.iter().find(|(suffix, _)| target.ends_with(suffix.as_str())).map(|(_, i)| *i)
+            self.suffixes
+                .iter()
+                .find(|(suffix, _)| target.ends_with(suffix.as_str()))
+                .map(|(_, i)| *i)
         });
-        index.map(|i| DriverMatch { spec: &self.drivers[i], in_tree })
+        index.map(|i| DriverMatch {
+            spec: &self.drivers[i],
+            in_tree,
+        })
+    }
+
+    /// Capabilities of a provisioner for a StorageClass's parameters. `driver` is the name
+    /// the driver runs under: the provisioner itself (`rook-ceph.rbd.csi.ceph.com`), or the
+    /// CSI replacement of an in-tree name.
+    pub fn capabilities(
+        &self,
+        provisioner: &str,
+        parameters: &BTreeMap<String, String>,
+    ) -> Option<Capabilities> {
+        let found = self.lookup(provisioner)?;
+        let mut caps = found.spec.capabilities(parameters);
+        caps.driver = match found.in_tree {
+            Some(plugin) => plugin
+                .csi
+                .clone()
+                .unwrap_or_else(|| provisioner.to_string()),
+            None => provisioner.to_string(),
+        };
+        Some(caps)
     }
 
     /// The in-tree plugin with this provisioner name.
@@ -437,7 +471,9 @@ impl DriverCatalog {
 
     /// The in-tree plugin for a pod/PV volume source field (`awsElasticBlockStore`).
     pub fn in_tree_by_volume_source(&self, field: &str) -> Option<&InTreePlugin> {
-        self.in_tree.values().find(|p| p.volume_source.as_deref() == Some(field))
+        self.in_tree
+            .values()
+            .find(|p| p.volume_source.as_deref() == Some(field))
     }
 
     /// Every driver, curated and vendor-reported.
@@ -474,7 +510,11 @@ impl DriverSpec {
                 caps.distributed = d;
             }
         }
-        for extra in self.conditional_access_modes.iter().filter(|c| c.when.matches(parameters)) {
+        for extra in self
+            .conditional_access_modes
+            .iter()
+            .filter(|c| c.when.matches(parameters))
+        {
             let modes = match extra.volume_mode {
                 VolumeMode::Filesystem => &mut caps.access_modes.filesystem,
                 VolumeMode::Block => &mut caps.access_modes.block,
@@ -502,21 +542,41 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn builtin_catalog_covers_the_required_drivers() {
         let catalog = DriverCatalog::builtin();
         for name in [
-            "ebs.csi.aws.com", "efs.csi.aws.com", "fsx.csi.aws.com", "pd.csi.storage.gke.io",
-            "filestore.csi.storage.gke.io", "disk.csi.azure.com", "file.csi.azure.com",
-            "rbd.csi.ceph.com", "cephfs.csi.ceph.com", "driver.longhorn.io",
-            "local.csi.openebs.io", "zfs.csi.openebs.io", "openebs.io/local", "topolvm.io",
-            "rancher.io/local-path", "kubernetes.io/no-provisioner", "nfs.csi.k8s.io",
-            "smb.csi.k8s.io", "csi.vsphere.vmware.com", "pxd.portworx.com", "hostpath.csi.k8s.io",
+            "ebs.csi.aws.com",
+            "efs.csi.aws.com",
+            "fsx.csi.aws.com",
+            "pd.csi.storage.gke.io",
+            "filestore.csi.storage.gke.io",
+            "disk.csi.azure.com",
+            "file.csi.azure.com",
+            "rbd.csi.ceph.com",
+            "cephfs.csi.ceph.com",
+            "driver.longhorn.io",
+            "local.csi.openebs.io",
+            "zfs.csi.openebs.io",
+            "openebs.io/local",
+            "topolvm.io",
+            "rancher.io/local-path",
+            "kubernetes.io/no-provisioner",
+            "nfs.csi.k8s.io",
+            "smb.csi.k8s.io",
+            "csi.vsphere.vmware.com",
+            "pxd.portworx.com",
+            "hostpath.csi.k8s.io",
         ] {
-            let found = catalog.lookup(name).unwrap_or_else(|| panic!("{name} missing"));
+            let found = catalog
+                .lookup(name)
+                .unwrap_or_else(|| panic!("{name} missing"));
             assert_eq!(found.spec.confidence, Confidence::Curated, "{name}");
         }
     }
@@ -534,9 +594,20 @@ mod tests {
     #[test]
     fn rook_prefixed_ceph_names_match_by_suffix() {
         let catalog = DriverCatalog::builtin();
-        assert_eq!(catalog.lookup("rook-ceph.rbd.csi.ceph.com").unwrap().spec.name, "rbd.csi.ceph.com");
         assert_eq!(
-            catalog.lookup("my-cluster.cephfs.csi.ceph.com").unwrap().spec.name,
+            catalog
+                .lookup("rook-ceph.rbd.csi.ceph.com")
+                .unwrap()
+                .spec
+                .name,
+            "rbd.csi.ceph.com"
+        );
+        assert_eq!(
+            catalog
+                .lookup("my-cluster.cephfs.csi.ceph.com")
+                .unwrap()
+                .spec
+                .name,
             "cephfs.csi.ceph.com"
         );
     }
@@ -549,15 +620,40 @@ mod tests {
         assert!(!gp3.access_modes.block.contains(&AccessMode::ReadWriteMany));
         let io2 = ebs.capabilities(&params(&[("type", "io2")]));
         assert!(io2.access_modes.block.contains(&AccessMode::ReadWriteMany));
-        assert!(!io2.access_modes.filesystem.contains(&AccessMode::ReadWriteMany));
+        assert!(
+            !io2.access_modes
+                .filesystem
+                .contains(&AccessMode::ReadWriteMany)
+        );
 
         let disk = catalog.lookup("disk.csi.azure.com").unwrap().spec;
-        assert_eq!(disk.capabilities(&params(&[("skuName", "Premium_LRS")])).topology, Topology::Zonal);
-        assert_eq!(disk.capabilities(&params(&[("skuname", "Premium_ZRS")])).topology, Topology::None);
+        assert_eq!(
+            disk.capabilities(&params(&[("skuName", "Premium_LRS")]))
+                .topology,
+            Topology::Zonal
+        );
+        assert_eq!(
+            disk.capabilities(&params(&[("skuname", "Premium_ZRS")]))
+                .topology,
+            Topology::None
+        );
 
         let pd = catalog.lookup("pd.csi.storage.gke.io").unwrap().spec;
         let regional = pd.capabilities(&params(&[("replication-type", "regional-pd")]));
         assert!(regional.display_name.contains("regional"));
+    }
+
+    #[test]
+    fn capabilities_carry_the_deployed_driver_name() {
+        let catalog = DriverCatalog::builtin();
+        let rook = catalog
+            .capabilities("rook-ceph.rbd.csi.ceph.com", &params(&[]))
+            .unwrap();
+        assert_eq!(rook.driver, "rook-ceph.rbd.csi.ceph.com");
+        let in_tree = catalog
+            .capabilities("kubernetes.io/gce-pd", &params(&[]))
+            .unwrap();
+        assert_eq!(in_tree.driver, "pd.csi.storage.gke.io");
     }
 
     #[test]

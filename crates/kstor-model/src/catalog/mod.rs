@@ -13,9 +13,8 @@ use std::sync::{Arc, LazyLock};
 use serde::Deserialize;
 
 pub use drivers::{
-    Confidence,
-    AccessMode, Capabilities, DriverCatalog, DriverMatch, DriverSpec, FsGroupPolicy, InTreePlugin,
-    StorageKind, Topology, VolumeMode,
+    AccessMode, Capabilities, Confidence, DriverCatalog, DriverMatch, DriverSpec, FsGroupPolicy,
+    InTreePlugin, StorageKind, Topology, VolumeMode,
 };
 pub use patterns::{Pattern, PatternInfo, PatternTable};
 pub use roles::{Engine, Role, RoleCatalog, RoleOverride};
@@ -57,7 +56,11 @@ impl Catalog {
         }
         let mut roles = RoleCatalog::builtin();
         roles.overrides = role_overrides;
-        Catalog { drivers, roles, patterns: PatternTable::builtin() }
+        Catalog {
+            drivers,
+            roles,
+            patterns: PatternTable::builtin(),
+        }
     }
 }
 
@@ -84,7 +87,10 @@ pub fn parse_data<T: for<'a> Deserialize<'a>>(file: &str, text: &str) -> Result<
             message: error.message.clone(),
         });
     }
-    let empty = crate::yaml::Node::new(crate::source::Span::NONE, crate::yaml::Value::Map(Default::default()));
+    let empty = crate::yaml::Node::new(
+        crate::source::Span::NONE,
+        crate::yaml::Value::Map(Default::default()),
+    );
     let root = stream.documents.first().map(|d| &d.root).unwrap_or(&empty);
     from_node::<T>(root).map_err(|(path, message)| {
         let resolved: Path = path;

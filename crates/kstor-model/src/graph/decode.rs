@@ -1,7 +1,7 @@
 //! Typed decoding of the loaded trees: wrong field types become KS001 diagnostics.
 
+use k8s_openapi::api;
 use k8s_openapi::api::{apps, batch, core, storage};
-use k8s_openapi::api as api;
 use serde::de::DeserializeOwned;
 
 use super::snapshot_types as snap;
@@ -35,18 +35,31 @@ fn decode<T: DeserializeOwned>(object: &Object) -> Result<T, Diagnostic> {
     from_object_node::<T>(&object.root).map_err(|(path, message)| {
         let message = friendly(message);
         Diagnostic {
-        location: Location::Field { object: object.id, path: path.clone() },
-        message: if path.segments().is_empty() {
-            format!("{} is not a valid {}: {message}", object.reference, object.reference.kind)
-        } else {
-            format!("`{path}`: {message}")
-        },
-    }})
+            location: Location::Field {
+                object: object.id,
+                path: path.clone(),
+            },
+            message: if path.segments().is_empty() {
+                format!(
+                    "{} is not a valid {}: {message}",
+                    object.reference, object.reference.kind
+                )
+            } else {
+                format!("`{path}`: {message}")
+            },
+        }
+    })
 }
 
 /// Rewords decoder messages that name implementation details.
 fn friendly(message: String) -> String {
-    let base64 = ["Invalid symbol", "Invalid byte", "Invalid padding", "Invalid last symbol", "Invalid input length"];
+    let base64 = [
+        "Invalid symbol",
+        "Invalid byte",
+        "Invalid padding",
+        "Invalid last symbol",
+        "Invalid input length",
+    ];
     if base64.iter().any(|p| message.starts_with(p)) {
         return format!("not valid base64 ({})", message.trim_end_matches('.'));
     }
@@ -78,7 +91,9 @@ pub fn decode_object(object: &Object) -> Result<Typed, Diagnostic> {
         ("storage.k8s.io", "VolumeAttachment") => check::<storage::v1::VolumeAttachment>(object)?,
         ("", "Node") => check::<core::v1::Node>(object)?,
         ("", "Event") => check::<core::v1::Event>(object)?,
-        ("snapshot.storage.k8s.io", "VolumeSnapshotClass") => Typed::VolumeSnapshotClass(decode(object)?),
+        ("snapshot.storage.k8s.io", "VolumeSnapshotClass") => {
+            Typed::VolumeSnapshotClass(decode(object)?)
+        }
         ("snapshot.storage.k8s.io", "VolumeSnapshot") => check::<snap::VolumeSnapshot>(object)?,
         ("snapshot.storage.k8s.io", "VolumeSnapshotContent") => {
             check::<snap::VolumeSnapshotContent>(object)?
@@ -94,18 +109,28 @@ pub fn decode_object(object: &Object) -> Result<Typed, Diagnostic> {
         ("", "LimitRange") => check::<core::v1::LimitRange>(object)?,
         ("", "Endpoints") => check::<core::v1::Endpoints>(object)?,
         ("rbac.authorization.k8s.io", "Role") => check::<api::rbac::v1::Role>(object)?,
-        ("rbac.authorization.k8s.io", "ClusterRole") => check::<api::rbac::v1::ClusterRole>(object)?,
-        ("rbac.authorization.k8s.io", "RoleBinding") => check::<api::rbac::v1::RoleBinding>(object)?,
+        ("rbac.authorization.k8s.io", "ClusterRole") => {
+            check::<api::rbac::v1::ClusterRole>(object)?
+        }
+        ("rbac.authorization.k8s.io", "RoleBinding") => {
+            check::<api::rbac::v1::RoleBinding>(object)?
+        }
         ("rbac.authorization.k8s.io", "ClusterRoleBinding") => {
             check::<api::rbac::v1::ClusterRoleBinding>(object)?
         }
-        ("networking.k8s.io", "NetworkPolicy") => check::<api::networking::v1::NetworkPolicy>(object)?,
+        ("networking.k8s.io", "NetworkPolicy") => {
+            check::<api::networking::v1::NetworkPolicy>(object)?
+        }
         ("policy", "PodDisruptionBudget") => check::<api::policy::v1::PodDisruptionBudget>(object)?,
-        ("scheduling.k8s.io", "PriorityClass") => check::<api::scheduling::v1::PriorityClass>(object)?,
+        ("scheduling.k8s.io", "PriorityClass") => {
+            check::<api::scheduling::v1::PriorityClass>(object)?
+        }
         ("storage.k8s.io", "VolumeAttributesClass") if r.version() == "v1" => {
             check::<storage::v1::VolumeAttributesClass>(object)?
         }
-        ("storage.k8s.io", "CSIStorageCapacity") => check::<storage::v1::CSIStorageCapacity>(object)?,
+        ("storage.k8s.io", "CSIStorageCapacity") => {
+            check::<storage::v1::CSIStorageCapacity>(object)?
+        }
         ("networking.k8s.io", "Ingress") if r.version() == "v1" => {
             check::<api::networking::v1::Ingress>(object)?
         }

@@ -69,10 +69,17 @@ impl<'a> Checker<'a> {
             return true;
         }
         self.diagnostics.push(Diagnostic {
-            location: Location::Field { object: self.object, path: path.clone() },
+            location: Location::Field {
+                object: self.object,
+                path: path.clone(),
+            },
             message: format!(
                 "`{field}`: unsupported value \"{value}\"; expected one of {}",
-                allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ")
+                allowed
+                    .iter()
+                    .map(|a| format!("\"{a}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         });
         false
@@ -96,7 +103,18 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
         Typed::Pod(pod) => {
             let spec = pod.spec.unwrap_or_default();
             let pod = pod_template(&spec, root.key("spec"), &object.labels, &mut check);
-            workload(object, WorkloadKind::Pod, None, None, pod, Vec::new(), BTreeMap::new(), &mut check)
+            workload(
+                object,
+                Parts {
+                    kind: WorkloadKind::Pod,
+                    replicas: None,
+                    strategy: None,
+                    pod,
+                    templates: Vec::new(),
+                    template_annotations: BTreeMap::new(),
+                },
+                &mut check,
+            )
         }
         Typed::Deployment(d) => {
             let spec = d.spec;
@@ -105,7 +123,18 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
             let replicas = replicas(spec.replicas, &root);
             let strategy = deployment_strategy(spec.strategy.as_ref(), &mut check);
             let annotations = template_annotations(&spec.template.metadata);
-            workload(object, WorkloadKind::Deployment, Some(replicas), strategy, pod, Vec::new(), annotations, &mut check)
+            workload(
+                object,
+                Parts {
+                    kind: WorkloadKind::Deployment,
+                    replicas: Some(replicas),
+                    strategy,
+                    pod,
+                    templates: Vec::new(),
+                    template_annotations: annotations,
+                },
+                &mut check,
+            )
         }
         Typed::ReplicaSet(rs) => {
             let spec = rs.spec;
@@ -113,7 +142,18 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
             let pod = from_template(&template, &root.key("spec").key("template"), &mut check);
             let annotations = template_annotations(&template.metadata);
             let replicas = replicas(spec.replicas, &root);
-            workload(object, WorkloadKind::ReplicaSet, Some(replicas), None, pod, Vec::new(), annotations, &mut check)
+            workload(
+                object,
+                Parts {
+                    kind: WorkloadKind::ReplicaSet,
+                    replicas: Some(replicas),
+                    strategy: None,
+                    pod,
+                    templates: Vec::new(),
+                    template_annotations: annotations,
+                },
+                &mut check,
+            )
         }
         Typed::ReplicationController(rc) => {
             let spec = rc.spec.unwrap_or_default();
@@ -121,31 +161,91 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
             let pod = from_template(&template, &root.key("spec").key("template"), &mut check);
             let annotations = template_annotations(&template.metadata);
             let replicas = replicas(spec.replicas, &root);
-            workload(object, WorkloadKind::ReplicationController, Some(replicas), None, pod, Vec::new(), annotations, &mut check)
+            workload(
+                object,
+                Parts {
+                    kind: WorkloadKind::ReplicationController,
+                    replicas: Some(replicas),
+                    strategy: None,
+                    pod,
+                    templates: Vec::new(),
+                    template_annotations: annotations,
+                },
+                &mut check,
+            )
         }
         Typed::DaemonSet(ds) => {
             let spec = ds.spec;
-            let pod = from_template(&spec.template, &root.key("spec").key("template"), &mut check);
+            let pod = from_template(
+                &spec.template,
+                &root.key("spec").key("template"),
+                &mut check,
+            );
             let annotations = template_annotations(&spec.template.metadata);
-            workload(object, WorkloadKind::DaemonSet, None, None, pod, Vec::new(), annotations, &mut check)
+            workload(
+                object,
+                Parts {
+                    kind: WorkloadKind::DaemonSet,
+                    replicas: None,
+                    strategy: None,
+                    pod,
+                    templates: Vec::new(),
+                    template_annotations: annotations,
+                },
+                &mut check,
+            )
         }
         Typed::Job(job) => {
             let spec = job.spec.unwrap_or_default();
-            let pod = from_template(&spec.template, &root.key("spec").key("template"), &mut check);
+            let pod = from_template(
+                &spec.template,
+                &root.key("spec").key("template"),
+                &mut check,
+            );
             let annotations = template_annotations(&spec.template.metadata);
-            workload(object, WorkloadKind::Job, None, None, pod, Vec::new(), annotations, &mut check)
+            workload(
+                object,
+                Parts {
+                    kind: WorkloadKind::Job,
+                    replicas: None,
+                    strategy: None,
+                    pod,
+                    templates: Vec::new(),
+                    template_annotations: annotations,
+                },
+                &mut check,
+            )
         }
         Typed::CronJob(cj) => {
             let spec = cj.spec;
             let job_spec = spec.job_template.spec.unwrap_or_default();
-            let template_path = root.key("spec").key("jobTemplate").key("spec").key("template");
+            let template_path = root
+                .key("spec")
+                .key("jobTemplate")
+                .key("spec")
+                .key("template");
             let pod = from_template(&job_spec.template, &template_path, &mut check);
             let annotations = template_annotations(&job_spec.template.metadata);
-            workload(object, WorkloadKind::CronJob, None, None, pod, Vec::new(), annotations, &mut check)
+            workload(
+                object,
+                Parts {
+                    kind: WorkloadKind::CronJob,
+                    replicas: None,
+                    strategy: None,
+                    pod,
+                    templates: Vec::new(),
+                    template_annotations: annotations,
+                },
+                &mut check,
+            )
         }
         Typed::StatefulSet(sts) => {
             let spec = sts.spec;
-            let pod = from_template(&spec.template, &root.key("spec").key("template"), &mut check);
+            let pod = from_template(
+                &spec.template,
+                &root.key("spec").key("template"),
+                &mut check,
+            );
             let templates: Vec<ClaimDraft> = spec
                 .volume_claim_templates
                 .unwrap_or_default()
@@ -156,7 +256,9 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                     let template_name = pvc.metadata.name.clone().unwrap_or_default();
                     let claim = claim(
                         object.id,
-                        ClaimOrigin::Template { workload: WorkloadId(usize::MAX) },
+                        ClaimOrigin::Template {
+                            workload: WorkloadId(usize::MAX),
+                        },
                         path,
                         &namespace,
                         &template_name,
@@ -165,21 +267,36 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                         pvc.status.as_ref(),
                         &mut check,
                     );
-                    ClaimDraft { claim, template_name: Some(template_name) }
+                    ClaimDraft {
+                        claim,
+                        template_name: Some(template_name),
+                    }
                 })
                 .collect();
-            let retention = spec.persistent_volume_claim_retention_policy.as_ref().map(|p| {
-                let base = root.key("spec").key("persistentVolumeClaimRetentionPolicy");
-                RetentionPolicy {
-                    when_deleted: p.when_deleted.clone().map(|v| (v, base.key("whenDeleted"))),
-                    when_scaled: p.when_scaled.clone().map(|v| (v, base.key("whenScaled"))),
-                }
-            });
+            let retention = spec
+                .persistent_volume_claim_retention_policy
+                .as_ref()
+                .map(|p| {
+                    let base = root.key("spec").key("persistentVolumeClaimRetentionPolicy");
+                    RetentionPolicy {
+                        when_deleted: p.when_deleted.clone().map(|v| (v, base.key("whenDeleted"))),
+                        when_scaled: p.when_scaled.clone().map(|v| (v, base.key("whenScaled"))),
+                    }
+                });
             let annotations = template_annotations(&spec.template.metadata);
             let replicas = replicas(spec.replicas, &root);
-            let Extracted::Workload(mut draft) =
-                workload(object, WorkloadKind::StatefulSet, Some(replicas), None, pod, templates, annotations, &mut check)
-            else {
+            let Extracted::Workload(mut draft) = workload(
+                object,
+                Parts {
+                    kind: WorkloadKind::StatefulSet,
+                    replicas: Some(replicas),
+                    strategy: None,
+                    pod,
+                    templates,
+                    template_annotations: annotations,
+                },
+                &mut check,
+            ) else {
                 unreachable!()
             };
             draft.workload.retention = retention;
@@ -197,11 +314,19 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 pvc.status.as_ref(),
                 &mut check,
             );
-            Extracted::Claim(Box::new(ClaimDraft { claim, template_name: None }))
+            Extracted::Claim(Box::new(ClaimDraft {
+                claim,
+                template_name: None,
+            }))
         }
         Typed::StorageClass(sc) => {
             if let Some(policy) = &sc.reclaim_policy {
-                check.one_of(policy, &["Delete", "Retain"], "reclaimPolicy", &root.key("reclaimPolicy"));
+                check.one_of(
+                    policy,
+                    &["Delete", "Retain"],
+                    "reclaimPolicy",
+                    &root.key("reclaimPolicy"),
+                );
             }
             if let Some(mode) = &sc.volume_binding_mode {
                 check.one_of(
@@ -262,16 +387,23 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 object: object.id,
                 name,
                 reclaim_policy: spec.persistent_volume_reclaim_policy.clone(),
-                storage_class: spec.storage_class_name.clone().or_else(|| {
-                    object.annotations.get(BETA_CLASS_ANNOTATION).cloned()
-                }),
+                storage_class: spec
+                    .storage_class_name
+                    .clone()
+                    .or_else(|| object.annotations.get(BETA_CLASS_ANNOTATION).cloned()),
                 claim_ref: spec.claim_ref.as_ref().and_then(|r| {
-                    Some((r.namespace.clone().unwrap_or_else(|| "default".into()), r.name.clone()?))
+                    Some((
+                        r.namespace.clone().unwrap_or_else(|| "default".into()),
+                        r.name.clone()?,
+                    ))
                 }),
                 access_modes: modes.into_iter().map(|(m, _)| m).collect(),
                 driver,
                 node_local: spec.local.is_some() || spec.host_path.is_some(),
-                has_node_affinity: spec.node_affinity.as_ref().is_some_and(|a| a.required.is_some()),
+                has_node_affinity: spec
+                    .node_affinity
+                    .as_ref()
+                    .is_some_and(|a| a.required.is_some()),
                 capacity: spec
                     .capacity
                     .as_ref()
@@ -282,7 +414,12 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
         }
         Typed::VolumeSnapshotClass(vsc) => {
             if let Some(policy) = &vsc.deletion_policy {
-                check.one_of(policy, &["Delete", "Retain"], "deletionPolicy", &root.key("deletionPolicy"));
+                check.one_of(
+                    policy,
+                    &["Delete", "Retain"],
+                    "deletionPolicy",
+                    &root.key("deletionPolicy"),
+                );
             }
             Extracted::SnapshotClass(SnapshotClassInfo {
                 object: object.id,
@@ -298,7 +435,12 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 None => FsGroupPolicy::default(),
                 Some(policy) => {
                     let path = root.key("spec").key("fsGroupPolicy");
-                    check.one_of(policy, &["ReadWriteOnceWithFSType", "File", "None"], "fsGroupPolicy", &path);
+                    check.one_of(
+                        policy,
+                        &["ReadWriteOnceWithFSType", "File", "None"],
+                        "fsGroupPolicy",
+                        &path,
+                    );
                     FsGroupPolicy::parse(policy).unwrap_or_default()
                 }
             };
@@ -307,7 +449,9 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 name,
                 attach_required: spec.attach_required.unwrap_or(true),
                 fs_group_policy,
-                lifecycle_modes: spec.volume_lifecycle_modes.unwrap_or_else(|| vec!["Persistent".into()]),
+                lifecycle_modes: spec
+                    .volume_lifecycle_modes
+                    .unwrap_or_else(|| vec!["Persistent".into()]),
             })
         }
         _ => Extracted::Nothing,
@@ -315,29 +459,50 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
 }
 
 fn is_default(annotations: &BTreeMap<String, String>, keys: &[&str]) -> bool {
-    keys.iter().any(|k| annotations.get(*k).map(String::as_str) == Some("true"))
+    keys.iter()
+        .any(|k| annotations.get(*k).map(String::as_str) == Some("true"))
 }
 
 fn template_annotations(metadata: &Option<ObjectMeta>) -> BTreeMap<String, String> {
-    metadata.as_ref().and_then(|m| m.annotations.clone()).unwrap_or_default()
+    metadata
+        .as_ref()
+        .and_then(|m| m.annotations.clone())
+        .unwrap_or_default()
 }
 
 fn replicas(value: Option<i32>, root: &Path) -> Replicas {
-    Replicas { count: value.unwrap_or(1), path: value.map(|_| root.key("spec").key("replicas")) }
+    Replicas {
+        count: value.unwrap_or(1),
+        path: value.map(|_| root.key("spec").key("replicas")),
+    }
 }
 
-fn workload(
-    object: &Object,
+/// The parts of a workload that differ by kind.
+struct Parts {
     kind: WorkloadKind,
     replicas: Option<Replicas>,
     strategy: Option<Strategy>,
     pod: PodTemplate,
     templates: Vec<ClaimDraft>,
     template_annotations: BTreeMap<String, String>,
-    check: &mut Checker<'_>,
-) -> Extracted {
+}
+
+fn workload(object: &Object, parts: Parts, check: &mut Checker<'_>) -> Extracted {
+    let Parts {
+        kind,
+        replicas,
+        strategy,
+        pod,
+        templates,
+        template_annotations,
+    } = parts;
     let mut annotations = template_annotations;
-    annotations.extend(object.annotations.iter().map(|(k, v)| (k.clone(), v.clone())));
+    annotations.extend(
+        object
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
     let ephemeral = std::mem::take(&mut check.ephemeral);
     Extracted::Workload(Box::new(WorkloadDraft {
         workload: Workload {
@@ -364,19 +529,36 @@ fn deployment_strategy(
 ) -> Option<Strategy> {
     let base = Path::root().key("spec");
     let Some(strategy) = strategy else {
-        return Some(Strategy { recreate: false, max_surge: "25%".into(), surges: true, path: base });
+        return Some(Strategy {
+            recreate: false,
+            max_surge: "25%".into(),
+            surges: true,
+            path: base,
+        });
     };
     let strategy_path = base.key("strategy");
     if let Some(kind) = &strategy.type_ {
-        check.one_of(kind, &["Recreate", "RollingUpdate"], "strategy.type", &strategy_path.key("type"));
+        check.one_of(
+            kind,
+            &["Recreate", "RollingUpdate"],
+            "strategy.type",
+            &strategy_path.key("type"),
+        );
     }
     let recreate = strategy.type_.as_deref() == Some("Recreate");
-    let surge = strategy.rolling_update.as_ref().and_then(|r| r.max_surge.clone());
+    let surge = strategy
+        .rolling_update
+        .as_ref()
+        .and_then(|r| r.max_surge.clone());
     let (max_surge, surges) = match &surge {
         None => ("25%".to_string(), true),
         Some(IntOrString::Int(n)) => (n.to_string(), *n > 0),
         Some(IntOrString::String(s)) => {
-            let percent = s.trim_end_matches('%').trim().parse::<f64>().unwrap_or(25.0);
+            let percent = s
+                .trim_end_matches('%')
+                .trim()
+                .parse::<f64>()
+                .unwrap_or(25.0);
             (s.clone(), percent > 0.0)
         }
     };
@@ -387,11 +569,24 @@ fn deployment_strategy(
     } else {
         strategy_path
     };
-    Some(Strategy { recreate, max_surge, surges, path })
+    Some(Strategy {
+        recreate,
+        max_surge,
+        surges,
+        path,
+    })
 }
 
-fn from_template(template: &core::PodTemplateSpec, path: &Path, check: &mut Checker<'_>) -> PodTemplate {
-    let labels = template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
+fn from_template(
+    template: &core::PodTemplateSpec,
+    path: &Path,
+    check: &mut Checker<'_>,
+) -> PodTemplate {
+    let labels = template
+        .metadata
+        .as_ref()
+        .and_then(|m| m.labels.clone())
+        .unwrap_or_default();
     let spec = template.spec.clone().unwrap_or_default();
     pod_template(&spec, path.key("spec"), &labels, check)
 }
@@ -417,7 +612,11 @@ pub fn pod_template(
             .collect::<Vec<_>>()
     };
     let containers = container_list(&spec.containers, "containers", check);
-    let init_containers = container_list(spec.init_containers.as_deref().unwrap_or_default(), "initContainers", check);
+    let init_containers = container_list(
+        spec.init_containers.as_deref().unwrap_or_default(),
+        "initContainers",
+        check,
+    );
     let security = match &spec.security_context {
         Some(sc) => {
             let sc_path = path.key("securityContext");
@@ -437,7 +636,10 @@ pub fn pod_template(
                 path: sc_path,
             }
         }
-        None => PodSecurity { path: path.clone(), ..PodSecurity::default() },
+        None => PodSecurity {
+            path: path.clone(),
+            ..PodSecurity::default()
+        },
     };
     PodTemplate {
         placement: placement(spec),
@@ -451,7 +653,10 @@ pub fn pod_template(
 }
 
 const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
-const ZONE_LABELS: [&str; 2] = ["topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"];
+const ZONE_LABELS: [&str; 2] = [
+    "topology.kubernetes.io/zone",
+    "failure-domain.beta.kubernetes.io/zone",
+];
 
 fn is_zone_key(key: &str) -> bool {
     ZONE_LABELS.contains(&key) || key.ends_with("/zone")
@@ -460,13 +665,18 @@ fn is_zone_key(key: &str) -> bool {
 fn placement(spec: &core::PodSpec) -> Placement {
     let node_selector = spec.node_selector.clone().unwrap_or_default();
     let mut hostname = node_selector.get(HOSTNAME_LABEL).cloned();
-    let mut zones: Option<Vec<String>> =
-        node_selector.iter().find(|(k, _)| is_zone_key(k)).map(|(_, v)| vec![v.clone()]);
+    let mut zones: Option<Vec<String>> = node_selector
+        .iter()
+        .find(|(k, _)| is_zone_key(k))
+        .map(|(_, v)| vec![v.clone()]);
     let required = spec
         .affinity
         .as_ref()
         .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|n| n.required_during_scheduling_ignored_during_execution.as_ref());
+        .and_then(|n| {
+            n.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        });
     if let Some(required) = required {
         let terms = &required.node_selector_terms;
         let single_values = |key_test: &dyn Fn(&str) -> bool| -> Vec<Option<Vec<String>>> {
@@ -474,18 +684,18 @@ fn placement(spec: &core::PodSpec) -> Placement {
                 .iter()
                 .map(|term| {
                     term.match_expressions.iter().flatten().find_map(|e| {
-                        (key_test(&e.key) && e.operator == "In").then(|| e.values.clone().unwrap_or_default())
+                        (key_test(&e.key) && e.operator == "In")
+                            .then(|| e.values.clone().unwrap_or_default())
                     })
                 })
                 .collect()
         };
         let hosts = single_values(&|k| k == HOSTNAME_LABEL);
-        if hosts.len() == 1 {
-            if let Some(Some(values)) = hosts.first() {
-                if values.len() == 1 {
-                    hostname = Some(values[0].clone());
-                }
-            }
+        if hosts.len() == 1
+            && let Some(Some(values)) = hosts.first()
+            && values.len() == 1
+        {
+            hostname = Some(values[0].clone());
         }
         let term_zones = single_values(&is_zone_key);
         if !term_zones.is_empty() && term_zones.iter().all(Option::is_some) {
@@ -498,10 +708,20 @@ fn placement(spec: &core::PodSpec) -> Placement {
             });
         }
     }
-    Placement { node_name: spec.node_name.clone(), hostname, zones, node_selector }
+    Placement {
+        node_name: spec.node_name.clone(),
+        hostname,
+        zones,
+        node_selector,
+    }
 }
 
-fn pod_volume(volume: &core::Volume, index: usize, path: Path, check: &mut Checker<'_>) -> PodVolume {
+fn pod_volume(
+    volume: &core::Volume,
+    index: usize,
+    path: Path,
+    check: &mut Checker<'_>,
+) -> PodVolume {
     let source = if let Some(pvc) = &volume.persistent_volume_claim {
         VolumeSource::Claim {
             claim_name: pvc.claim_name.clone(),
@@ -515,7 +735,9 @@ fn pod_volume(volume: &core::Volume, index: usize, path: Path, check: &mut Check
             let namespace = check.namespace.clone();
             let draft = claim(
                 check.object,
-                ClaimOrigin::Ephemeral { workload: WorkloadId(usize::MAX) },
+                ClaimOrigin::Ephemeral {
+                    workload: WorkloadId(usize::MAX),
+                },
                 claim_path,
                 &namespace,
                 &volume.name,
@@ -524,23 +746,41 @@ fn pod_volume(volume: &core::Volume, index: usize, path: Path, check: &mut Check
                 None,
                 check,
             );
-            check.ephemeral.push((index, ClaimDraft { claim: draft, template_name: Some(volume.name.clone()) }));
+            check.ephemeral.push((
+                index,
+                ClaimDraft {
+                    claim: draft,
+                    template_name: Some(volume.name.clone()),
+                },
+            ));
         }
         // The claim id is filled in when the graph is linked.
-        VolumeSource::Ephemeral { claim: ClaimId(usize::MAX) }
+        VolumeSource::Ephemeral {
+            claim: ClaimId(usize::MAX),
+        }
     } else if let Some(empty) = &volume.empty_dir {
         let medium = empty.medium.as_deref().unwrap_or("");
         if !(medium.is_empty() || medium == "Memory" || medium.starts_with("HugePages")) {
-            check.one_of(medium, &["", "Memory", "HugePages"], "emptyDir.medium", &path.key("emptyDir").key("medium"));
+            check.one_of(
+                medium,
+                &["", "Memory", "HugePages"],
+                "emptyDir.medium",
+                &path.key("emptyDir").key("medium"),
+            );
         }
         VolumeSource::EmptyDir {
             memory: medium == "Memory",
             size_limit: empty.size_limit.as_ref().map(|q| q.0.clone()),
         }
     } else if let Some(host) = &volume.host_path {
-        VolumeSource::HostPath { host_path: host.path.clone() }
+        VolumeSource::HostPath {
+            host_path: host.path.clone(),
+        }
     } else if let Some(csi) = &volume.csi {
-        VolumeSource::Csi { driver: csi.driver.clone(), read_only: csi.read_only.unwrap_or(false) }
+        VolumeSource::Csi {
+            driver: csi.driver.clone(),
+            read_only: csi.read_only.unwrap_or(false),
+        }
     } else if volume.config_map.is_some() {
         VolumeSource::Projected { kind: "configMap" }
     } else if volume.secret.is_some() {
@@ -548,11 +788,20 @@ fn pod_volume(volume: &core::Volume, index: usize, path: Path, check: &mut Check
     } else if volume.projected.is_some() {
         VolumeSource::Projected { kind: "projected" }
     } else if volume.downward_api.is_some() {
-        VolumeSource::Projected { kind: "downwardAPI" }
+        VolumeSource::Projected {
+            kind: "downwardAPI",
+        }
     } else {
-        VolumeSource::Other { kind: volume_kind_name(volume) }
+        VolumeSource::Other {
+            kind: volume_kind_name(volume),
+        }
     };
-    PodVolume { name: volume.name.clone(), path, source, shadowed_by: None }
+    PodVolume {
+        name: volume.name.clone(),
+        path,
+        source,
+        shadowed_by: None,
+    }
 }
 
 /// The name of the first volume-source field set (for in-tree and uncommon types).
@@ -566,16 +815,37 @@ fn volume_kind_name(volume: &core::Volume) -> String {
 
 fn in_tree_pv_source(root: &crate::yaml::Node) -> Option<String> {
     const SOURCES: [&str; 12] = [
-        "awsElasticBlockStore", "gcePersistentDisk", "azureDisk", "azureFile", "cinder",
-        "vsphereVolume", "portworxVolume", "rbd", "cephfs", "glusterfs", "nfs", "iscsi",
+        "awsElasticBlockStore",
+        "gcePersistentDisk",
+        "azureDisk",
+        "azureFile",
+        "cinder",
+        "vsphereVolume",
+        "portworxVolume",
+        "rbd",
+        "cephfs",
+        "glusterfs",
+        "nfs",
+        "iscsi",
     ];
     let spec = root.get("spec")?;
-    SOURCES.iter().find(|s| spec.get(s).is_some()).map(|s| s.to_string())
+    SOURCES
+        .iter()
+        .find(|s| spec.get(s).is_some())
+        .map(|s| s.to_string())
 }
 
-fn container(c: &core::Container, path: Path, volumes: &[PodVolume], check: &mut Checker<'_>) -> ContainerInfo {
+fn container(
+    c: &core::Container,
+    path: Path,
+    volumes: &[PodVolume],
+    check: &mut Checker<'_>,
+) -> ContainerInfo {
     let resolve = |name: &str| {
-        volumes.iter().position(|v| v.name == name).map_or(MountTarget::Missing, MountTarget::Volume)
+        volumes
+            .iter()
+            .position(|v| v.name == name)
+            .map_or(MountTarget::Missing, MountTarget::Volume)
     };
     let mounts = c
         .volume_mounts
@@ -609,10 +879,17 @@ fn container(c: &core::Container, path: Path, volumes: &[PodVolume], check: &mut
         Some(r) => Resources {
             has_requests: r.requests.as_ref().is_some_and(|m| !m.is_empty()),
             has_limits: r.limits.as_ref().is_some_and(|m| !m.is_empty()),
-            memory_limit: r.limits.as_ref().and_then(|l| l.get("memory")).and_then(|q| parse_quantity(&q.0)),
+            memory_limit: r
+                .limits
+                .as_ref()
+                .and_then(|l| l.get("memory"))
+                .and_then(|q| parse_quantity(&q.0)),
             path: path.key("resources"),
         },
-        None => Resources { path: path.clone(), ..Resources::default() },
+        None => Resources {
+            path: path.clone(),
+            ..Resources::default()
+        },
     };
     let _ = check;
     let mut command = c.command.clone().unwrap_or_default();
@@ -638,7 +915,12 @@ fn container(c: &core::Container, path: Path, volumes: &[PodVolume], check: &mut
 }
 
 fn access_modes(modes: &[String], path: &Path, check: &mut Checker<'_>) -> Vec<(AccessMode, Path)> {
-    const ALLOWED: [&str; 4] = ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"];
+    const ALLOWED: [&str; 4] = [
+        "ReadWriteOnce",
+        "ReadOnlyMany",
+        "ReadWriteMany",
+        "ReadWriteOncePod",
+    ];
     modes
         .iter()
         .enumerate()
@@ -675,18 +957,31 @@ fn claim(
         Some("Block") => VolumeMode::Block,
         Some("Filesystem") | None => VolumeMode::Filesystem,
         Some(other) => {
-            check.one_of(other, &["Filesystem", "Block"], "volumeMode", &spec_path.key("volumeMode"));
+            check.one_of(
+                other,
+                &["Filesystem", "Block"],
+                "volumeMode",
+                &spec_path.key("volumeMode"),
+            );
             VolumeMode::Filesystem
         }
     };
-    let annotation = metadata.annotations.as_ref().and_then(|a| a.get(BETA_CLASS_ANNOTATION));
+    let annotation = metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(BETA_CLASS_ANNOTATION));
     let (class_ref, class_path) = match (annotation, spec.storage_class_name.as_deref()) {
         (Some(name), _) => (
             ClassRef::Annotation(name.clone()),
-            path.key("metadata").key("annotations").key(BETA_CLASS_ANNOTATION),
+            path.key("metadata")
+                .key("annotations")
+                .key(BETA_CLASS_ANNOTATION),
         ),
         (None, Some("")) => (ClassRef::Empty, spec_path.key("storageClassName")),
-        (None, Some(name)) => (ClassRef::Field(name.to_string()), spec_path.key("storageClassName")),
+        (None, Some(name)) => (
+            ClassRef::Field(name.to_string()),
+            spec_path.key("storageClassName"),
+        ),
         (None, None) => (ClassRef::Unset, spec_path.clone()),
     };
     Claim {

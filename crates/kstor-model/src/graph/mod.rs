@@ -25,6 +25,8 @@ use crate::object::{Object, ObjectId};
 use crate::path::Path;
 use extract::{ClaimDraft, Extracted};
 
+const NO_PROVISIONER: &str = "kubernetes.io/no-provisioner";
+
 /// The resolved storage model of one input.
 #[derive(Debug)]
 pub struct StorageGraph {
@@ -107,7 +109,10 @@ impl StorageGraph {
     fn add_claim(&mut self, draft: ClaimDraft) -> ClaimId {
         let id = ClaimId(self.claims.len());
         if draft.claim.origin == ClaimOrigin::Standalone {
-            self.claim_index.insert((draft.claim.namespace.clone(), draft.claim.name.clone()), id);
+            self.claim_index.insert(
+                (draft.claim.namespace.clone(), draft.claim.name.clone()),
+                id,
+            );
         }
         self.claims.push(draft.claim);
         id
@@ -125,8 +130,17 @@ impl StorageGraph {
             for volume in workload.pod.volumes.iter_mut().filter(|v| v.name == name) {
                 volume.shadowed_by = Some(claim);
             }
-            for container in workload.pod.containers.iter_mut().chain(workload.pod.init_containers.iter_mut()) {
-                for mount in container.mounts.iter_mut().chain(container.devices.iter_mut()) {
+            for container in workload
+                .pod
+                .containers
+                .iter_mut()
+                .chain(workload.pod.init_containers.iter_mut())
+            {
+                for mount in container
+                    .mounts
+                    .iter_mut()
+                    .chain(container.devices.iter_mut())
+                {
                     if mount.volume == name {
                         mount.target = MountTarget::ClaimTemplate(claim);
                     }
@@ -144,8 +158,12 @@ impl StorageGraph {
     }
 
     fn link(&mut self) {
-        let csi_index: HashMap<String, CsiDriverId> =
-            self.csi_drivers.iter().enumerate().map(|(i, d)| (d.name.clone(), CsiDriverId(i))).collect();
+        let csi_index: HashMap<String, CsiDriverId> = self
+            .csi_drivers
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name.clone(), CsiDriverId(i)))
+            .collect();
 
         // Classes: index, default, driver capabilities (catalog refined by CSIDriver objects).
         for (i, class) in self.classes.iter_mut().enumerate() {
@@ -155,32 +173,45 @@ impl StorageGraph {
             class.driver = capabilities(&self.catalog, &class.provisioner, &class.parameters, csi);
         }
         self.default_class = pick_default(&self.classes);
+        self.static_class_topology();
 
         // Snapshot classes by driver.
         for (i, vsc) in self.snapshot_classes.iter().enumerate() {
-            self.snapshot_classes_by_driver.entry(vsc.driver.clone()).or_default().push(SnapshotClassId(i));
+            self.snapshot_classes_by_driver
+                .entry(vsc.driver.clone())
+                .or_default()
+                .push(SnapshotClassId(i));
         }
 
         // PersistentVolumes by name and by claimRef.
-        let pv_by_name: HashMap<&str, VolumeId> =
-            self.volumes.iter().enumerate().map(|(i, v)| (v.name.as_str(), VolumeId(i))).collect();
+        let pv_by_name: HashMap<&str, VolumeId> = self
+            .volumes
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.name.as_str(), VolumeId(i)))
+            .collect();
         let pv_by_claim: HashMap<(&str, &str), VolumeId> = self
             .volumes
             .iter()
             .enumerate()
-            .filter_map(|(i, v)| v.claim_ref.as_ref().map(|(ns, n)| ((ns.as_str(), n.as_str()), VolumeId(i))))
+            .filter_map(|(i, v)| {
+                v.claim_ref
+                    .as_ref()
+                    .map(|(ns, n)| ((ns.as_str(), n.as_str()), VolumeId(i)))
+            })
             .collect();
 
         // Claims: class and volume.
         for claim in &mut self.claims {
             claim.class = match &claim.class_ref {
                 ClassRef::Empty => ClassResolution::NoClass,
-                ClassRef::Field(name) | ClassRef::Annotation(name) => {
-                    self.class_index.get(name).map_or(ClassResolution::NotFound, |&c| ClassResolution::Named(c))
-                }
-                ClassRef::Unset => {
-                    self.default_class.map_or(ClassResolution::UnknownDefault, ClassResolution::Default)
-                }
+                ClassRef::Field(name) | ClassRef::Annotation(name) => self
+                    .class_index
+                    .get(name)
+                    .map_or(ClassResolution::NotFound, |&c| ClassResolution::Named(c)),
+                ClassRef::Unset => self
+                    .default_class
+                    .map_or(ClassResolution::UnknownDefault, ClassResolution::Default),
             };
             let standalone = claim.origin == ClaimOrigin::Standalone;
             claim.volume = claim
@@ -189,7 +220,11 @@ impl StorageGraph {
                 .and_then(|name| pv_by_name.get(name).copied())
                 .or_else(|| {
                     standalone
-                        .then(|| pv_by_claim.get(&(claim.namespace.as_str(), claim.name.as_str())).copied())
+                        .then(|| {
+                            pv_by_claim
+                                .get(&(claim.namespace.as_str(), claim.name.as_str()))
+                                .copied()
+                        })
                         .flatten()
                 });
         }
@@ -198,15 +233,22 @@ impl StorageGraph {
         let catalog = Arc::clone(&self.catalog);
         for (i, workload) in self.workloads.iter_mut().enumerate() {
             for volume in &mut workload.pod.volumes {
-                if let VolumeSource::Claim { claim_name, claim, .. } = &mut volume.source {
-                    *claim = self.claim_index.get(&(workload.namespace.clone(), claim_name.clone())).copied();
+                if let VolumeSource::Claim {
+                    claim_name, claim, ..
+                } = &mut volume.source
+                {
+                    *claim = self
+                        .claim_index
+                        .get(&(workload.namespace.clone(), claim_name.clone()))
+                        .copied();
                     if let Some(c) = claim {
                         self.claim_users.entry(*c).or_default().push(WorkloadId(i));
                     }
                 }
             }
             let object = &self.workspace.objects[workload.object.0 as usize];
-            let (role, problem) = role::classify(object, &workload.pod, &workload.annotations, &catalog.roles);
+            let (role, problem) =
+                role::classify(object, &workload.pod, &workload.annotations, &catalog.roles);
             workload.role = role;
             if let Some(message) = problem {
                 self.workspace.diagnostics.push(Diagnostic {
@@ -216,6 +258,33 @@ impl StorageGraph {
                     },
                     message,
                 });
+            }
+        }
+    }
+
+    /// Static classes (`kubernetes.io/no-provisioner`) take their topology from their
+    /// PersistentVolumes: node-local when any is `local`/`hostPath`, none when all are
+    /// network volumes, unknown when the input has none.
+    fn static_class_topology(&mut self) {
+        for class in self
+            .classes
+            .iter_mut()
+            .filter(|c| c.provisioner == NO_PROVISIONER)
+        {
+            let volumes: Vec<_> = self
+                .volumes
+                .iter()
+                .filter(|v| v.storage_class.as_deref() == Some(class.name.as_str()))
+                .collect();
+            let topology = if volumes.is_empty() {
+                Topology::Unknown
+            } else if volumes.iter().any(|v| v.node_local) {
+                Topology::NodeLocal
+            } else {
+                Topology::None
+            };
+            if let Some(driver) = &mut class.driver {
+                driver.topology = topology;
             }
         }
     }
@@ -257,7 +326,9 @@ impl StorageGraph {
 
     /// A standalone claim by namespace and name.
     pub fn claim_named(&self, namespace: &str, name: &str) -> Option<ClaimId> {
-        self.claim_index.get(&(namespace.to_string(), name.to_string())).copied()
+        self.claim_index
+            .get(&(namespace.to_string(), name.to_string()))
+            .copied()
     }
 
     /// The class a claim resolves to (named or default).
@@ -275,7 +346,12 @@ impl StorageGraph {
         }
         let volume = self.volume(claim.volume?);
         let driver = volume.driver.as_deref()?;
-        let name = self.catalog.drivers.in_tree_by_volume_source(driver).and_then(|p| p.csi.as_deref()).unwrap_or(driver);
+        let name = self
+            .catalog
+            .drivers
+            .in_tree_by_volume_source(driver)
+            .and_then(|p| p.csi.as_deref())
+            .unwrap_or(driver);
         let csi = self.csi_drivers.iter().find(|d| d.name == name);
         capabilities(&self.catalog, name, &Default::default(), csi)
     }
@@ -291,7 +367,10 @@ impl StorageGraph {
 
     /// Workloads whose pod volumes reference a standalone claim.
     pub fn claim_users(&self, claim: ClaimId) -> &[WorkloadId] {
-        self.claim_users.get(&claim).map(Vec::as_slice).unwrap_or_default()
+        self.claim_users
+            .get(&claim)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// The claim a mount resolves to, if any.
@@ -361,8 +440,8 @@ fn capabilities(
     parameters: &std::collections::BTreeMap<String, String>,
     csi: Option<&CsiDriverInfo>,
 ) -> Option<Capabilities> {
-    let mut caps = match catalog.drivers.lookup(provisioner) {
-        Some(found) => found.spec.capabilities(parameters),
+    let mut caps = match catalog.drivers.capabilities(provisioner, parameters) {
+        Some(caps) => caps,
         None => {
             let csi = csi?;
             Capabilities {

@@ -63,7 +63,9 @@ impl WorkloadKind {
     pub fn is_replicated_stateless(self) -> bool {
         matches!(
             self,
-            WorkloadKind::Deployment | WorkloadKind::ReplicaSet | WorkloadKind::ReplicationController
+            WorkloadKind::Deployment
+                | WorkloadKind::ReplicaSet
+                | WorkloadKind::ReplicationController
         )
     }
 }
@@ -338,7 +340,11 @@ impl Evidence {
     pub fn knows_data_directory(self) -> bool {
         matches!(
             self,
-            Evidence::Annotation | Evidence::Config | Evidence::Image | Evidence::NameLabel | Evidence::DataDirectory
+            Evidence::Annotation
+                | Evidence::Config
+                | Evidence::Image
+                | Evidence::NameLabel
+                | Evidence::DataDirectory
         )
     }
 }
@@ -471,11 +477,20 @@ impl Claim {
             ClaimOrigin::Standalone => format!("claim {}/{}", self.namespace, self.name),
             ClaimOrigin::Template { workload } => {
                 let w = graph.workload(workload);
-                format!("claim template {} of statefulset {}/{}", self.name, w.namespace, w.name)
+                format!(
+                    "claim template {} of statefulset {}/{}",
+                    self.name, w.namespace, w.name
+                )
             }
             ClaimOrigin::Ephemeral { workload } => {
                 let w = graph.workload(workload);
-                format!("ephemeral volume {} of {} {}/{}", self.name, kind_word(w.kind), w.namespace, w.name)
+                format!(
+                    "ephemeral volume {} of {} {}/{}",
+                    self.name,
+                    kind_word(w.kind),
+                    w.namespace,
+                    w.name
+                )
             }
         }
     }

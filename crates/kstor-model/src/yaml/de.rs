@@ -77,10 +77,14 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'de> {
             Value::Int(i) => visitor.visit_i64(*i),
             Value::Float(f) => visitor.visit_f64(*f),
             Value::Str(s) => visitor.visit_borrowed_str(s.as_str()),
-            Value::Seq(items) => visitor.visit_seq(SeqAccess { items: items.iter() }),
-            Value::Map(map) => {
-                visitor.visit_map(MapAccess { entries: map.entries.iter(), value: None, skip: &[] })
-            }
+            Value::Seq(items) => visitor.visit_seq(SeqAccess {
+                items: items.iter(),
+            }),
+            Value::Map(map) => visitor.visit_map(MapAccess {
+                entries: map.entries.iter(),
+                value: None,
+                skip: &[],
+            }),
         }
     }
 
@@ -107,10 +111,13 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'de> {
     ) -> Result<V::Value, DeError> {
         match &self.0.value {
             Value::Str(s) => visitor.visit_enum(s.as_str().into_deserializer()),
-            Value::Map(map) if map.entries.len() == 1 => {
-                visitor.visit_enum(EnumAccess { entry: &map.entries[0] })
-            }
-            _ => Err(de::Error::invalid_type(unexpected(self.0), &"an enum variant")),
+            Value::Map(map) if map.entries.len() == 1 => visitor.visit_enum(EnumAccess {
+                entry: &map.entries[0],
+            }),
+            _ => Err(de::Error::invalid_type(
+                unexpected(self.0),
+                &"an enum variant",
+            )),
         }
     }
 
@@ -174,7 +181,10 @@ impl<'de> de::SeqAccess<'de> for SeqAccess<'de> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, DeError> {
-        self.items.next().map(|node| seed.deserialize(NodeDeserializer(node))).transpose()
+        self.items
+            .next()
+            .map(|node| seed.deserialize(NodeDeserializer(node)))
+            .transpose()
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -208,7 +218,10 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let node = self.value.take().ok_or_else(|| DeError("value without a key".into()))?;
+        let node = self
+            .value
+            .take()
+            .ok_or_else(|| DeError("value without a key".into()))?;
         seed.deserialize(NodeDeserializer(node))
     }
 
@@ -232,7 +245,12 @@ impl<'de> de::EnumAccess<'de> for EnumAccess<'de> {
         let key: de::value::BorrowedStrDeserializer<'de, DeError> =
             de::value::BorrowedStrDeserializer::new(self.entry.key.as_str());
         let variant = seed.deserialize(key)?;
-        Ok((variant, VariantAccess { node: &self.entry.value }))
+        Ok((
+            variant,
+            VariantAccess {
+                node: &self.entry.value,
+            },
+        ))
     }
 }
 
@@ -270,26 +288,41 @@ mod tests {
     use crate::yaml::{Limits, parse_stream};
 
     fn root(text: &str) -> Node {
-        parse_stream(text, &Limits::default()).documents.remove(0).root
+        parse_stream(text, &Limits::default())
+            .documents
+            .remove(0)
+            .root
     }
 
     #[test]
     fn reads_typed_kubernetes_objects() {
-        let node = root("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 10Gi}}\n");
+        let node = root(
+            "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 10Gi}}\n",
+        );
         let pvc: k8s_openapi::api::core::v1::PersistentVolumeClaim = from_node(&node).unwrap();
         assert_eq!(pvc.metadata.name.as_deref(), Some("data"));
-        assert_eq!(pvc.spec.unwrap().access_modes.unwrap(), vec!["ReadWriteOnce".to_string()]);
+        assert_eq!(
+            pvc.spec.unwrap().access_modes.unwrap(),
+            vec!["ReadWriteOnce".to_string()]
+        );
     }
 
     #[test]
     fn type_errors_carry_the_field_path() {
-        let node = root("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: three\n  selector: {}\n  template:\n    spec:\n      containers:\n        - name: a\n          env:\n            - {name: A, value: 3}\n");
+        let node = root(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: three\n  selector: {}\n  template:\n    spec:\n      containers:\n        - name: a\n          env:\n            - {name: A, value: 3}\n",
+        );
         let (path, message) =
             from_node::<k8s_openapi::api::apps::v1::Deployment>(&node).unwrap_err();
         assert_eq!(path.to_string(), "spec.replicas");
-        assert!(message.contains("invalid type: string \"three\""), "{message}");
+        assert!(
+            message.contains("invalid type: string \"three\""),
+            "{message}"
+        );
 
-        let node = root("kind: Pod\nspec:\n  containers:\n    - name: a\n      env:\n        - {name: A, value: 3}\n");
+        let node = root(
+            "kind: Pod\nspec:\n  containers:\n    - name: a\n      env:\n        - {name: A, value: 3}\n",
+        );
         let (path, message) = from_node::<k8s_openapi::api::core::v1::Pod>(&node).unwrap_err();
         assert_eq!(path.to_string(), "spec.containers[0].env[0].value");
         assert!(message.contains("integer `3`"), "{message}");

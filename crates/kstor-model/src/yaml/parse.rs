@@ -25,7 +25,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_file_bytes: 64 * 1024 * 1024, max_depth: 128, max_alias_nodes: 100_000 }
+        Limits {
+            max_file_bytes: 64 * 1024 * 1024,
+            max_depth: 128,
+            max_alias_nodes: 100_000,
+        }
     }
 }
 
@@ -81,38 +85,48 @@ pub fn parse_stream(text: &str, limits: &Limits) -> ParsedStream {
     let mut document_index = 0usize;
     let mut in_document = false;
 
-    loop {
-        let Some(next) = parser.next_event() else { break };
-        let result = next.map_err(|e| scan_error(&e, text.len())).and_then(|(event, span)| {
-            let span = to_span(&span, text.len());
-            match event {
-                Event::StreamStart | Event::StreamEnd => Ok(None),
-                Event::DocumentStart(..) => {
-                    in_document = true;
-                    builder.reset();
-                    Ok(None)
-                }
-                Event::DocumentEnd => {
-                    in_document = false;
-                    let root = builder.take_root();
-                    let index = document_index;
-                    document_index += 1;
-                    Ok(root.filter(|r| r.value != Value::Null).map(|root| Document { index, root }))
-                }
-                Event::Comment(comment, _) => {
-                    if let Some(rules) = parse_ignore_comment(&comment) {
-                        out.ignore_comments.push(IgnoreComment { offset: span.start, rules });
+    while let Some(next) = parser.next_event() {
+        let result = next
+            .map_err(|e| scan_error(&e, text.len()))
+            .and_then(|(event, span)| {
+                let span = to_span(&span, text.len());
+                match event {
+                    Event::StreamStart | Event::StreamEnd => Ok(None),
+                    Event::DocumentStart(..) => {
+                        in_document = true;
+                        builder.reset();
+                        Ok(None)
                     }
-                    Ok(None)
+                    Event::DocumentEnd => {
+                        in_document = false;
+                        let root = builder.take_root();
+                        let index = document_index;
+                        document_index += 1;
+                        Ok(root
+                            .filter(|r| r.value != Value::Null)
+                            .map(|root| Document { index, root }))
+                    }
+                    Event::Comment(comment, _) => {
+                        if let Some(rules) = parse_ignore_comment(&comment) {
+                            out.ignore_comments.push(IgnoreComment {
+                                offset: span.start,
+                                rules,
+                            });
+                        }
+                        Ok(None)
+                    }
+                    other => builder.event(other, span).map(|()| None),
                 }
-                other => builder.event(other, span).map(|()| None),
-            }
-        });
+            });
         match result {
             Ok(Some(document)) => out.documents.push(document),
             Ok(None) => {}
             Err((span, message)) => {
-                out.errors.push(SyntaxError { span, message, document: document_index });
+                out.errors.push(SyntaxError {
+                    span,
+                    message,
+                    document: document_index,
+                });
                 if in_document {
                     document_index += 1;
                     in_document = false;
@@ -123,7 +137,11 @@ pub fn parse_stream(text: &str, limits: &Limits) -> ParsedStream {
                     Ok(false) => break,
                     Err(e) => {
                         let (span, message) = scan_error(&e, text.len());
-                        out.errors.push(SyntaxError { span, message, document: document_index });
+                        out.errors.push(SyntaxError {
+                            span,
+                            message,
+                            document: document_index,
+                        });
                         break;
                     }
                 }
@@ -165,8 +183,18 @@ fn parse_ignore_comment(comment: &str) -> Option<Vec<String>> {
 }
 
 enum Frame {
-    Seq { start: u32, anchor: usize, items: Vec<Node> },
-    Map { start: u32, anchor: usize, map: Map, key: Option<(Text, Span)>, merges: Vec<Node> },
+    Seq {
+        start: u32,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        start: u32,
+        anchor: usize,
+        map: Map,
+        key: Option<(Text, Span)>,
+        merges: Vec<Node>,
+    },
 }
 
 struct Builder<'l> {
@@ -179,7 +207,13 @@ struct Builder<'l> {
 
 impl<'l> Builder<'l> {
     fn new(limits: &'l Limits) -> Self {
-        Builder { limits, stack: Vec::new(), root: None, anchors: HashMap::new(), alias_nodes: 0 }
+        Builder {
+            limits,
+            stack: Vec::new(),
+            root: None,
+            anchors: HashMap::new(),
+            alias_nodes: 0,
+        }
     }
 
     fn reset(&mut self) {
@@ -201,7 +235,9 @@ impl<'l> Builder<'l> {
                 let value = if self.expecting_key() {
                     Value::Str(text.as_ref().into())
                 } else {
-                    let core_tag = tag.as_deref().and_then(|t| t.core_suffix().map(str::to_owned));
+                    let core_tag = tag
+                        .as_deref()
+                        .and_then(|t| t.core_suffix().map(str::to_owned));
                     scalar_value(&text, style, core_tag.as_deref())
                 };
                 let node = Node::new(span, value);
@@ -210,7 +246,11 @@ impl<'l> Builder<'l> {
             }
             Event::SequenceStart(_, anchor, _) => {
                 self.check_depth(span)?;
-                self.stack.push(Frame::Seq { start: span.start, anchor, items: Vec::new() });
+                self.stack.push(Frame::Seq {
+                    start: span.start,
+                    anchor,
+                    items: Vec::new(),
+                });
                 Ok(())
             }
             Event::MappingStart(_, anchor, _) => {
@@ -225,17 +265,39 @@ impl<'l> Builder<'l> {
                 Ok(())
             }
             Event::SequenceEnd => match self.stack.pop() {
-                Some(Frame::Seq { start, anchor, items }) => {
-                    let node = Node::new(Span { start, end: span.end }, Value::Seq(items));
+                Some(Frame::Seq {
+                    start,
+                    anchor,
+                    items,
+                }) => {
+                    let node = Node::new(
+                        Span {
+                            start,
+                            end: span.end,
+                        },
+                        Value::Seq(items),
+                    );
                     self.remember(anchor, &node);
                     self.push(node, 0)
                 }
                 _ => Err((span, "unbalanced sequence end".into())),
             },
             Event::MappingEnd => match self.stack.pop() {
-                Some(Frame::Map { start, anchor, mut map, merges, .. }) => {
+                Some(Frame::Map {
+                    start,
+                    anchor,
+                    mut map,
+                    merges,
+                    ..
+                }) => {
                     apply_merges(&mut map, merges);
-                    let node = Node::new(Span { start, end: span.end }, Value::Map(map));
+                    let node = Node::new(
+                        Span {
+                            start,
+                            end: span.end,
+                        },
+                        Value::Map(map),
+                    );
                     self.remember(anchor, &node);
                     self.push(node, 0)
                 }
@@ -273,7 +335,10 @@ impl<'l> Builder<'l> {
         if self.stack.len() >= self.limits.max_depth {
             return Err((
                 span,
-                format!("nesting deeper than the limit of {} levels", self.limits.max_depth),
+                format!(
+                    "nesting deeper than the limit of {} levels",
+                    self.limits.max_depth
+                ),
             ));
         }
         Ok(())
@@ -289,7 +354,10 @@ impl<'l> Builder<'l> {
         if self.stack.len() + extra_depth > self.limits.max_depth {
             return Err((
                 node.span,
-                format!("nesting deeper than the limit of {} levels", self.limits.max_depth),
+                format!(
+                    "nesting deeper than the limit of {} levels",
+                    self.limits.max_depth
+                ),
             ));
         }
         match self.stack.last_mut() {
@@ -301,23 +369,28 @@ impl<'l> Builder<'l> {
                 items.push(node);
                 Ok(())
             }
-            Some(Frame::Map { map, key, merges, .. }) => match key.take() {
+            Some(Frame::Map {
+                map, key, merges, ..
+            }) => match key.take() {
                 None => {
                     let text = key_text(&node)?;
                     *key = Some((text, node.span));
                     Ok(())
                 }
-                Some((text, key_span)) if text == "<<" => {
-                    collect_merge(node, merges, key_span)
-                }
+                Some((text, key_span)) if text == "<<" => collect_merge(node, merges, key_span),
                 Some((text, key_span)) => {
                     if let Some(existing) = map.entries.iter_mut().find(|e| e.key == text) {
-                        let message = format!("duplicate key `{text}`; only its last value is kept");
+                        let message =
+                            format!("duplicate key `{text}`; only its last value is kept");
                         existing.value = node;
                         existing.key_span = key_span;
                         return Err((key_span, message));
                     }
-                    map.entries.push(Entry { key: text, key_span, value: node });
+                    map.entries.push(Entry {
+                        key: text,
+                        key_span,
+                        value: node,
+                    });
                     Ok(())
                 }
             },
@@ -362,7 +435,10 @@ fn collect_merge(node: Node, merges: &mut Vec<Node>, key_span: Span) -> Result<(
             merges.extend(items);
             Ok(())
         }
-        _ => Err((key_span, "a merge key `<<` must refer to a mapping or a list of mappings".into())),
+        _ => Err((
+            key_span,
+            "a merge key `<<` must refer to a mapping or a list of mappings".into(),
+        )),
     }
 }
 
@@ -383,7 +459,14 @@ fn apply_merges(map: &mut Map, merges: Vec<Node>) {
 fn depth_of(node: &Node) -> usize {
     match &node.value {
         Value::Seq(items) => 1 + items.iter().map(depth_of).max().unwrap_or(0),
-        Value::Map(map) => 1 + map.entries.iter().map(|e| depth_of(&e.value)).max().unwrap_or(0),
+        Value::Map(map) => {
+            1 + map
+                .entries
+                .iter()
+                .map(|e| depth_of(&e.value))
+                .max()
+                .unwrap_or(0)
+        }
         _ => 0,
     }
 }
@@ -403,10 +486,16 @@ mod tests {
         assert!(stream.errors.is_empty(), "{:?}", stream.errors);
         let root = &stream.documents[0].root;
         let spec = root.as_map().unwrap().entry("spec").unwrap();
-        assert_eq!(&text[spec.key_span.start as usize..spec.key_span.end as usize], "spec");
+        assert_eq!(
+            &text[spec.key_span.start as usize..spec.key_span.end as usize],
+            "spec"
+        );
         let modes = spec.value.get("accessModes").unwrap().as_seq().unwrap();
         let second = &modes[1];
-        assert_eq!(&text[second.span.start as usize..second.span.end as usize], "ReadWriteMany");
+        assert_eq!(
+            &text[second.span.start as usize..second.span.end as usize],
+            "ReadWriteMany"
+        );
     }
 
     #[test]
@@ -440,7 +529,10 @@ mod tests {
         let derived = root.get("derived").unwrap();
         assert_eq!(derived.get("x").unwrap().value, Value::Int(1));
         assert_eq!(derived.get("y").unwrap().value, Value::Int(3));
-        assert_eq!(root.get("copy").unwrap().get("y").unwrap().value, Value::Int(2));
+        assert_eq!(
+            root.get("copy").unwrap().get("y").unwrap().value,
+            Value::Int(2)
+        );
     }
 
     #[test]
@@ -452,7 +544,11 @@ mod tests {
         }
         let stream = parse(&text);
         assert_eq!(stream.errors.len(), 1);
-        assert!(stream.errors[0].message.contains("alias expansion"), "{:?}", stream.errors);
+        assert!(
+            stream.errors[0].message.contains("alias expansion"),
+            "{:?}",
+            stream.errors
+        );
     }
 
     #[test]
@@ -460,7 +556,9 @@ mod tests {
         let text = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         let stream = parse(&text);
         assert_eq!(stream.errors.len(), 1, "{:?}", stream.errors);
-        let block: String = (0..300).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        let block: String = (0..300)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
         let stream = parse(&block);
         assert_eq!(stream.errors.len(), 1, "{:?}", stream.errors);
     }
@@ -487,14 +585,30 @@ mod tests {
     fn collects_ignore_comments() {
         let text = "a: 1 # kstor:ignore KS201, rwx-for-database -- shared by design\n# kstor:ignore\nb: 2\n# kstor:ignored\n";
         let stream = parse(text);
-        let rules: Vec<_> = stream.ignore_comments.iter().map(|c| c.rules.clone()).collect();
-        assert_eq!(rules, vec![vec!["KS201".to_string(), "rwx-for-database".into()], vec![]]);
+        let rules: Vec<_> = stream
+            .ignore_comments
+            .iter()
+            .map(|c| c.rules.clone())
+            .collect();
+        assert_eq!(
+            rules,
+            vec![vec!["KS201".to_string(), "rwx-for-database".into()], vec![]]
+        );
     }
 
     #[test]
     fn parses_json() {
         let stream = parse("{\"kind\": \"List\", \"items\": [{\"a\": 1}, {\"b\": \"x\"}]}");
         assert!(stream.errors.is_empty());
-        assert_eq!(stream.documents[0].root.get("items").unwrap().as_seq().unwrap().len(), 2);
+        assert_eq!(
+            stream.documents[0]
+                .root
+                .get("items")
+                .unwrap()
+                .as_seq()
+                .unwrap()
+                .len(),
+            2
+        );
     }
 }

@@ -1,0 +1,187 @@
+//! `--format text`: rustc-style code frames, grouped by file, and a summary line.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::ops::Range;
+
+use annotate_snippets::renderer::DecorStyle;
+use annotate_snippets::{Annotation, AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+use kstor_model::{Position, SourceFile};
+use kstor_rules::{Reported, Severity};
+
+use crate::Output;
+
+fn level(severity: Severity) -> Level<'static> {
+    match severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+        Severity::Info => Level::INFO,
+    }
+}
+
+/// Annotations of one file, relative to a window of whole lines around them.
+struct Window<'a> {
+    file: &'a SourceFile,
+    first_line: u32,
+    text: &'a str,
+    annotations: Vec<Annotation<'a>>,
+}
+
+fn window<'a>(file: &'a SourceFile, marks: &[(AnnotationKind, &Position, String)]) -> Window<'a> {
+    let first_line = marks
+        .iter()
+        .map(|(_, p, _)| p.start.line)
+        .min()
+        .unwrap_or(1);
+    let last_line = marks
+        .iter()
+        .map(|(_, p, _)| p.end.line)
+        .max()
+        .unwrap_or(first_line);
+    let start = line_start(file, first_line);
+    let end = line_start(file, last_line + 1).min(file.text.len());
+    let text = file.text[start..end].trim_end_matches(['\n', '\r']);
+    let annotations = marks
+        .iter()
+        .map(|(kind, p, label)| {
+            let range = clamp(
+                p.span.start as usize - start..p.span.end as usize - start,
+                text.len(),
+            );
+            let annotation = (*kind).span(range);
+            if label.is_empty() {
+                annotation
+            } else {
+                annotation.label(label.clone())
+            }
+        })
+        .collect();
+    Window {
+        file,
+        first_line,
+        text,
+        annotations,
+    }
+}
+
+fn clamp(range: Range<usize>, len: usize) -> Range<usize> {
+    let start = range.start.min(len);
+    let end = range.end.clamp(start, len);
+    start..end
+}
+
+fn line_start(file: &SourceFile, line: u32) -> usize {
+    let mut offset = 0;
+    for _ in 1..line {
+        match file.text[offset..].find('\n') {
+            Some(i) => offset += i + 1,
+            None => return file.text.len(),
+        }
+    }
+    offset
+}
+
+fn render_one<'a>(output: &'a Output<'a>, reported: &'a Reported) -> Vec<Group<'a>> {
+    let f = &reported.finding;
+    let sources = &output.graph.workspace.sources;
+    let title = level(f.severity)
+        .primary_title(f.message.as_str())
+        .id(f.rule.code);
+    // Marks per file: the primary first, then related ones in the same file.
+    let mut per_file: BTreeMap<u32, Vec<(AnnotationKind, &Position, String)>> = BTreeMap::new();
+    let mut order: Vec<u32> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    if let Some(p) = &reported.position {
+        per_file
+            .entry(p.source.0)
+            .or_default()
+            .push((AnnotationKind::Primary, p, String::new()));
+        order.push(p.source.0);
+    }
+    for (related, (position, object)) in f.related.iter().zip(&reported.related) {
+        match position {
+            Some(p) => {
+                if !order.contains(&p.source.0) {
+                    order.push(p.source.0);
+                }
+                per_file.entry(p.source.0).or_default().push((
+                    AnnotationKind::Context,
+                    p,
+                    related.message.clone(),
+                ));
+            }
+            None => notes.push(match object {
+                Some(o) => format!("{o}: {}", related.message),
+                None => related.message.clone(),
+            }),
+        }
+    }
+    let mut group = Group::with_title(title);
+    if reported.position.is_none() {
+        let origin = reported
+            .object
+            .as_ref()
+            .map(|o| o.to_string())
+            .unwrap_or_else(|| "input".into());
+        group = group.element(Origin::path(origin));
+    }
+    for source in order {
+        let file: &SourceFile = &sources[source as usize];
+        let w = window(file, &per_file[&source]);
+        group = group.element(
+            Snippet::source(w.text)
+                .line_start(w.first_line as usize)
+                .path(w.file.name.as_str())
+                .fold(true)
+                .annotations(w.annotations),
+        );
+    }
+    for note in notes {
+        group = group.element(Level::NOTE.message(note));
+    }
+    if let Some(help) = &f.help {
+        group = group.element(Level::HELP.message(help.as_str()));
+    }
+    group = group
+        .element(Level::NOTE.message(format!("`kstor explain {}` ({})", f.rule.code, f.rule.name)));
+    vec![group]
+}
+
+/// The summary line: counts by severity, suppressed, files and objects.
+pub(crate) fn summary(output: &Output<'_>) -> String {
+    let r = output.result;
+    let files = output.graph.workspace.sources.len();
+    let objects = output.graph.workspace.objects.len();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let counts = if r.findings.is_empty() {
+        "no findings".to_string()
+    } else {
+        format!(
+            "{}, {}, {} info",
+            plural(r.count(Severity::Error), "error"),
+            plural(r.count(Severity::Warning), "warning"),
+            r.count(Severity::Info),
+        )
+    };
+    format!(
+        "kstor: {counts} ({} suppressed) in {}, {}",
+        r.suppressed,
+        plural(files, "file"),
+        plural(objects, "object"),
+    )
+}
+
+pub(crate) fn render(output: &Output<'_>, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    }
+    .decor_style(DecorStyle::Ascii);
+    // Findings arrive sorted by file, line and column, so each file's findings are together.
+    for reported in &output.result.findings {
+        let groups = render_one(output, reported);
+        writeln!(out, "{}\n", renderer.render(&groups))?;
+    }
+    writeln!(out, "{}", summary(output))
+}

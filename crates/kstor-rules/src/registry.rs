@@ -1,0 +1,132 @@
+//! The explicit table of every rule, and rule selection by code, name or code prefix.
+
+use crate::rule::Rule;
+use crate::rules::{
+    access_mode_unsupported_by_driver::AccessModeUnsupportedByDriver,
+    csi_sidecar_without_resources::CsiSidecarWithoutResources,
+    delete_reclaim_for_critical_data::DeleteReclaimForCriticalData,
+    immediate_binding_on_topology_storage::ImmediateBindingOnTopologyStorage,
+    invalid_manifest::InvalidManifest,
+    memory_emptydir_without_size_limit::MemoryEmptydirWithoutSizeLimit,
+    no_snapshot_class_for_driver::NoSnapshotClassForDriver,
+    non_root_without_fsgroup::NonRootWithoutFsgroup,
+    rwo_claim_rolling_update::RwoClaimRollingUpdate,
+    rwo_claim_shared_across_nodes::RwoClaimSharedAcrossNodes, rwx_for_database::RwxForDatabase,
+    stateful_data_on_ephemeral_storage::StatefulDataOnEphemeralStorage,
+};
+
+/// Every rule, in code order.
+pub static RULES: &[&dyn Rule] = &[
+    &InvalidManifest,
+    &ImmediateBindingOnTopologyStorage,
+    &RwxForDatabase,
+    &RwoClaimSharedAcrossNodes,
+    &RwoClaimRollingUpdate,
+    &AccessModeUnsupportedByDriver,
+    &DeleteReclaimForCriticalData,
+    &StatefulDataOnEphemeralStorage,
+    &NoSnapshotClassForDriver,
+    &NonRootWithoutFsgroup,
+    &MemoryEmptydirWithoutSizeLimit,
+    &CsiSidecarWithoutResources,
+];
+
+/// Every registered rule.
+pub fn rules() -> &'static [&'static dyn Rule] {
+    RULES
+}
+
+/// A rule by code (`KS201`, any case) or name (`rwx-for-database`).
+pub fn find(code_or_name: &str) -> Option<&'static dyn Rule> {
+    RULES.iter().copied().find(|r| {
+        let meta = r.meta();
+        meta.code.eq_ignore_ascii_case(code_or_name) || meta.name == code_or_name
+    })
+}
+
+/// Rules matched by a selector: a code, a name, a code prefix (`KS2`, `KS20`) or `ALL`.
+pub fn select(selector: &str) -> Result<Vec<&'static dyn Rule>, String> {
+    let selector = selector.trim();
+    if selector.eq_ignore_ascii_case("all") {
+        return Ok(RULES.to_vec());
+    }
+    if let Some(rule) = find(selector) {
+        return Ok(vec![rule]);
+    }
+    let upper = selector.to_ascii_uppercase();
+    let matched: Vec<_> =
+        if upper.starts_with("KS") && upper[2..].chars().all(|c| c.is_ascii_digit()) {
+            RULES
+                .iter()
+                .copied()
+                .filter(|r| r.meta().code.starts_with(&upper))
+                .collect()
+        } else {
+            Vec::new()
+        };
+    if matched.is_empty() {
+        Err(format!("unknown rule `{selector}` (see `kstor rules`)"))
+    } else {
+        Ok(matched)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::DOC_SECTIONS;
+
+    #[test]
+    fn codes_and_names_are_unique_and_sorted() {
+        let codes: Vec<_> = RULES.iter().map(|r| r.meta().code).collect();
+        let mut sorted = codes.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(codes, sorted);
+        let mut names: Vec<_> = RULES.iter().map(|r| r.meta().name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), RULES.len());
+    }
+
+    #[test]
+    fn every_rule_documents_every_section() {
+        for rule in RULES {
+            let meta = rule.meta();
+            for heading in DOC_SECTIONS {
+                let body = meta.section(heading).unwrap_or_default();
+                assert!(
+                    body.len() > 20,
+                    "{} lacks a `## {heading}` section with content",
+                    meta.code
+                );
+            }
+            assert!(
+                meta.summary.len() > 10 && !meta.summary.ends_with('.'),
+                "{} summary",
+                meta.code
+            );
+            assert_eq!(
+                meta.name,
+                meta.name.to_ascii_lowercase(),
+                "{} name must be kebab-case",
+                meta.code
+            );
+        }
+    }
+
+    #[test]
+    fn selectors_accept_codes_names_and_prefixes() {
+        assert_eq!(select("ks201").unwrap()[0].meta().name, "rwx-for-database");
+        assert_eq!(select("rwx-for-database").unwrap()[0].meta().code, "KS201");
+        let group: Vec<_> = select("KS2")
+            .unwrap()
+            .iter()
+            .map(|r| r.meta().code)
+            .collect();
+        assert_eq!(group, vec!["KS201", "KS202", "KS203", "KS204"]);
+        assert_eq!(select("ALL").unwrap().len(), RULES.len());
+        assert!(select("KS999").is_err());
+        assert!(select("nope").is_err());
+    }
+}

@@ -1,0 +1,97 @@
+use kstor_model::catalog::roles::image_repository;
+
+use super::common::workload_name;
+use crate::context::Context;
+use crate::finding::Finding;
+use crate::rule::Rule;
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Flags a container of a CSI controller or node plugin that sets neither resource
+    /// requests nor limits. Containers are recognised by their image: `csi-provisioner`,
+    /// `csi-attacher`, `csi-resizer`, `csi-snapshotter`, `snapshot-controller`,
+    /// `csi-node-driver-registrar`, `livenessprobe` and the `csi-external-health-monitor-*`
+    /// sidecars, from any registry.
+    ///
+    /// ## Why it matters
+    /// A pod whose containers request nothing is BestEffort: it is throttled first under CPU
+    /// contention and evicted first under memory pressure. When the CSI sidecars stall,
+    /// volumes stop being provisioned, attached, resized or snapshotted, and stateful pods
+    /// across the cluster wait in Pending or ContainerCreating.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// containers:
+    ///   - name: csi-provisioner
+    ///     image: registry.k8s.io/sig-storage/csi-provisioner:v5.1.0
+    ///     # no resources
+    /// ```
+    ///
+    /// ## Fix
+    /// Set `resources.requests` (CPU and memory, from observed usage) and a memory limit on
+    /// every CSI sidecar, and give the controller a PriorityClass.
+    ///
+    /// ## References
+    /// - Kubernetes docs, "Pod Quality of Service Classes":
+    ///   <https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/>
+    /// - kubernetes-csi sidecar containers: <https://kubernetes-csi.github.io/docs/sidecar-containers.html>
+    pub struct CsiSidecarWithoutResources {
+        code: "KS802",
+        name: "csi-sidecar-without-resources",
+        group: Platform,
+        severity: Warning,
+        summary: "a CSI sidecar container has no resource requests or limits",
+    }
+}
+
+const SIDECARS: [&str; 9] = [
+    "csi-provisioner",
+    "csi-attacher",
+    "csi-resizer",
+    "csi-snapshotter",
+    "snapshot-controller",
+    "csi-node-driver-registrar",
+    "livenessprobe",
+    "csi-external-health-monitor-controller",
+    "csi-external-health-monitor-agent",
+];
+
+impl Rule for CsiSidecarWithoutResources {
+    fn meta(&self) -> &'static crate::rule::RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        for workload in &ctx.graph.workloads {
+            for container in workload
+                .pod
+                .containers
+                .iter()
+                .chain(&workload.pod.init_containers)
+            {
+                let repository = image_repository(&container.image);
+                let last = repository.rsplit('/').next().unwrap_or(&repository);
+                if !SIDECARS.contains(&last)
+                    || container.resources.has_requests
+                    || container.resources.has_limits
+                {
+                    continue;
+                }
+                let message = format!(
+                    "CSI sidecar {} ({last}) of {} has no resource requests or limits: under node pressure it is throttled or evicted first, and volume operations of the whole driver hang",
+                    container.name,
+                    workload_name(workload),
+                );
+                out.push(
+                    Finding::at(
+                        &Self::META,
+                        workload.object,
+                        container.resources.path.clone(),
+                        message,
+                    )
+                    .help("set resources.requests (cpu, memory) and a memory limit"),
+                );
+            }
+        }
+    }
+}

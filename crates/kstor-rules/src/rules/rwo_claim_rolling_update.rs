@@ -1,0 +1,120 @@
+use kstor_model::graph::{VolumeSource, WorkloadKind};
+
+use super::common::{Conflict, modes_text, single_node_claim_conflicts, workload_name};
+use crate::context::Context;
+use crate::finding::Finding;
+use crate::rule::Rule;
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Flags a single-replica Deployment that mounts a `ReadWriteOnce` or
+    /// `ReadWriteOncePod` claim and updates with the `RollingUpdate` strategy (the default)
+    /// while `maxSurge` lets a new pod start before the old one stops (the default `25%`
+    /// rounds up to one pod).
+    ///
+    /// ## Why it matters
+    /// During every rollout the new pod is created while the old one still holds the
+    /// volume, and with one replica the default `maxUnavailable` (25%, rounded down to 0)
+    /// keeps the old pod until the new one is ready. If the new pod lands on another node it
+    /// cannot attach the volume (Multi-Attach error); with `ReadWriteOncePod` it cannot even
+    /// be scheduled. Neither pod gives way: the rollout hangs until someone deletes the old
+    /// pod by hand.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// apiVersion: apps/v1
+    /// kind: Deployment
+    /// metadata:
+    ///   name: wiki
+    /// spec:
+    ///   replicas: 1
+    ///   # strategy unset: RollingUpdate with maxSurge 25%
+    ///   template:
+    ///     spec:
+    ///       volumes:
+    ///         - name: data
+    ///           persistentVolumeClaim:
+    ///             claimName: wiki-data   # ReadWriteOnce
+    /// ```
+    ///
+    /// ## Fix
+    /// Set `spec.strategy.type: Recreate` (the old pod stops before the new one starts), or
+    /// `rollingUpdate: {maxSurge: 0, maxUnavailable: 1}`; or run it as a StatefulSet.
+    ///
+    /// ## References
+    /// - Kubernetes docs, Deployments, "Strategy":
+    ///   <https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#strategy>
+    /// - `apps/v1` defaults: maxSurge and maxUnavailable 25%
+    pub struct RwoClaimRollingUpdate {
+        code: "KS203",
+        name: "rwo-claim-rolling-update",
+        group: AccessModes,
+        severity: Warning,
+        summary: "a single-replica Deployment with a ReadWriteOnce claim rolls out with maxSurge > 0",
+    }
+}
+
+impl Rule for RwoClaimRollingUpdate {
+    fn meta(&self) -> &'static crate::rule::RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        let graph = ctx.graph;
+        for workload in &graph.workloads {
+            if workload.kind != WorkloadKind::Deployment
+                || workload.replicas.as_ref().is_none_or(|r| r.count != 1)
+            {
+                continue;
+            }
+            let Some(strategy) = &workload.strategy else {
+                continue;
+            };
+            if strategy.recreate || !strategy.surges {
+                continue;
+            }
+            for volume in &workload.pod.volumes {
+                let VolumeSource::Claim {
+                    claim: Some(claim_id),
+                    ..
+                } = &volume.source
+                else {
+                    continue;
+                };
+                let claim = graph.claim(*claim_id);
+                let Some(conflict) = single_node_claim_conflicts(graph, workload, claim) else {
+                    continue;
+                };
+                let consequence = match conflict {
+                    Conflict::SinglePod => {
+                        "the new pod cannot be scheduled while the old one holds the ReadWriteOncePod volume, and the old one waits for the new one: the rollout hangs"
+                    }
+                    _ => {
+                        "during a rollout the new pod starts before the old one stops; on another node it cannot attach the volume (Multi-Attach error) and the rollout hangs"
+                    }
+                };
+                let message = format!(
+                    "{} (1 replica, RollingUpdate with maxSurge {}) mounts {} ({}): {consequence}",
+                    workload_name(workload),
+                    strategy.max_surge,
+                    claim.describe(graph),
+                    modes_text(claim),
+                );
+                out.push(
+                    Finding::at(&Self::META, workload.object, strategy.path.clone(), message)
+                        .related(
+                            workload.object,
+                            volume.path.key("persistentVolumeClaim").key("claimName"),
+                            "the claim is mounted here",
+                        )
+                        .related(
+                            claim.object,
+                            claim.access_modes.first().map(|(_, p)| p.clone()).unwrap_or_else(|| claim.path.clone()),
+                            format!("{} requests {}", claim.describe(graph), modes_text(claim)),
+                        )
+                        .help("set `strategy.type: Recreate` (or rollingUpdate maxSurge: 0, maxUnavailable: 1)"),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Command-line parsing and dispatch.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands;
+
+/// Kubernetes storage, safe by design.
+///
+/// kstor knows the storage patterns (ephemeral, RWO block, RWX file, shared read-only,
+/// distributed, RWO + snapshot), the drivers behind them and the workloads on top, and
+/// reports the mismatches that lose data or hang pods.
+#[derive(Debug, Parser)]
+#[command(name = "kstor", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// kstor's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint manifests: files, directories (recursive .yaml/.yml/.json) or `-` for stdin.
+    Lint(LintArgs),
+    /// List every rule: code, name, severity, group, summary.
+    Rules(RulesArgs),
+    /// Show a rule's documentation: `kstor explain KS201` or `kstor explain rwx-for-database`.
+    Explain(ExplainArgs),
+}
+
+/// Output formats of `lint`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Code frames with the offending field marked (default).
+    Text,
+    /// Machine-readable JSON (docs/json-format.md).
+    Json,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+    /// JUnit XML for CI test reports.
+    Junit,
+    /// GitHub Actions annotations.
+    Github,
+}
+
+/// When `lint` exits with 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    /// On errors.
+    Error,
+    /// On warnings or errors (default).
+    Warning,
+    /// On any finding.
+    Info,
+    /// Never because of findings.
+    Never,
+}
+
+/// Colour of text output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Arguments of `kstor lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Files, directories, or `-` for stdin (e.g. `helm template … | kstor lint -`).
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+    /// Write the report to this file (atomically) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Only run these rules (codes, names or code prefixes such as KS2; comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub select: Vec<String>,
+    /// Do not run these rules.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub ignore: Vec<String>,
+    /// Exit with 1 when a finding at or above this severity remains.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOnArg>,
+    /// Configuration file (default: the nearest .kstor.yaml upward from the working directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Largest input file accepted, e.g. 64MiB.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Colour the text output.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+}
+
+/// Arguments of `kstor rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// `text` (a table) or `json`.
+    #[arg(long, short = 'f', value_parser = ["text", "json"], default_value = "text")]
+    pub format: String,
+}
+
+/// Arguments of `kstor explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A rule code (KS201) or name (rwx-for-database).
+    pub rule: String,
+}
+
+/// Parses `64MiB`, `10M`, `1048576`.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size like 64MiB"))?;
+    let multiplier: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "K" | "KB" => 1000,
+        "Ki" | "KiB" => 1 << 10,
+        "M" | "MB" => 1_000_000,
+        "Mi" | "MiB" => 1 << 20,
+        "G" | "GB" => 1_000_000_000,
+        "Gi" | "GiB" => 1 << 30,
+        other => return Err(format!("unknown size unit `{other}` (use KiB, MiB or GiB)")),
+    };
+    value
+        .checked_mul(multiplier)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Lint(args) => commands::lint::run(&args),
+        Command::Rules(args) => commands::rules::run(&args),
+        Command::Explain(args) => commands::explain::run(&args),
+    };
+    ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("10M"), Ok(10_000_000));
+        assert_eq!(parse_size("2048"), Ok(2048));
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("1TB").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,125 @@
+//! `kstor lint`.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use kstor_model::{Input, Limits};
+use kstor_render::{Format, Output, render};
+use kstor_rules::{Config, FailOn, Settings};
+
+use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, fail};
+use crate::cli::{ColorArg, FailOnArg, FormatArg, LintArgs};
+use crate::output::write_atomically;
+use crate::pipeline::{self, PipelineError};
+
+/// Loads the config named on the command line, or the nearest one, or none.
+pub fn load_config(explicit: Option<&Path>, disabled: bool) -> Result<Config, String> {
+    if disabled {
+        return Ok(Config::default());
+    }
+    let path = match explicit {
+        Some(p) => Some(p.to_path_buf()),
+        None => std::env::current_dir()
+            .ok()
+            .and_then(|dir| Config::discover(&dir)),
+    };
+    match path {
+        Some(p) => Config::load(&p).map_err(|e| e.to_string()),
+        None => Ok(Config::default()),
+    }
+}
+
+/// Runs `kstor lint`; returns the exit code.
+pub fn run(args: &LintArgs) -> u8 {
+    let config = match load_config(args.config.as_deref(), args.no_config) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let settings = match Settings::new(&config, &args.select, &args.ignore) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let inputs: Vec<Input> = args
+        .paths
+        .iter()
+        .map(|p| {
+            if p.as_os_str() == "-" {
+                Input::Stdin
+            } else {
+                Input::Path(p.clone())
+            }
+        })
+        .collect();
+    let limits = Limits {
+        max_file_bytes: args.max_file_size,
+        ..Limits::default()
+    };
+    let (graph, result) = match pipeline::lint(&inputs, &config, &settings, limits) {
+        Ok(r) => r,
+        Err(PipelineError::Input(e)) => return fail(e),
+        Err(PipelineError::Usage(e)) => return fail(e),
+    };
+    for message in &graph.workspace.io_errors {
+        eprintln!("kstor: error: {message}");
+    }
+
+    let format = match args.format {
+        FormatArg::Text => Format::Text,
+        FormatArg::Json => Format::Json,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Junit => Format::Junit,
+        FormatArg::Github => Format::Github,
+    };
+    let color = match args.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let mut buffer = Vec::new();
+    if let Err(e) = render(
+        format,
+        &Output {
+            graph: &graph,
+            result: &result,
+        },
+        color,
+        &mut buffer,
+    ) {
+        return fail(format!("cannot render the report: {e}"));
+    }
+    let written = match &args.output {
+        Some(path) => {
+            write_atomically(path, &buffer).map_err(|e| format!("{}: {e}", path.display()))
+        }
+        None => std::io::stdout()
+            .write_all(&buffer)
+            .map_err(|e| e.to_string()),
+    };
+    if let Err(e) = written {
+        return fail(e);
+    }
+
+    if !graph.workspace.io_errors.is_empty() {
+        return EXIT_ERROR;
+    }
+    let fail_on = match args.fail_on {
+        Some(FailOnArg::Error) => FailOn::Error,
+        Some(FailOnArg::Warning) => FailOn::Warning,
+        Some(FailOnArg::Info) => FailOn::Info,
+        Some(FailOnArg::Never) => FailOn::Never,
+        None => config.fail_on.unwrap_or(FailOn::Warning),
+    };
+    if result
+        .findings
+        .iter()
+        .any(|f| fail_on.fails(f.finding.severity))
+    {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}

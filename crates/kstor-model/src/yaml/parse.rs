@@ -80,6 +80,7 @@ pub fn parse_stream(text: &str, limits: &Limits) -> ParsedStream {
         flow_nesting_limit: limits.max_depth,
     };
     let mut parser = Parser::new_from_str_with_options(text, options);
+    let scan_error = |e: &ScanError, len: usize| scan_error(e, len, limits);
     let mut out = ParsedStream::default();
     let mut builder = Builder::new(limits);
     let mut document_index = 0usize;
@@ -153,9 +154,15 @@ pub fn parse_stream(text: &str, limits: &Limits) -> ParsedStream {
 
 type BuildError = (Span, String);
 
-fn scan_error(error: &ScanError, len: usize) -> BuildError {
+fn scan_error(error: &ScanError, len: usize, limits: &Limits) -> BuildError {
     let offset = error.marker().byte_offset().unwrap_or(0).min(len);
-    (Span::new(offset, offset), error.info())
+    let message = match error.kind() {
+        granit_parser::ErrorKind::RecursionLimitExceeded => {
+            format!("nesting deeper than the limit of {} levels", limits.max_depth)
+        }
+        _ => error.info(),
+    };
+    (Span::new(offset, offset), message)
 }
 
 fn to_span(span: &granit_parser::Span, len: usize) -> Span {
@@ -556,6 +563,7 @@ mod tests {
         let text = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         let stream = parse(&text);
         assert_eq!(stream.errors.len(), 1, "{:?}", stream.errors);
+        assert!(stream.errors[0].message.contains("nesting deeper than the limit of 128"));
         let block: String = (0..300)
             .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
             .collect();

@@ -1,0 +1,59 @@
+//! Property tests: whatever bytes come in, loading, the graph, every rule and every renderer
+//! finish without a panic, and problems are reported as KS001 findings.
+
+use kstor::pipeline::lint_texts;
+use kstor_render::{Format, Output, render};
+use kstor_rules::Settings;
+use proptest::prelude::*;
+
+fn lint_everything(text: String) {
+    let files = vec![("fuzz.yaml".to_string(), text)];
+    let (graph, result) = lint_texts(&files, &Settings::default());
+    for format in [Format::Text, Format::Json, Format::Sarif, Format::Junit, Format::Github] {
+        let mut out = Vec::new();
+        render(format, &Output { graph: &graph, result: &result }, false, &mut out).unwrap();
+    }
+}
+
+/// Fragments that steer random input towards YAML structure and Kubernetes objects.
+fn fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("apiVersion: apps/v1\nkind: StatefulSet\n".to_string()),
+        Just("apiVersion: v1\nkind: PersistentVolumeClaim\n".to_string()),
+        Just("apiVersion: storage.k8s.io/v1\nkind: StorageClass\nprovisioner: ebs.csi.aws.com\n".to_string()),
+        Just("kind: List\nitems:\n".to_string()),
+        Just("metadata: {name: a, namespace: b}\n".to_string()),
+        Just("spec:\n  template:\n    spec:\n      containers:\n        - name: c\n          image: postgres\n".to_string()),
+        Just("      volumes:\n        - name: d\n          emptyDir: {medium: Memory}\n".to_string()),
+        Just("  volumeClaimTemplates:\n    - metadata: {name: d}\n      spec: {accessModes: [ReadWriteMany]}\n".to_string()),
+        Just("  accessModes: [ReadWriteOnce, 3, {x: y}]\n".to_string()),
+        Just("---\n".to_string()),
+        Just("&a [*a]\n".to_string()),
+        Just("x: &b {y: 1}\nz: *b\n<<: *b\n".to_string()),
+        Just("? [complex]\n: key\n".to_string()),
+        Just("\"unterminated\n".to_string()),
+        Just("replicas: \"3\"\n".to_string()),
+        Just("\t\u{feff}\u{0}\r\n".to_string()),
+        "[ -~\n]{0,40}".prop_map(|s| s),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        lint_everything(String::from_utf8_lossy(&bytes).into_owned());
+    }
+
+    #[test]
+    fn yaml_like_input_never_panics(parts in proptest::collection::vec(fragment(), 0..24)) {
+        lint_everything(parts.concat());
+    }
+
+    #[test]
+    fn indentation_soup_never_panics(lines in proptest::collection::vec((0usize..12, fragment()), 0..30)) {
+        let text: String = lines.iter().map(|(indent, f)| format!("{}{}", " ".repeat(*indent), f)).collect();
+        lint_everything(text);
+    }
+}

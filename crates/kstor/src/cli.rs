@@ -29,6 +29,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Show a rule's documentation: `kstor explain KS201` or `kstor explain rwx-for-database`.
     Explain(ExplainArgs),
+    /// Measure storage latency percentiles (fsync p99, random reads, …) on a directory.
+    Bench(kstor_bench::BenchArgs),
 }
 
 /// Output formats of `lint`.
@@ -152,6 +154,7 @@ pub fn main() -> ExitCode {
         Command::Lint(args) => commands::lint::run(&args),
         Command::Rules(args) => commands::rules::run(&args),
         Command::Explain(args) => commands::explain::run(&args),
+        Command::Bench(args) => commands::bench::run(&args),
     };
     ExitCode::from(code)
 }

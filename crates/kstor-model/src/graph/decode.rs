@@ -7,7 +7,8 @@ use serde::de::DeserializeOwned;
 use super::snapshot_types as snap;
 use crate::load::{Diagnostic, Location};
 use crate::object::Object;
-use crate::yaml::from_object_node;
+use crate::path::{Path, Segment};
+use crate::yaml::{Map, Node, Value, from_object_node};
 
 /// A decoded object of a kind kstor models.
 #[allow(clippy::large_enum_variant, missing_docs)]
@@ -31,24 +32,106 @@ pub enum Typed {
     Unknown,
 }
 
-fn decode<T: DeserializeOwned>(object: &Object) -> Result<T, Diagnostic> {
-    from_object_node::<T>(&object.root).map_err(|(path, message)| {
-        let message = friendly(message);
-        Diagnostic {
-            location: Location::Field {
-                object: object.id,
-                path: path.clone(),
-            },
-            message: if path.segments().is_empty() {
-                format!(
-                    "{} is not a valid {}: {message}",
-                    object.reference, object.reference.kind
-                )
-            } else {
-                format!("`{path}`: {message}")
-            },
+/// Most repairs tried on one object before giving up on modelling it.
+const MAX_REPAIRS: usize = 16;
+
+/// Decodes an object; every wrong field becomes a KS001 diagnostic. A wrong field is
+/// replaced by null (or, when that does not help, its enclosing list item by `{}`) in a
+/// scratch copy and decoding is retried, so one bad field neither hides the object's other
+/// problems nor keeps its storage facts out of the model.
+fn decode<T: DeserializeOwned>(object: &Object, diagnostics: &mut Vec<Diagnostic>) -> Option<T> {
+    let (path, message) = match from_object_node::<T>(&object.root) {
+        Ok(value) => return Some(value),
+        Err(error) => error,
+    };
+    diagnostics.push(type_error(object, &path, &message));
+    let mut scratch = object.root.clone();
+    let mut last = path;
+    blank(&mut scratch, &last, false);
+    for _ in 0..MAX_REPAIRS {
+        match from_object_node::<T>(&scratch) {
+            Ok(value) => return Some(value),
+            Err((path, message)) => {
+                if path == last || path.segments().is_empty() {
+                    // Null did not satisfy the type: drop the enclosing list item instead.
+                    if !blank(&mut scratch, &path, true) {
+                        return None;
+                    }
+                } else {
+                    diagnostics.push(type_error(object, &path, &message));
+                    blank(&mut scratch, &path, false);
+                }
+                last = path;
+            }
         }
-    })
+    }
+    None
+}
+
+/// Replaces the value at `path` by null, or (with `item`) its nearest enclosing list item by
+/// an empty mapping. Returns false when there is nothing to replace.
+fn blank(root: &mut Node, path: &Path, item: bool) -> bool {
+    let segments = path.segments();
+    let cut = if item {
+        match segments
+            .iter()
+            .rposition(|s| matches!(s, Segment::Index(_)))
+        {
+            Some(i) => i + 1,
+            None => return false,
+        }
+    } else {
+        segments.len()
+    };
+    let Some(node) = node_at_mut(root, &segments[..cut]) else {
+        return false;
+    };
+    let replacement = if item {
+        Value::Map(Map::default())
+    } else {
+        Value::Null
+    };
+    if node.value == replacement {
+        return false;
+    }
+    node.value = replacement;
+    true
+}
+
+fn node_at_mut<'a>(mut node: &'a mut Node, segments: &[Segment]) -> Option<&'a mut Node> {
+    for segment in segments {
+        node = match (segment, &mut node.value) {
+            (Segment::Key(key), Value::Map(map)) => {
+                &mut map.entries.iter_mut().find(|e| e.key == *key)?.value
+            }
+            (Segment::Index(i), Value::Seq(items)) => items.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+fn type_error(object: &Object, path: &Path, message: &str) -> Diagnostic {
+    let message = friendly(message.to_string());
+    Diagnostic {
+        location: Location::Field {
+            object: object.id,
+            path: path.clone(),
+        },
+        message: if path.segments().is_empty() {
+            format!(
+                "{} is not a valid {}: {message}",
+                object.reference, object.reference.kind
+            )
+        } else {
+            format!("`{path}`: {message}")
+        },
+    }
+}
+
+fn check<T: DeserializeOwned>(object: &Object, diagnostics: &mut Vec<Diagnostic>) -> Typed {
+    decode::<T>(object, diagnostics);
+    Typed::Checked
 }
 
 /// Rewords decoder messages that name implementation details.
@@ -66,77 +149,83 @@ fn friendly(message: String) -> String {
     message
 }
 
-fn check<T: DeserializeOwned>(object: &Object) -> Result<Typed, Diagnostic> {
-    decode::<T>(object).map(|_| Typed::Checked)
-}
-
 /// Decodes an object by apiVersion and kind.
-pub fn decode_object(object: &Object) -> Result<Typed, Diagnostic> {
+/// Decodes an object by apiVersion and kind; `Typed::Checked` when a kind kstor models could
+/// not be decoded even after repairs.
+pub fn decode_object(object: &Object, diagnostics: &mut Vec<Diagnostic>) -> Typed {
     let r = &object.reference;
     let group = r.group();
-    Ok(match (group, r.kind.as_str()) {
-        ("", "Pod") => Typed::Pod(decode(object)?),
-        ("apps" | "extensions", "Deployment") => Typed::Deployment(decode(object)?),
-        ("apps" | "extensions", "ReplicaSet") => Typed::ReplicaSet(decode(object)?),
-        ("apps", "StatefulSet") => Typed::StatefulSet(decode(object)?),
-        ("apps" | "extensions", "DaemonSet") => Typed::DaemonSet(decode(object)?),
-        ("", "ReplicationController") => Typed::ReplicationController(decode(object)?),
-        ("batch", "Job") => Typed::Job(decode(object)?),
-        ("batch", "CronJob") => Typed::CronJob(decode(object)?),
-        ("", "PersistentVolumeClaim") => Typed::PersistentVolumeClaim(decode(object)?),
-        ("", "PersistentVolume") => Typed::PersistentVolume(decode(object)?),
-        ("storage.k8s.io", "StorageClass") => Typed::StorageClass(decode(object)?),
-        ("storage.k8s.io", "CSIDriver") => Typed::CsiDriver(decode(object)?),
-        ("storage.k8s.io", "CSINode") => check::<storage::v1::CSINode>(object)?,
-        ("storage.k8s.io", "VolumeAttachment") => check::<storage::v1::VolumeAttachment>(object)?,
-        ("", "Node") => check::<core::v1::Node>(object)?,
-        ("", "Event") => check::<core::v1::Event>(object)?,
+    let d = &mut *diagnostics;
+    macro_rules! typed {
+        ($variant:ident) => {
+            decode(object, d).map_or(Typed::Checked, Typed::$variant)
+        };
+    }
+    match (group, r.kind.as_str()) {
+        ("", "Pod") => typed!(Pod),
+        ("apps" | "extensions", "Deployment") => typed!(Deployment),
+        ("apps" | "extensions", "ReplicaSet") => typed!(ReplicaSet),
+        ("apps", "StatefulSet") => typed!(StatefulSet),
+        ("apps" | "extensions", "DaemonSet") => typed!(DaemonSet),
+        ("", "ReplicationController") => typed!(ReplicationController),
+        ("batch", "Job") => typed!(Job),
+        ("batch", "CronJob") => typed!(CronJob),
+        ("", "PersistentVolumeClaim") => typed!(PersistentVolumeClaim),
+        ("", "PersistentVolume") => typed!(PersistentVolume),
+        ("storage.k8s.io", "StorageClass") => typed!(StorageClass),
+        ("storage.k8s.io", "CSIDriver") => typed!(CsiDriver),
+        ("storage.k8s.io", "CSINode") => check::<storage::v1::CSINode>(object, d),
+        ("storage.k8s.io", "VolumeAttachment") => check::<storage::v1::VolumeAttachment>(object, d),
+        ("", "Node") => check::<core::v1::Node>(object, d),
+        ("", "Event") => check::<core::v1::Event>(object, d),
         ("snapshot.storage.k8s.io", "VolumeSnapshotClass") => {
-            Typed::VolumeSnapshotClass(decode(object)?)
+            typed!(VolumeSnapshotClass)
         }
-        ("snapshot.storage.k8s.io", "VolumeSnapshot") => check::<snap::VolumeSnapshot>(object)?,
+        ("snapshot.storage.k8s.io", "VolumeSnapshot") => check::<snap::VolumeSnapshot>(object, d),
         ("snapshot.storage.k8s.io", "VolumeSnapshotContent") => {
-            check::<snap::VolumeSnapshotContent>(object)?
+            check::<snap::VolumeSnapshotContent>(object, d)
         }
         // Common kinds kstor does not model: still worth a type check, since a wrong type
         // fails `kubectl apply` of the whole bundle.
-        ("", "ConfigMap") => check::<core::v1::ConfigMap>(object)?,
-        ("", "Secret") => check::<core::v1::Secret>(object)?,
-        ("", "Service") => check::<core::v1::Service>(object)?,
-        ("", "ServiceAccount") => check::<core::v1::ServiceAccount>(object)?,
-        ("", "Namespace") => check::<core::v1::Namespace>(object)?,
-        ("", "ResourceQuota") => check::<core::v1::ResourceQuota>(object)?,
-        ("", "LimitRange") => check::<core::v1::LimitRange>(object)?,
-        ("", "Endpoints") => check::<core::v1::Endpoints>(object)?,
-        ("rbac.authorization.k8s.io", "Role") => check::<api::rbac::v1::Role>(object)?,
+        ("", "ConfigMap") => check::<core::v1::ConfigMap>(object, d),
+        ("", "Secret") => check::<core::v1::Secret>(object, d),
+        ("", "Service") => check::<core::v1::Service>(object, d),
+        ("", "ServiceAccount") => check::<core::v1::ServiceAccount>(object, d),
+        ("", "Namespace") => check::<core::v1::Namespace>(object, d),
+        ("", "ResourceQuota") => check::<core::v1::ResourceQuota>(object, d),
+        ("", "LimitRange") => check::<core::v1::LimitRange>(object, d),
+        ("", "Endpoints") => check::<core::v1::Endpoints>(object, d),
+        ("rbac.authorization.k8s.io", "Role") => check::<api::rbac::v1::Role>(object, d),
         ("rbac.authorization.k8s.io", "ClusterRole") => {
-            check::<api::rbac::v1::ClusterRole>(object)?
+            check::<api::rbac::v1::ClusterRole>(object, d)
         }
         ("rbac.authorization.k8s.io", "RoleBinding") => {
-            check::<api::rbac::v1::RoleBinding>(object)?
+            check::<api::rbac::v1::RoleBinding>(object, d)
         }
         ("rbac.authorization.k8s.io", "ClusterRoleBinding") => {
-            check::<api::rbac::v1::ClusterRoleBinding>(object)?
+            check::<api::rbac::v1::ClusterRoleBinding>(object, d)
         }
         ("networking.k8s.io", "NetworkPolicy") => {
-            check::<api::networking::v1::NetworkPolicy>(object)?
+            check::<api::networking::v1::NetworkPolicy>(object, d)
         }
-        ("policy", "PodDisruptionBudget") => check::<api::policy::v1::PodDisruptionBudget>(object)?,
+        ("policy", "PodDisruptionBudget") => {
+            check::<api::policy::v1::PodDisruptionBudget>(object, d)
+        }
         ("scheduling.k8s.io", "PriorityClass") => {
-            check::<api::scheduling::v1::PriorityClass>(object)?
+            check::<api::scheduling::v1::PriorityClass>(object, d)
         }
         ("storage.k8s.io", "VolumeAttributesClass") if r.version() == "v1" => {
-            check::<storage::v1::VolumeAttributesClass>(object)?
+            check::<storage::v1::VolumeAttributesClass>(object, d)
         }
         ("storage.k8s.io", "CSIStorageCapacity") => {
-            check::<storage::v1::CSIStorageCapacity>(object)?
+            check::<storage::v1::CSIStorageCapacity>(object, d)
         }
         ("networking.k8s.io", "Ingress") if r.version() == "v1" => {
-            check::<api::networking::v1::Ingress>(object)?
+            check::<api::networking::v1::Ingress>(object, d)
         }
         ("autoscaling", "HorizontalPodAutoscaler") if r.version() == "v2" => {
-            check::<api::autoscaling::v2::HorizontalPodAutoscaler>(object)?
+            check::<api::autoscaling::v2::HorizontalPodAutoscaler>(object, d)
         }
         _ => Typed::Unknown,
-    })
+    }
 }

@@ -60,13 +60,8 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
         .par_iter()
         .map(|object| {
             let mut diagnostics = Vec::new();
-            let extracted = match decode::decode_object(object) {
-                Ok(typed) => extract::extract(object, typed, &mut diagnostics),
-                Err(diagnostic) => {
-                    diagnostics.push(diagnostic);
-                    Extracted::Nothing
-                }
-            };
+            let typed = decode::decode_object(object, &mut diagnostics);
+            let extracted = extract::extract(object, typed, &mut diagnostics);
             (extracted, diagnostics)
         })
         .collect();
@@ -384,6 +379,25 @@ impl StorageGraph {
             },
             MountTarget::Missing => None,
         }
+    }
+
+    /// Whether a mount is read-only: the mount says so, or its volume does
+    /// (`persistentVolumeClaim.readOnly`, inline CSI `readOnly`), which forces read-only mounts.
+    pub fn mount_is_read_only(&self, workload: &Workload, mount: &Mount) -> bool {
+        mount.read_only
+            || match mount.target {
+                MountTarget::Volume(index) => matches!(
+                    workload.pod.volumes[index].source,
+                    VolumeSource::Claim {
+                        read_only: true,
+                        ..
+                    } | VolumeSource::Csi {
+                        read_only: true,
+                        ..
+                    }
+                ),
+                _ => false,
+            }
     }
 
     /// The mounts of a workload's engine container that hold its data: mounts covering the

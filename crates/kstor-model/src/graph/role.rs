@@ -170,33 +170,47 @@ fn assignment(
         Some((container, engine)) => (container, Some(engine)),
         None => (None, None),
     };
+    // Without an image to go by (labels), the engine runs in the only container, or in the
+    // one named after the engine.
+    let container = container.or_else(|| {
+        let engine = engine?;
+        match pod.containers.len() {
+            1 => Some(0),
+            _ => pod
+                .containers
+                .iter()
+                .position(|c| c.name == engine.name || engine.names.contains(&c.name)),
+        }
+    });
     let mut data_dirs: Vec<String> = engine.map(|e| e.data_dirs.clone()).unwrap_or_default();
     if let Some(engine) = engine {
-        // Environment variables that move the data directory (PGDATA, ETCD_DATA_DIR, …).
         let containers: Vec<&ContainerInfo> = match container {
             Some(i) => pod.containers.get(i).into_iter().collect(),
             None => pod.containers.iter().collect(),
         };
-        for c in containers.iter().copied() {
-            // Paths given on the command line (`--datadir=/x`, `server /storage`,
-            // `-c data_directory=/x`) usually are the data directory when a volume is there.
+        // Environment variables that move the data directory (PGDATA, ETCD_DATA_DIR, …)
+        // replace the defaults.
+        let from_env: Vec<String> = containers
+            .iter()
+            .flat_map(|c| engine.data_dir_env.iter().filter_map(|var| c.env.get(var)))
+            .flat_map(|value| {
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|d| d.starts_with('/'))
+                    .map(String::from)
+            })
+            .collect();
+        if !from_env.is_empty() {
+            data_dirs = from_env;
+        }
+        // Paths given on the command line (`--datadir=/x`, `server /storage`) usually are the
+        // data directory when a volume is mounted there; they add to the defaults.
+        for c in &containers {
             for dir in argument_paths(&c.command) {
                 let mounted = c.mounts.iter().any(|m| covers(&m.mount_path, dir));
                 if mounted && !data_dirs.iter().any(|d| d == dir) {
                     data_dirs.insert(0, dir.to_string());
-                }
-            }
-        }
-        for c in containers {
-            for var in &engine.data_dir_env {
-                if let Some(value) = c.env.get(var) {
-                    for dir in value
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|d| d.starts_with('/'))
-                    {
-                        data_dirs.insert(0, dir.to_string());
-                    }
                 }
             }
         }

@@ -310,3 +310,33 @@ fn data_directories_from_command_line_arguments() {
     assert_eq!(w.role.data_dirs[0], "/storage");
     assert_eq!(g.data_mounts(w).len(), 1);
 }
+
+#[test]
+fn an_object_with_wrong_fields_is_still_modelled_and_every_error_reported() {
+    let g = graph(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 2\n  selector: {}\n  template:\n    spec:\n      containers:\n        - name: app\n          image: x\n          env:\n            - {name: PORT, value: 8080}\n            - {name: 7, value: ok}\n          ports: [{containerPort: \"80\"}]\n          volumeMounts: [{name: data, mountPath: /data}]\n      volumes:\n        - {name: data, persistentVolumeClaim: {claimName: data}}\n",
+    );
+    let paths: Vec<String> = g
+        .diagnostics()
+        .iter()
+        .map(|d| match &d.location {
+            Location::Field { path, .. } => path.to_string(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        vec![
+            "spec.template.spec.containers[0].env[0].value",
+            "spec.template.spec.containers[0].env[1].name",
+            "spec.template.spec.containers[0].ports[0].containerPort",
+        ]
+    );
+    let w = &g.workloads[0];
+    assert_eq!(w.replicas.as_ref().unwrap().count, 2);
+    assert_eq!(
+        w.pod.containers[0].mounts.len(),
+        1,
+        "the storage facts survive"
+    );
+}

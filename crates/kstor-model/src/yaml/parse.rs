@@ -158,7 +158,10 @@ fn scan_error(error: &ScanError, len: usize, limits: &Limits) -> BuildError {
     let offset = error.marker().byte_offset().unwrap_or(0).min(len);
     let message = match error.kind() {
         granit_parser::ErrorKind::RecursionLimitExceeded => {
-            format!("nesting deeper than the limit of {} levels", limits.max_depth)
+            format!(
+                "nesting deeper than the limit of {} levels",
+                limits.max_depth
+            )
         }
         _ => error.info(),
     };
@@ -563,7 +566,11 @@ mod tests {
         let text = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         let stream = parse(&text);
         assert_eq!(stream.errors.len(), 1, "{:?}", stream.errors);
-        assert!(stream.errors[0].message.contains("nesting deeper than the limit of 128"));
+        assert!(
+            stream.errors[0]
+                .message
+                .contains("nesting deeper than the limit of 128")
+        );
         let block: String = (0..300)
             .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
             .collect();

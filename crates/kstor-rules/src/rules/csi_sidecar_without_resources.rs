@@ -14,8 +14,9 @@ crate::declare_rule! {
     /// sidecars, from any registry.
     ///
     /// ## Why it matters
-    /// A pod whose containers request nothing is BestEffort: it is throttled first under CPU
-    /// contention and evicted first under memory pressure. When the CSI sidecars stall,
+    /// A container without requests has no CPU or memory reserved: it is starved first under
+    /// CPU contention, and a pod whose containers request nothing (BestEffort) is evicted
+    /// first under memory pressure. When the CSI sidecars or the snapshot controller stall,
     /// volumes stop being provisioned, attached, resized or snapshotted, and stateful pods
     /// across the cluster wait in Pending or ContainerCreating.
     ///
@@ -78,7 +79,7 @@ impl Rule for CsiSidecarWithoutResources {
                     continue;
                 }
                 let message = format!(
-                    "CSI sidecar {} ({last}) of {} has no resource requests or limits: under node pressure it is throttled or evicted first, and volume operations of the whole driver hang",
+                    "CSI sidecar {} ({last}) of {} has no resource requests or limits: nothing reserves CPU or memory for it, so under node pressure it is starved or evicted and the volume operations it serves stall",
                     container.name,
                     workload_name(workload),
                 );

@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use kstor_model::graph::ClaimOrigin;
 use kstor_model::path::Path;
 
-use super::common::role_and_workload;
+use super::common::{class_phrase, role_and_workload};
 use crate::context::Context;
 use crate::finding::Finding;
 use crate::rule::Rule;
@@ -119,8 +119,8 @@ impl Rule for DeleteReclaimForCriticalData {
                     "reclaimPolicy is unset (Delete)"
                 };
                 let message = format!(
-                    "{holder} on class {}, whose {policy}: deleting the claim (or its namespace) deletes the volume and its data",
-                    class.name
+                    "{holder} on {}, whose {policy}: deleting the claim (or its namespace) deletes the volume and its data",
+                    class_phrase(graph, claim)
                 );
                 let class_path = if class.reclaim_policy.is_some() {
                     Path::root().key("reclaimPolicy")

@@ -82,7 +82,7 @@ impl Rule for NonRootWithoutFsgroup {
                 container
                     .mounts
                     .iter()
-                    .filter(|m| !m.read_only)
+                    .filter(|m| !graph.mount_is_read_only(workload, m))
                     .find_map(|mount| {
                         let claim = graph.claim(graph.claim_of_mount(workload, mount)?);
                         let how = applies_fs_group(graph, claim)?;

@@ -83,11 +83,7 @@ impl BenchArgs {
 
     /// The per-profile options these arguments stand for.
     pub fn run_options(&self) -> RunOptions {
-        RunOptions {
-            duration: self.duration,
-            size: self.size,
-            ..RunOptions::default()
-        }
+        RunOptions { duration: self.duration, size: self.size, ..RunOptions::default() }
     }
 }
 
@@ -95,10 +91,7 @@ impl BenchArgs {
 pub fn parse_test_size(s: &str) -> Result<u64, String> {
     let size = parse_size(s)?;
     if size < MIN_SIZE {
-        return Err(format!(
-            "size {s:?} is too small: at least {} is needed",
-            format_bytes(MIN_SIZE)
-        ));
+        return Err(format!("size {s:?} is too small: at least {} is needed", format_bytes(MIN_SIZE)));
     }
     Ok(size)
 }

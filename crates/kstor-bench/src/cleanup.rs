@@ -79,10 +79,7 @@ pub fn unregister(dir: &Path) {
 
 /// Removes every registered directory (best effort) and forgets them.
 pub fn remove_all_registered() {
-    let dirs = REGISTERED
-        .lock()
-        .map(|mut r| std::mem::take(&mut *r))
-        .unwrap_or_default();
+    let dirs = REGISTERED.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default();
     for d in dirs {
         let _ = std::fs::remove_dir_all(d);
     }

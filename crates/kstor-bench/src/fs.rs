@@ -88,26 +88,21 @@ const MAGICS: &[(u64, &str, FsKind)] = &[
 
 /// The name and class for a statfs magic number, if known.
 pub fn name_for_magic(magic: u64) -> Option<(&'static str, FsKind)> {
-    MAGICS
-        .iter()
-        .find(|(m, _, _)| *m == magic)
-        .map(|(_, name, kind)| (*name, *kind))
+    MAGICS.iter().find(|(m, _, _)| *m == magic).map(|(_, name, kind)| (*name, *kind))
 }
 
 /// The class of a filesystem type name as /proc/self/mountinfo spells it.
 pub fn kind_for_name(name: &str) -> FsKind {
     match name {
         "tmpfs" | "ramfs" | "devtmpfs" => FsKind::Memory,
-        "ext2" | "ext3" | "ext4" | "xfs" | "btrfs" | "zfs" | "f2fs" | "bcachefs" | "vfat"
-        | "exfat" | "ntfs" | "ntfs3" | "squashfs" | "iso9660" | "jfs" | "fuseblk" => {
-            FsKind::LocalDisk
-        }
+        "ext2" | "ext3" | "ext4" | "xfs" | "btrfs" | "zfs" | "f2fs" | "bcachefs" | "vfat" | "exfat"
+        | "ntfs" | "ntfs3" | "squashfs" | "iso9660" | "jfs" | "fuseblk" => FsKind::LocalDisk,
         "overlay" | "aufs" => FsKind::Overlay,
         "nfs" | "nfs4" | "cifs" | "smb3" | "smb2" | "9p" | "afs" | "virtiofs" => FsKind::Network,
         "ceph" | "cephfs" | "lustre" | "gpfs" | "beegfs" | "glusterfs" | "fuse.glusterfs"
         | "fuse.ceph-fuse" | "fuse.juicefs" => FsKind::Distributed,
-        "proc" | "sysfs" | "cgroup" | "cgroup2" | "debugfs" | "tracefs" | "devpts"
-        | "securityfs" | "bpf" | "pstore" | "configfs" | "nsfs" | "mqueue" => FsKind::Pseudo,
+        "proc" | "sysfs" | "cgroup" | "cgroup2" | "debugfs" | "tracefs" | "devpts" | "securityfs" | "bpf"
+        | "pstore" | "configfs" | "nsfs" | "mqueue" => FsKind::Pseudo,
         n if n.starts_with("fuse") => FsKind::Fuse,
         _ => FsKind::Unknown,
     }
@@ -124,9 +119,8 @@ pub fn detect(path: &Path) -> std::io::Result<FsInfo> {
     // f_type is a signed word on some platforms; magic numbers are 32-bit.
     let magic = (st.f_type as u64) & 0xffff_ffff;
     let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    let mount = std::fs::read_to_string("/proc/self/mountinfo")
-        .ok()
-        .and_then(|text| mount_for(&text, &canonical));
+    let mount =
+        std::fs::read_to_string("/proc/self/mountinfo").ok().and_then(|text| mount_for(&text, &canonical));
     let mount_type = mount.as_ref().map(|(_, t)| t.as_str());
     let (fs_type, kind) = match (name_for_magic(magic), mount_type) {
         (Some(("ext4", kind)), Some(t @ ("ext2" | "ext3" | "ext4"))) => (t.to_string(), kind),
@@ -156,14 +150,11 @@ pub fn mount_for(mountinfo: &str, path: &Path) -> Option<(PathBuf, String)> {
         let Some((left, right)) = line.split_once(" - ") else {
             continue;
         };
-        let (Some(mount_point), Some(fs_type)) = (left.split(' ').nth(4), right.split(' ').next())
-        else {
+        let (Some(mount_point), Some(fs_type)) = (left.split(' ').nth(4), right.split(' ').next()) else {
             continue;
         };
         let mount_point = PathBuf::from(unescape_octal(mount_point));
-        let longer = best
-            .as_ref()
-            .is_none_or(|(b, _)| mount_point.as_os_str().len() >= b.as_os_str().len());
+        let longer = best.as_ref().is_none_or(|(b, _)| mount_point.as_os_str().len() >= b.as_os_str().len());
         if path.starts_with(&mount_point) && longer {
             best = Some((mount_point, fs_type.to_string()));
         }
@@ -181,10 +172,7 @@ fn unescape_octal(s: &str) -> String {
             .get(i + 1..i + 4)
             .filter(|d| bytes[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
         if let Some(d) = octal {
-            out.push(
-                d.iter()
-                    .fold(0u8, |acc, c| acc.wrapping_mul(8) + (c - b'0')),
-            );
+            out.push(d.iter().fold(0u8, |acc, c| acc.wrapping_mul(8) + (c - b'0')));
             i += 4;
         } else {
             out.push(bytes[i]);
@@ -216,23 +204,11 @@ mod tests {
     fn magic_numbers() {
         assert_eq!(name_for_magic(0x0102_1994), Some(("tmpfs", FsKind::Memory)));
         assert_eq!(name_for_magic(0xef53), Some(("ext4", FsKind::LocalDisk)));
-        assert_eq!(
-            name_for_magic(0x5846_5342),
-            Some(("xfs", FsKind::LocalDisk))
-        );
-        assert_eq!(
-            name_for_magic(0x9123_683e),
-            Some(("btrfs", FsKind::LocalDisk))
-        );
-        assert_eq!(
-            name_for_magic(0x794c_7630),
-            Some(("overlay", FsKind::Overlay))
-        );
+        assert_eq!(name_for_magic(0x5846_5342), Some(("xfs", FsKind::LocalDisk)));
+        assert_eq!(name_for_magic(0x9123_683e), Some(("btrfs", FsKind::LocalDisk)));
+        assert_eq!(name_for_magic(0x794c_7630), Some(("overlay", FsKind::Overlay)));
         assert_eq!(name_for_magic(0x6969), Some(("nfs", FsKind::Network)));
-        assert_eq!(
-            name_for_magic(0x00c3_6400),
-            Some(("cephfs", FsKind::Distributed))
-        );
+        assert_eq!(name_for_magic(0x00c3_6400), Some(("cephfs", FsKind::Distributed)));
         assert_eq!(name_for_magic(0x6573_5546), Some(("fuse", FsKind::Fuse)));
         assert_eq!(name_for_magic(0x9fa0), Some(("proc", FsKind::Pseudo)));
         assert_eq!(name_for_magic(0x1234), None);
@@ -257,10 +233,7 @@ mod tests {
         let m = |p: &str| mount_for(text, Path::new(p));
         assert_eq!(m("/work/x"), Some(("/".into(), "ext4".into())));
         assert_eq!(m("/dev/shm/a"), Some(("/dev/shm".into(), "tmpfs".into())));
-        assert_eq!(
-            m("/mnt/my data/db"),
-            Some(("/mnt/my data".into(), "nfs4".into()))
-        );
+        assert_eq!(m("/mnt/my data/db"), Some(("/mnt/my data".into(), "nfs4".into())));
         assert_eq!(m("/mnt/efs"), Some(("/".into(), "ext4".into())));
         assert_eq!(m("/mnt/e/1"), Some(("/mnt/e".into(), "fuse.sshfs".into())));
     }

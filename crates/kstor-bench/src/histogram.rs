@@ -110,11 +110,7 @@ impl LatencyHistogram {
         if self.is_empty() {
             return None;
         }
-        Some(
-            self.hist
-                .value_at_quantile(quantile.clamp(0.0, 1.0))
-                .clamp(self.min, self.max),
-        )
+        Some(self.hist.value_at_quantile(quantile.clamp(0.0, 1.0)).clamp(self.min, self.max))
     }
 
     /// The summary (min, p50, p90, p99, p99.9, max, mean); `None` when empty.
@@ -146,13 +142,7 @@ impl LatencyHistogram {
                 latency_ns: v.value_iterated_to().clamp(self.min, self.max),
             })
             .collect();
-        points.insert(
-            0,
-            CurvePoint {
-                quantile: 0.0,
-                latency_ns: self.min,
-            },
-        );
+        points.insert(0, CurvePoint { quantile: 0.0, latency_ns: self.min });
         points
     }
 }
@@ -180,10 +170,7 @@ impl Percentiles {
             (1.0, self.max),
         ]
         .into_iter()
-        .map(|(quantile, latency_ns)| CurvePoint {
-            quantile,
-            latency_ns,
-        })
+        .map(|(quantile, latency_ns)| CurvePoint { quantile, latency_ns })
         .collect()
     }
 }

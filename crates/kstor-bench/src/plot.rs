@@ -29,11 +29,7 @@ fn draw(report: &Report, path: &Path) -> anyhow::Result<()> {
     let size = (560 * cols as u32, 340 * rows as u32 + 50);
     let root = SVGBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE)?;
-    let title = format!(
-        "kstor bench {} ({})",
-        report.path.display(),
-        report.filesystem.fs_type
-    );
+    let title = format!("kstor bench {} ({})", report.path.display(), report.filesystem.fs_type);
     let root = root.titled(&title, ("sans-serif", 22))?;
     for (r, area) in report.profiles.iter().zip(root.split_evenly((rows, cols))) {
         panel(r, &area).with_context(|| format!("profile {}", r.profile))?;
@@ -49,11 +45,7 @@ fn panel<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let curve: Vec<CurvePoint> = if r.curve.is_empty() {
-        r.latency_ns.as_curve()
-    } else {
-        r.curve.clone()
-    };
+    let curve: Vec<CurvePoint> = if r.curve.is_empty() { r.latency_ns.as_curve() } else { r.curve.clone() };
     // y is log10 of the latency in ns, drawn on a linear axis with latency labels: this
     // keeps ticks on whole and half decades instead of plotters' crowded log mesh.
     let points: Vec<(f64, f64)> = curve
@@ -63,16 +55,8 @@ where
         .filter(|(x, _)| *x <= MAX_NINES)
         .collect();
     let y_lo = (r.latency_ns.min.max(1) as f64).log10().floor();
-    let y_hi = (r.latency_ns.max.max(1) as f64)
-        .log10()
-        .ceil()
-        .max(y_lo + 1.0);
-    let x_max = points
-        .iter()
-        .map(|p| p.0)
-        .fold(1.0f64, f64::max)
-        .ceil()
-        .min(MAX_NINES);
+    let y_hi = (r.latency_ns.max.max(1) as f64).log10().ceil().max(y_lo + 1.0);
+    let x_max = points.iter().map(|p| p.0).fold(1.0f64, f64::max).ceil().min(MAX_NINES);
     let caption = format!(
         "{}: p50 {}, p99 {}, max {}",
         r.profile,
@@ -107,10 +91,7 @@ where
             continue;
         }
         chart
-            .draw_series(LineSeries::new(
-                [(0.0, y), (x_max, y)],
-                band.mix(0.5).stroke_width(1),
-            ))
+            .draw_series(LineSeries::new([(0.0, y), (x_max, y)], band.mix(0.5).stroke_width(1)))
             .map_err(|e| anyhow!("{e}"))?;
         chart
             .draw_series(std::iter::once(Text::new(
@@ -120,9 +101,7 @@ where
             )))
             .map_err(|e| anyhow!("{e}"))?;
     }
-    chart
-        .draw_series(LineSeries::new(points, BLUE.stroke_width(2)))
-        .map_err(|e| anyhow!("{e}"))?;
+    chart.draw_series(LineSeries::new(points, BLUE.stroke_width(2))).map_err(|e| anyhow!("{e}"))?;
     Ok(())
 }
 

@@ -76,24 +76,15 @@ pub fn check(path: &Path, need_bytes: u64) -> Result<FsInfo, PreflightError> {
             return Err(PreflightError::NotFound(shown));
         }
         Err(source) => {
-            return Err(PreflightError::Io {
-                path: shown,
-                source,
-            });
+            return Err(PreflightError::Io { path: shown, source });
         }
     };
     if !meta.is_dir() {
         return Err(PreflightError::NotADirectory(shown));
     }
-    let info = detect(path).map_err(|source| PreflightError::Io {
-        path: shown.clone(),
-        source,
-    })?;
+    let info = detect(path).map_err(|source| PreflightError::Io { path: shown.clone(), source })?;
     if info.kind == FsKind::Pseudo {
-        return Err(PreflightError::PseudoFilesystem {
-            path: shown,
-            fs_type: info.fs_type,
-        });
+        return Err(PreflightError::PseudoFilesystem { path: shown, fs_type: info.fs_type });
     }
     if info.read_only {
         return Err(PreflightError::ReadOnly(shown));

@@ -18,9 +18,7 @@ impl Progress {
 
     /// Bars on stderr when it is a terminal and `disabled` is false.
     pub fn on_stderr(disabled: bool) -> Self {
-        Self {
-            enabled: !disabled && std::io::stderr().is_terminal(),
-        }
+        Self { enabled: !disabled && std::io::stderr().is_terminal() }
     }
 
     /// True when bars are drawn.

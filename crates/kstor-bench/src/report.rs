@@ -57,9 +57,7 @@ impl HostInfo {
         Self {
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             mem_available_bytes: crate::fs::mem_available_bytes(),
-            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
-                .ok()
-                .map(|s| s.trim().to_string()),
+            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease").ok().map(|s| s.trim().to_string()),
         }
     }
 }

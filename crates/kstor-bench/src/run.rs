@@ -43,10 +43,7 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
     cleanup::reset();
     let progress = Progress::on_stderr(args.no_progress);
     let mut dir = BenchDir::create(&args.path).map_err(|e| {
-        anyhow!(
-            "cannot benchmark {}: cannot create a test directory: {e}",
-            args.path.display()
-        )
+        anyhow!("cannot benchmark {}: cannot create a test directory: {e}", args.path.display())
     })?;
     fs.direct_io = Some(dir.direct_io().is_supported());
     let warnings = warnings(&fs, &host, &profiles, &opts);
@@ -61,10 +58,7 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
                 eprintln!("kstor bench: interrupted; test files removed");
                 return Ok(EXIT_INTERRUPTED);
             }
-            Err(e) => errors.push(ProfileError {
-                profile,
-                error: format!("{e}"),
-            }),
+            Err(e) => errors.push(ProfileError { profile, error: format!("{e}") }),
         }
     }
     drop(dir);
@@ -77,11 +71,7 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
         started_at,
         filesystem: fs,
         host,
-        settings: Settings {
-            duration_ms: opts.duration.as_millis() as u64,
-            size_bytes: opts.size,
-            profiles,
-        },
+        settings: Settings { duration_ms: opts.duration.as_millis() as u64, size_bytes: opts.size, profiles },
         warnings,
         profiles: results,
         errors,
@@ -93,22 +83,14 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
     if let Some(path) = &args.plot {
         plot::write_svg(&report, path)?;
     }
-    Ok(if report.errors.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_ERROR
-    })
+    Ok(if report.errors.is_empty() { EXIT_OK } else { EXIT_ERROR })
 }
 
 /// Free space a run needs besides the margin: the test file, unless only `metadata`
 /// runs. Profiles run one after the other and remove their own files, and the data
 /// file is shared, so one test file exists at a time.
 pub fn required_bytes(profiles: &[Profile], opts: &RunOptions) -> u64 {
-    if profiles.iter().any(|p| *p != Profile::Metadata) {
-        opts.size
-    } else {
-        0
-    }
+    if profiles.iter().any(|p| *p != Profile::Metadata) { opts.size } else { 0 }
 }
 
 fn check_plot_path(plot: &Path) -> anyhow::Result<()> {
@@ -117,23 +99,14 @@ fn check_plot_path(plot: &Path) -> anyhow::Result<()> {
         _ => Path::new("."),
     };
     if !parent.is_dir() {
-        bail!(
-            "cannot write plot {}: {} is not a directory",
-            plot.display(),
-            parent.display()
-        );
+        bail!("cannot write plot {}: {} is not a directory", plot.display(), parent.display());
     }
     Ok(())
 }
 
 /// The run-wide warnings: memory-backed or overlay storage, and a test file small
 /// enough for buffered reads to be served from the page cache.
-pub fn warnings(
-    fs: &FsInfo,
-    host: &HostInfo,
-    profiles: &[Profile],
-    opts: &RunOptions,
-) -> Vec<String> {
+pub fn warnings(fs: &FsInfo, host: &HostInfo, profiles: &[Profile], opts: &RunOptions) -> Vec<String> {
     let mut w = Vec::new();
     match fs.kind {
         FsKind::Memory => w.push(format!(
@@ -147,16 +120,11 @@ pub fn warnings(
         _ => {}
     }
     let direct = fs.direct_io.unwrap_or(false) && opts.allow_direct_io;
-    let buffered_reads: Vec<&str> = profiles
-        .iter()
-        .filter(|p| p.reads() && !direct)
-        .map(|p| p.name())
-        .collect();
-    if let (false, Some(avail), false) = (
-        buffered_reads.is_empty(),
-        host.mem_available_bytes,
-        fs.kind == FsKind::Memory,
-    ) && opts.size <= avail
+    let buffered_reads: Vec<&str> =
+        profiles.iter().filter(|p| p.reads() && !direct).map(|p| p.name()).collect();
+    if let (false, Some(avail), false) =
+        (buffered_reads.is_empty(), host.mem_available_bytes, fs.kind == FsKind::Memory)
+        && opts.size <= avail
     {
         w.push(format!(
             "the {} test file fits in the page cache (MemAvailable {}) and O_DIRECT is unavailable: {} may be served from memory; use a --size above {} for the storage's own figures",

@@ -10,20 +10,14 @@ use crate::units::{format_bytes, format_ns};
 pub fn write_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let fs = &report.filesystem;
     writeln!(out, "kstor bench {}", report.path.display())?;
-    let mount = fs
-        .mount_point
-        .as_ref()
-        .map(|m| format!(" mounted at {}", m.display()))
-        .unwrap_or_default();
+    let mount = fs.mount_point.as_ref().map(|m| format!(" mounted at {}", m.display())).unwrap_or_default();
     let direct = match fs.direct_io {
         Some(true) => ", O_DIRECT yes",
         Some(false) => ", O_DIRECT no",
         None => "",
     };
-    let kind = serde_json::to_value(fs.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let kind =
+        serde_json::to_value(fs.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
     writeln!(
         out,
         "  filesystem  {} ({kind}){mount}, {} free{direct}",
@@ -37,12 +31,7 @@ pub fn write_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         humantime::format_duration(std::time::Duration::from_millis(s.duration_ms)),
         format_bytes(s.size_bytes),
         report.host.cpus,
-        report
-            .host
-            .kernel
-            .as_ref()
-            .map(|k| format!(", kernel {k}"))
-            .unwrap_or_default(),
+        report.host.kernel.as_ref().map(|k| format!(", kernel {k}")).unwrap_or_default(),
         report.started_at
     )?;
     writeln!(out)?;
@@ -53,35 +42,18 @@ pub fn write_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     )?;
     for r in &report.profiles {
         let mib = r.bytes_per_sec / (1024.0 * 1024.0);
-        write!(
-            out,
-            "{:<14}{:>9}{:>10.0}{:>9.1}",
-            r.profile.name(),
-            r.ops,
-            r.ops_per_sec,
-            mib
-        )?;
+        write!(out, "{:<14}{:>9}{:>10.0}{:>9.1}", r.profile.name(), r.ops, r.ops_per_sec, mib)?;
         latencies(out, &r.latency_ns)?;
         if let Some(sync) = &r.sync_latency_ns {
             write!(out, "{:<14}{:>28}", "  fdatasync", "")?;
             latencies(out, sync)?;
         }
     }
-    section(
-        out,
-        "verdicts",
-        report
-            .profiles
-            .iter()
-            .map(|r| (r.profile.name(), r.verdict.summary.as_str())),
-    )?;
+    section(out, "verdicts", report.profiles.iter().map(|r| (r.profile.name(), r.verdict.summary.as_str())))?;
     section(
         out,
         "notes",
-        report
-            .profiles
-            .iter()
-            .flat_map(|r| r.notes.iter().map(move |n| (r.profile.name(), n.as_str()))),
+        report.profiles.iter().flat_map(|r| r.notes.iter().map(move |n| (r.profile.name(), n.as_str()))),
     )?;
     if !report.warnings.is_empty() {
         writeln!(out, "\nwarnings")?;
@@ -89,14 +61,7 @@ pub fn write_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "  ! {w}")?;
         }
     }
-    section(
-        out,
-        "errors",
-        report
-            .errors
-            .iter()
-            .map(|e| (e.profile.name(), e.error.as_str())),
-    )?;
+    section(out, "errors", report.errors.iter().map(|e| (e.profile.name(), e.error.as_str())))?;
     Ok(())
 }
 

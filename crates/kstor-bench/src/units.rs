@@ -21,9 +21,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// fractions are allowed (`1.5GiB`).
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let bad = || format!("invalid size {s:?} (examples: 256MiB, 1GiB, 500M, 4096)");
     let value: f64 = num.parse().map_err(|_| bad())?;

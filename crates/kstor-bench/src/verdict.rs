@@ -35,12 +35,8 @@ pub enum Pattern {
 }
 
 /// The table, in order of increasing latency.
-pub const PATTERN_TABLE: [Pattern; 4] = [
-    Pattern::Memory,
-    Pattern::RwoBlock,
-    Pattern::Distributed,
-    Pattern::RwxFile,
-];
+pub const PATTERN_TABLE: [Pattern; 4] =
+    [Pattern::Memory, Pattern::RwoBlock, Pattern::Distributed, Pattern::RwxFile];
 
 impl Pattern {
     /// The p99 range `[low, high)` of the row, in nanoseconds.
@@ -145,24 +141,15 @@ pub struct Verdict {
 pub fn verdict(profile: Profile, p99_ns: u64, bytes_per_sec: f64) -> Verdict {
     let placement = place(p99_ns);
     let p99 = format_ns(p99_ns);
-    let fast = matches!(
-        placement,
-        Placement::Memory | Placement::BetweenMemoryAndRwoBlock
-    );
+    let fast = matches!(placement, Placement::Memory | Placement::BetweenMemoryAndRwoBlock);
     let mut meets_etcd_guideline = None;
     let summary = match profile {
         Profile::Wal | Profile::FsyncSmall => {
             let ok = p99_ns < ETCD_GUIDELINE_NS;
             meets_etcd_guideline = Some(ok);
-            let label = if profile == Profile::Wal {
-                "WAL"
-            } else {
-                "2300-byte fdatasync write"
-            };
+            let label = if profile == Profile::Wal { "WAL" } else { "2300-byte fdatasync write" };
             let suits = match (ok, fast) {
-                (true, true) => {
-                    "within the 10 ms etcd guideline; suits etcd and busy database WALs"
-                }
+                (true, true) => "within the 10 ms etcd guideline; suits etcd and busy database WALs",
                 (true, false) => {
                     "within the 10 ms etcd guideline; suits etcd and moderately busy database WALs"
                 }
@@ -173,11 +160,8 @@ pub fn verdict(profile: Profile, p99_ns: u64, bytes_per_sec: f64) -> Verdict {
             format!("{label} p99 {p99} ({}): {suits}", placement.describe())
         }
         Profile::Randread4k | Profile::Randwrite4k => {
-            let label = if profile == Profile::Randread4k {
-                "4 KiB random read"
-            } else {
-                "4 KiB random write"
-            };
+            let label =
+                if profile == Profile::Randread4k { "4 KiB random read" } else { "4 KiB random write" };
             let suits = match placement {
                 Placement::Memory | Placement::BetweenMemoryAndRwoBlock => {
                     "suits latency-sensitive databases"
@@ -186,19 +170,13 @@ pub fn verdict(profile: Profile, p99_ns: u64, bytes_per_sec: f64) -> Verdict {
                 Placement::RwoBlockOrDistributed | Placement::Distributed => {
                     "suits application data and moderate databases; busy OLTP will feel it"
                 }
-                Placement::RwxFile => {
-                    "suits shared files, media and home directories, not databases"
-                }
+                Placement::RwxFile => "suits shared files, media and home directories, not databases",
                 Placement::SlowerThanRwxFile => "suits archives and backups only",
             };
             format!("{label} p99 {p99} ({}): {suits}", placement.describe())
         }
         Profile::SeqRead | Profile::SeqWrite => {
-            let label = if profile == Profile::SeqRead {
-                "sequential read"
-            } else {
-                "sequential write"
-            };
+            let label = if profile == Profile::SeqRead { "sequential read" } else { "sequential write" };
             let mib = bytes_per_sec / (1024.0 * 1024.0);
             let suits = if mib < 50.0 {
                 "low bandwidth: logs and small backups only"
@@ -224,10 +202,7 @@ pub fn verdict(profile: Profile, p99_ns: u64, bytes_per_sec: f64) -> Verdict {
                     "typical of RWX file storage: keep small-file-heavy work (builds, git, package installs) off it"
                 }
             };
-            format!(
-                "small-file create+fsync+rename+unlink p99 {p99} ({}): {suits}",
-                placement.describe()
-            )
+            format!("small-file create+fsync+rename+unlink p99 {p99} ({}): {suits}", placement.describe())
         }
     };
     Verdict {

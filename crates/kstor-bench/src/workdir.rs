@@ -46,17 +46,10 @@ pub struct BenchDir {
 impl BenchDir {
     /// Creates the directory in `parent` and probes O_DIRECT in it.
     pub fn create(parent: &Path) -> io::Result<Self> {
-        let dir = tempfile::Builder::new()
-            .prefix(".kstor-bench-")
-            .tempdir_in(parent)?;
+        let dir = tempfile::Builder::new().prefix(".kstor-bench-").tempdir_in(parent)?;
         let path = dir.path().to_path_buf();
         cleanup::register(&path);
-        let mut this = Self {
-            dir: Some(dir),
-            path,
-            direct_io: DirectIo::Supported,
-            data: None,
-        };
+        let mut this = Self { dir: Some(dir), path, direct_io: DirectIo::Supported, data: None };
         this.direct_io = probe_direct_io(&this.path.join("direct-probe"));
         Ok(this)
     }
@@ -116,13 +109,8 @@ pub fn open(path: &Path, read: bool, write: bool, direct: bool) -> io::Result<Fi
 /// `fallocate` as fio does by default, falling back to a sparse file where the
 /// filesystem cannot preallocate.
 pub fn create_preallocated(path: &Path, size: u64) -> io::Result<File> {
-    let f = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(path)?;
-    if size > 0 && rustix::fs::fallocate(&f, rustix::fs::FallocateFlags::empty(), 0, size).is_err()
-    {
+    let f = OpenOptions::new().read(true).write(true).create_new(true).open(path)?;
+    if size > 0 && rustix::fs::fallocate(&f, rustix::fs::FallocateFlags::empty(), 0, size).is_err() {
         f.set_len(size)?;
     }
     Ok(f)
@@ -192,11 +180,7 @@ impl AlignedBuf {
         let storage = vec![0u8; len + DIRECT_ALIGN];
         let start = storage.as_ptr().align_offset(DIRECT_ALIGN);
         assert!(start < DIRECT_ALIGN, "u8 pointers can always be aligned");
-        Self {
-            storage,
-            start,
-            len,
-        }
+        Self { storage, start, len }
     }
 
     /// A buffer of `len` random bytes (incompressible, not deduplicable).

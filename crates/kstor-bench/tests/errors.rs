@@ -102,10 +102,7 @@ fn not_enough_space() {
 #[test]
 fn unwritable_plot_path() {
     let tmp = tempfile::tempdir().unwrap();
-    let a = BenchArgs {
-        plot: Some(tmp.path().join("no/such/dir/latency.svg")),
-        ..args(tmp.path())
-    };
+    let a = BenchArgs { plot: Some(tmp.path().join("no/such/dir/latency.svg")), ..args(tmp.path()) };
     expect_error(&a, "cannot write plot");
     assert_eq!(entries(tmp.path()), 0);
 }
@@ -149,16 +146,8 @@ fn defaults_run_all_profiles_in_about_30_seconds() {
     assert!((25..=32).contains(&total.as_secs()), "{total:?}");
     // Every profile name of the contract is accepted, duplicates are run once.
     let mut argv = vec!["bench", "/data"];
-    for p in [
-        "wal",
-        "fsync-small",
-        "randread-4k",
-        "randwrite-4k",
-        "seq-read",
-        "seq-write",
-        "metadata",
-        "wal",
-    ] {
+    for p in ["wal", "fsync-small", "randread-4k", "randwrite-4k", "seq-read", "seq-write", "metadata", "wal"]
+    {
         argv.extend(["--profile", p]);
     }
     let a = Cli::try_parse_from(argv).unwrap().args;
@@ -170,10 +159,7 @@ fn bad_arguments_are_usage_errors() {
     for (argv, want) in [
         (vec!["bench", "/d", "--profile", "fast"], "invalid value"),
         (vec!["bench", "/d", "--duration", "0s"], "greater than zero"),
-        (
-            vec!["bench", "/d", "--duration", "soon"],
-            "invalid duration",
-        ),
+        (vec!["bench", "/d", "--duration", "soon"], "invalid duration"),
         (vec!["bench", "/d", "--size", "12KiB"], "too small"),
         (vec!["bench", "/d", "--size", "big"], "invalid size"),
         (vec!["bench", "/d", "--format", "yaml"], "invalid value"),

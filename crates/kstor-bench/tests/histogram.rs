@@ -8,10 +8,7 @@ const MS: u64 = 1_000_000;
 /// Asserts `got` is within the HDR histogram's precision (3 significant digits) of `want`.
 fn assert_close(what: &str, got: u64, want: u64) {
     let tolerance = want / 1000 + 1;
-    assert!(
-        got.abs_diff(want) <= tolerance,
-        "{what}: got {got} ns, want {want} ns ± {tolerance}"
-    );
+    assert!(got.abs_diff(want) <= tolerance, "{what}: got {got} ns, want {want} ns ± {tolerance}");
 }
 
 /// Nearest-rank quantile of sorted samples: the smallest value with at least q·N samples
@@ -84,17 +81,12 @@ fn empty_histogram_has_no_percentiles() {
 fn random_exponential_matches_exact_quantiles() {
     // Exponential latencies with a 200 µs mean, from a fixed seed.
     let mut rng = fastrand::Rng::with_seed(7);
-    let mut samples: Vec<u64> = (0..100_000)
-        .map(|_| (-(1.0 - rng.f64()).ln() * 200_000.0) as u64 + 1)
-        .collect();
+    let mut samples: Vec<u64> =
+        (0..100_000).map(|_| (-(1.0 - rng.f64()).ln() * 200_000.0) as u64 + 1).collect();
     let h = LatencyHistogram::from_samples(samples.iter().copied());
     samples.sort_unstable();
     for q in [0.5, 0.9, 0.99, 0.999] {
-        assert_close(
-            &format!("q {q}"),
-            h.quantile_ns(q).unwrap(),
-            exact_quantile(&samples, q),
-        );
+        assert_close(&format!("q {q}"), h.quantile_ns(q).unwrap(), exact_quantile(&samples, q));
     }
     let p = h.percentiles().unwrap();
     assert_eq!(p.min, samples[0]);
@@ -121,8 +113,5 @@ fn curve_is_monotone_and_spans_min_to_max() {
     assert_eq!(c[0].quantile, 0.0);
     assert_eq!(c[0].latency_ns, 10);
     assert_eq!(c.last().unwrap().latency_ns, 10_000_000);
-    assert!(
-        c.windows(2)
-            .all(|w| w[0].quantile <= w[1].quantile && w[0].latency_ns <= w[1].latency_ns)
-    );
+    assert!(c.windows(2).all(|w| w[0].quantile <= w[1].quantile && w[0].latency_ns <= w[1].latency_ns));
 }

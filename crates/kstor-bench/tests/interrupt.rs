@@ -56,10 +56,7 @@ fn interrupt_with(signal: &str) {
         std::fs::read_dir(dir.path()).unwrap().count() > 0
     });
     std::thread::sleep(Duration::from_millis(300));
-    let status = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
+    let status = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let mut exit = None;
     wait_for("the process to exit", Duration::from_secs(10), || {
@@ -69,10 +66,7 @@ fn interrupt_with(signal: &str) {
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(exit.unwrap().code(), Some(130), "stderr: {stderr}");
-    assert!(
-        stderr.contains("interrupted; test files removed"),
-        "stderr: {stderr}"
-    );
+    assert!(stderr.contains("interrupted; test files removed"), "stderr: {stderr}");
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "files left after {signal}: {left:?}");
 }

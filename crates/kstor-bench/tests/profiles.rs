@@ -9,19 +9,11 @@ use kstor_bench::{BenchDir, Profile, ProfileResult, Progress, RunOptions, run_pr
 const DURATION: Duration = Duration::from_millis(200);
 
 fn options(allow_direct_io: bool) -> RunOptions {
-    RunOptions {
-        duration: DURATION,
-        size: 4 << 20,
-        max_ops: None,
-        allow_direct_io,
-    }
+    RunOptions { duration: DURATION, size: 4 << 20, max_ops: None, allow_direct_io }
 }
 
 fn assert_empty(dir: &Path) {
-    let left: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let left: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     assert!(left.is_empty(), "files left behind: {left:?}");
 }
 
@@ -41,42 +33,23 @@ fn check(r: &ProfileResult, opts: &RunOptions) {
     assert!(r.ops > 0, "{name}: no operations");
     assert_eq!(r.bytes, r.ops * r.block_size_bytes, "{name}: bytes");
     assert_eq!(r.block_size_bytes, r.profile.block_size());
-    assert!(
-        r.ops_per_sec > 0.0 && r.bytes_per_sec > 0.0,
-        "{name}: throughput"
-    );
+    assert!(r.ops_per_sec > 0.0 && r.bytes_per_sec > 0.0, "{name}: throughput");
     let implied_ops = r.ops_per_sec * r.elapsed_s;
-    assert!(
-        (implied_ops - r.ops as f64).abs() < 1.0,
-        "{name}: ops/s × elapsed ≠ ops"
-    );
+    assert!((implied_ops - r.ops as f64).abs() < 1.0, "{name}: ops/s × elapsed ≠ ops");
     assert!(
         r.elapsed_s >= opts.duration.as_secs_f64(),
         "{name}: stopped after {} s, before --duration",
         r.elapsed_s
     );
-    assert!(
-        r.elapsed_s < opts.duration.as_secs_f64() + 10.0,
-        "{name}: ran far past --duration"
-    );
+    assert!(r.elapsed_s < opts.duration.as_secs_f64() + 10.0, "{name}: ran far past --duration");
     let l = &r.latency_ns;
     assert!(l.is_monotone(), "{name}: percentiles not monotone: {l:?}");
     assert!(l.min > 0, "{name}: zero-time operation");
-    assert!(
-        (r.verdict.p99_ms - l.p99 as f64 / 1e6).abs() < 1e-9,
-        "{name}: verdict not based on p99"
-    );
+    assert!((r.verdict.p99_ms - l.p99 as f64 / 1e6).abs() < 1e-9, "{name}: verdict not based on p99");
     assert!(!r.verdict.summary.is_empty());
-    assert_eq!(
-        r.sync_latency_ns.is_some(),
-        r.profile.has_sync_latency(),
-        "{name}"
-    );
+    assert_eq!(r.sync_latency_ns.is_some(), r.profile.has_sync_latency(), "{name}");
     if let Some(s) = &r.sync_latency_ns {
-        assert!(
-            s.is_monotone(),
-            "{name}: sync percentiles not monotone: {s:?}"
-        );
+        assert!(s.is_monotone(), "{name}: sync percentiles not monotone: {s:?}");
         // The fdatasync is part of each operation, so each of its percentiles is at most
         // the operation's.
         for (sync, op) in [
@@ -87,10 +60,7 @@ fn check(r: &ProfileResult, opts: &RunOptions) {
             (s.p99_9, l.p99_9),
             (s.max, l.max),
         ] {
-            assert!(
-                sync <= op,
-                "{name}: fdatasync {sync} ns > operation {op} ns"
-            );
+            assert!(sync <= op, "{name}: fdatasync {sync} ns > operation {op} ns");
         }
     }
     assert!(!r.curve.is_empty(), "{name}: no curve");
@@ -151,24 +121,14 @@ fn direct_io_is_used_where_the_probe_allows_it() {
     let parent = tempfile::tempdir().unwrap();
     let mut dir = BenchDir::create(parent.path()).unwrap();
     let supported = dir.direct_io().is_supported();
-    let r = run_profile(
-        &mut dir,
-        Profile::Randread4k,
-        &options(true),
-        &Progress::hidden(),
-    )
-    .unwrap();
+    let r = run_profile(&mut dir, Profile::Randread4k, &options(true), &Progress::hidden()).unwrap();
     assert_eq!(r.direct_io, supported);
     assert_eq!(r.notes.is_empty(), supported, "{:?}", r.notes);
 }
 
 #[test]
 fn max_ops_bounds_a_run() {
-    let opts = RunOptions {
-        duration: Duration::from_secs(60),
-        max_ops: Some(25),
-        ..options(true)
-    };
+    let opts = RunOptions { duration: Duration::from_secs(60), max_ops: Some(25), ..options(true) };
     let parent = tempfile::tempdir().unwrap();
     let mut dir = BenchDir::create(parent.path()).unwrap();
     let r = run_profile(&mut dir, Profile::Metadata, &opts, &Progress::hidden()).unwrap();
@@ -180,10 +140,7 @@ fn several_profiles_share_one_directory_and_leave_nothing() {
     let parent = tempfile::tempdir().unwrap();
     {
         let mut dir = BenchDir::create(parent.path()).unwrap();
-        let opts = RunOptions {
-            duration: Duration::from_millis(50),
-            ..options(true)
-        };
+        let opts = RunOptions { duration: Duration::from_millis(50), ..options(true) };
         for p in Profile::ALL {
             let r = run_profile(&mut dir, p, &opts, &Progress::hidden()).unwrap();
             check(&r, &opts);

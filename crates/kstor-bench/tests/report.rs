@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use kstor_bench::{
-    BenchArgs, Format, FsInfo, FsKind, HostInfo, Percentiles, Profile, ProfileError, ProfileResult,
-    Report, SCHEMA_VERSION, Settings, run, verdict,
+    BenchArgs, Format, FsInfo, FsKind, HostInfo, Percentiles, Profile, ProfileError, ProfileResult, Report,
+    SCHEMA_VERSION, Settings, run, verdict,
 };
 use serde_json::Value;
 
@@ -26,12 +26,7 @@ fn schema(v: &Value) -> Value {
         Value::Object(o) => Value::Object(
             o.iter()
                 // Profile names are part of the contract and do not vary: keep them.
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        if k == "profile" { v.clone() } else { schema(v) },
-                    )
-                })
+                .map(|(k, v)| (k.clone(), if k == "profile" { v.clone() } else { schema(v) }))
                 .collect(),
         ),
     }
@@ -52,49 +47,25 @@ fn json_schema_of_a_real_run_is_stable() {
     let dir = tempfile::tempdir().unwrap();
     let plots = tempfile::tempdir().unwrap();
     let plot = plots.path().join("latency.svg");
-    let args = BenchArgs {
-        plot: Some(plot.clone()),
-        ..quick_args(dir.path().to_path_buf(), Format::Json)
-    };
+    let args = BenchArgs { plot: Some(plot.clone()), ..quick_args(dir.path().to_path_buf(), Format::Json) };
     let mut out = Vec::new();
     assert_eq!(run(&args, &mut out).unwrap(), 0);
-    assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        0,
-        "files left"
-    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "files left");
 
     let text = String::from_utf8(out).unwrap();
     let json: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["schema_version"], SCHEMA_VERSION);
     assert_eq!(json["tool"], "kstor-bench");
     assert_eq!(json["profiles"].as_array().unwrap().len(), 7);
-    let names: Vec<&str> = json["profiles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["profile"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> =
+        json["profiles"].as_array().unwrap().iter().map(|p| p["profile"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        [
-            "wal",
-            "fsync-small",
-            "randread-4k",
-            "randwrite-4k",
-            "seq-read",
-            "seq-write",
-            "metadata"
-        ]
+        ["wal", "fsync-small", "randread-4k", "randwrite-4k", "seq-read", "seq-write", "metadata"]
     );
     // It reads back into the library's types.
     let report = Report::from_json(&text).unwrap();
-    assert!(
-        report
-            .profiles
-            .iter()
-            .all(|p| p.ops > 0 && p.latency_ns.is_monotone())
-    );
+    assert!(report.profiles.iter().all(|p| p.ops > 0 && p.latency_ns.is_monotone()));
 
     insta::assert_json_snapshot!("json_schema", schema(&json));
 
@@ -116,74 +87,43 @@ fn text_report_of_a_real_run() {
     assert_eq!(run(&args, &mut out).unwrap(), 0);
     let text = String::from_utf8(out).unwrap();
     assert!(text.starts_with(&format!("kstor bench {}", dir.path().display())));
-    for needle in [
-        "filesystem",
-        "p99.9",
-        "fdatasync",
-        "verdicts",
-        "wal ",
-        "metadata ",
-    ] {
+    for needle in ["filesystem", "p99.9", "fdatasync", "verdicts", "wal ", "metadata "] {
         assert!(text.contains(needle), "no {needle:?} in:\n{text}");
     }
-    assert!(
-        !text.contains("randread-4k"),
-        "ran an unrequested profile:\n{text}"
-    );
-    assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        0,
-        "files left"
-    );
+    assert!(!text.contains("randread-4k"), "ran an unrequested profile:\n{text}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "files left");
 }
 
 fn pct(min: u64, p50: u64, p90: u64, p99: u64, p99_9: u64, max: u64, mean: u64) -> Percentiles {
-    Percentiles {
-        min,
-        p50,
-        p90,
-        p99,
-        p99_9,
-        max,
-        mean,
-    }
+    Percentiles { min, p50, p90, p99, p99_9, max, mean }
 }
 
 /// A report with fixed figures: the documented sample (docs/bench.md).
 fn sample_report() -> Report {
-    let wal = pct(
-        1_510_000, 2_810_000, 4_020_000, 12_050_000, 31_500_000, 48_200_000, 3_300_000,
-    );
-    let wal_sync = pct(
-        1_480_000, 2_750_000, 3_950_000, 11_900_000, 31_300_000, 48_100_000, 3_240_000,
-    );
-    let rr = pct(
-        180_000, 410_000, 690_000, 1_900_000, 4_700_000, 9_800_000, 470_000,
-    );
-    let result = |profile: Profile,
-                  ops: u64,
-                  latency: Percentiles,
-                  sync: Option<Percentiles>,
-                  direct_io: bool| {
-        let elapsed_s = 4.0;
-        let bytes = ops * profile.block_size();
-        ProfileResult {
-            profile,
-            description: profile.description().to_string(),
-            block_size_bytes: profile.block_size(),
-            direct_io,
-            ops,
-            bytes,
-            elapsed_s,
-            ops_per_sec: ops as f64 / elapsed_s,
-            bytes_per_sec: bytes as f64 / elapsed_s,
-            latency_ns: latency,
-            sync_latency_ns: sync,
-            verdict: verdict(profile, latency.p99, bytes as f64 / elapsed_s),
-            notes: Vec::new(),
-            curve: latency.as_curve(),
-        }
-    };
+    let wal = pct(1_510_000, 2_810_000, 4_020_000, 12_050_000, 31_500_000, 48_200_000, 3_300_000);
+    let wal_sync = pct(1_480_000, 2_750_000, 3_950_000, 11_900_000, 31_300_000, 48_100_000, 3_240_000);
+    let rr = pct(180_000, 410_000, 690_000, 1_900_000, 4_700_000, 9_800_000, 470_000);
+    let result =
+        |profile: Profile, ops: u64, latency: Percentiles, sync: Option<Percentiles>, direct_io: bool| {
+            let elapsed_s = 4.0;
+            let bytes = ops * profile.block_size();
+            ProfileResult {
+                profile,
+                description: profile.description().to_string(),
+                block_size_bytes: profile.block_size(),
+                direct_io,
+                ops,
+                bytes,
+                elapsed_s,
+                ops_per_sec: ops as f64 / elapsed_s,
+                bytes_per_sec: bytes as f64 / elapsed_s,
+                latency_ns: latency,
+                sync_latency_ns: sync,
+                verdict: verdict(profile, latency.p99, bytes as f64 / elapsed_s),
+                notes: Vec::new(),
+                curve: latency.as_curve(),
+            }
+        };
     Report {
         schema_version: SCHEMA_VERSION,
         tool: "kstor-bench".into(),

@@ -33,10 +33,7 @@ fn matching_rows_of_the_table() {
     assert_eq!(matching_patterns(100_000), [Pattern::Memory]);
     assert_eq!(matching_patterns(MS), []);
     assert_eq!(matching_patterns(3 * MS), [Pattern::RwoBlock]);
-    assert_eq!(
-        matching_patterns(6 * MS),
-        [Pattern::RwoBlock, Pattern::Distributed]
-    );
+    assert_eq!(matching_patterns(6 * MS), [Pattern::RwoBlock, Pattern::Distributed]);
     assert_eq!(matching_patterns(12 * MS), [Pattern::Distributed]);
     assert_eq!(matching_patterns(20 * MS), [Pattern::RwxFile]);
     assert_eq!(matching_patterns(50 * MS), []);
@@ -62,28 +59,13 @@ fn etcd_guideline_boundary() {
         let below = verdict(profile, ETCD_GUIDELINE_NS - 1, 0.0);
         let at = verdict(profile, ETCD_GUIDELINE_NS, 0.0);
         assert_eq!(below.meets_etcd_guideline, Some(true));
-        assert!(
-            below.summary.contains("within the 10 ms etcd guideline"),
-            "{}",
-            below.summary
-        );
+        assert!(below.summary.contains("within the 10 ms etcd guideline"), "{}", below.summary);
         assert_eq!(at.meets_etcd_guideline, Some(false));
-        assert!(
-            at.summary.contains("above the 10 ms etcd guideline"),
-            "{}",
-            at.summary
-        );
+        assert!(at.summary.contains("above the 10 ms etcd guideline"), "{}", at.summary);
     }
     let fast = verdict(Profile::FsyncSmall, MS, 0.0);
-    assert!(
-        fast.summary.contains("busy database WALs"),
-        "{}",
-        fast.summary
-    );
-    assert_eq!(
-        verdict(Profile::Randread4k, 20 * MS, 0.0).meets_etcd_guideline,
-        None
-    );
+    assert!(fast.summary.contains("busy database WALs"), "{}", fast.summary);
+    assert_eq!(verdict(Profile::Randread4k, 20 * MS, 0.0).meets_etcd_guideline, None);
 }
 
 #[test]
@@ -96,10 +78,7 @@ fn random_and_metadata_wording_follows_the_band() {
     assert!(at(Profile::Randread4k, 60.0).contains("archives and backups only"));
     assert!(at(Profile::Metadata, 0.2).contains("suits small-file-heavy work"));
     assert!(at(Profile::Metadata, 25.0).contains("typical of RWX file storage"));
-    assert!(
-        at(Profile::Randread4k, 3.0)
-            .starts_with("4 KiB random read p99 3.00 ms (RWO block, 2–8 ms)")
-    );
+    assert!(at(Profile::Randread4k, 3.0).starts_with("4 KiB random read p99 3.00 ms (RWO block, 2–8 ms)"));
 }
 
 #[test]
@@ -110,19 +89,7 @@ fn sequential_verdicts_speak_of_bandwidth() {
         v.summary,
         "sequential read 812 MiB/s (1 MiB block p99 3.00 ms): suits bulk data, analytics and streaming"
     );
-    assert!(
-        verdict(Profile::SeqWrite, MS, 49.0 * mib)
-            .summary
-            .contains("low bandwidth")
-    );
-    assert!(
-        verdict(Profile::SeqWrite, MS, 50.0 * mib)
-            .summary
-            .contains("moderate rates")
-    );
-    assert!(
-        verdict(Profile::SeqWrite, MS, 1000.0 * mib)
-            .summary
-            .contains("NVMe-class")
-    );
+    assert!(verdict(Profile::SeqWrite, MS, 49.0 * mib).summary.contains("low bandwidth"));
+    assert!(verdict(Profile::SeqWrite, MS, 50.0 * mib).summary.contains("moderate rates"));
+    assert!(verdict(Profile::SeqWrite, MS, 1000.0 * mib).summary.contains("NVMe-class"));
 }

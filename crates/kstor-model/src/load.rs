@@ -114,10 +114,8 @@ fn collect_files(inputs: &[Input], options: &LoadOptions) -> Result<Vec<Pending>
             }
             Input::Path(p) => p,
         };
-        let metadata = std::fs::metadata(path).map_err(|e| InputError {
-            path: path.display().to_string(),
-            message: io_message(&e),
-        })?;
+        let metadata = std::fs::metadata(path)
+            .map_err(|e| InputError { path: path.display().to_string(), message: io_message(&e) })?;
         if !metadata.is_dir() {
             files.push(Pending::File(path.clone()));
             continue;
@@ -130,10 +128,7 @@ fn collect_files(inputs: &[Input], options: &LoadOptions) -> Result<Vec<Pending>
         for entry in walker {
             let entry = entry.map_err(|e| InputError {
                 path: e.path().unwrap_or(path).display().to_string(),
-                message: e
-                    .io_error()
-                    .map(io_message)
-                    .unwrap_or_else(|| e.to_string()),
+                message: e.io_error().map(io_message).unwrap_or_else(|| e.to_string()),
             })?;
             if entry.file_type().is_dir() || !is_manifest_name(entry.path()) {
                 continue;
@@ -146,10 +141,7 @@ fn collect_files(inputs: &[Input], options: &LoadOptions) -> Result<Vec<Pending>
 
 fn is_manifest_name(path: &FsPath) -> bool {
     matches!(
-        path.extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref(),
+        path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
         Some("yaml" | "yml" | "json")
     )
 }
@@ -192,14 +184,8 @@ fn read_input(pending: &Pending, limits: &Limits) -> (String, Read_) {
         }
     };
     let mut bytes = Vec::new();
-    if let Err(e) = reader
-        .take(limits.max_file_bytes + 1)
-        .read_to_end(&mut bytes)
-    {
-        return (
-            name.clone(),
-            Read_::Io(format!("{name}: {}", io_message(&e))),
-        );
+    if let Err(e) = reader.take(limits.max_file_bytes + 1).read_to_end(&mut bytes) {
+        return (name.clone(), Read_::Io(format!("{name}: {}", io_message(&e))));
     }
     if bytes.len() as u64 > limits.max_file_bytes {
         return (name, too_large(bytes.len() as u64, limits));
@@ -210,8 +196,7 @@ fn read_input(pending: &Pending, limits: &Limits) -> (String, Read_) {
             let offset = e.utf8_error().valid_up_to();
             let bytes = e.into_bytes();
             let text = String::from_utf8_lossy(&bytes).into_owned();
-            let message =
-                format!("not valid UTF-8 (byte {offset}); Kubernetes manifests are UTF-8");
+            let message = format!("not valid UTF-8 (byte {offset}); Kubernetes manifests are UTF-8");
             (name, Read_::Invalid(text, offset, message))
         }
     }
@@ -262,10 +247,7 @@ pub fn load(inputs: &[Input], options: &LoadOptions) -> Result<Workspace, InputE
         let source = workspace.add_source(SourceFile::new(name, text));
         if let Some((offset, message)) = invalid {
             let span = Span::new(offset, offset);
-            workspace.diagnostics.push(Diagnostic {
-                location: Location::Span { source, span },
-                message,
-            });
+            workspace.diagnostics.push(Diagnostic { location: Location::Span { source, span }, message });
         }
         if let Some(stream) = stream {
             workspace.add_stream(source, stream);
@@ -294,35 +276,22 @@ impl Workspace {
     /// Adds an object read from an API server (no source, no spans).
     pub fn add_api_object(&mut self, value: &serde_json::Value) -> ObjectId {
         let id = ObjectId(self.objects.len() as u32);
-        let origin = Origin {
-            source: None,
-            document: 0,
-            item: None,
-        };
-        self.objects
-            .push(Object::from_node(id, origin, Node::from_json(value)));
+        let origin = Origin { source: None, document: 0, item: None };
+        self.objects.push(Object::from_node(id, origin, Node::from_json(value)));
         id
     }
 
     fn add_stream(&mut self, source: SourceId, stream: ParsedStream) {
         let file = Arc::clone(&self.sources[source.0 as usize]);
         for error in stream.errors {
-            let message = format!("YAML syntax error: {}", error.message);
-            self.diagnostics.push(Diagnostic {
-                location: Location::Span {
-                    source,
-                    span: error.span,
-                },
-                message,
-            });
+            let message = error.message;
+            self.diagnostics
+                .push(Diagnostic { location: Location::Span { source, span: error.span }, message });
         }
         self.ignore_lines[source.0 as usize] = stream
             .ignore_comments
             .into_iter()
-            .map(|c| IgnoreLine {
-                line: file.line_col(c.offset).line,
-                rules: c.rules,
-            })
+            .map(|c| IgnoreLine { line: file.line_col(c.offset).line, rules: c.rules })
             .collect();
         for document in stream.documents {
             self.add_document(source, document.index, None, document.root);
@@ -330,22 +299,11 @@ impl Workspace {
     }
 
     fn add_document(&mut self, source: SourceId, document: usize, item: Option<usize>, root: Node) {
-        let invalid = |message: String, span: Span| Diagnostic {
-            location: Location::Span { source, span },
-            message,
-        };
+        let invalid =
+            |message: String, span: Span| Diagnostic { location: Location::Span { source, span }, message };
         let Value::Map(map) = &root.value else {
-            let message = format!(
-                "a Kubernetes object must be a mapping, found {}",
-                root.described()
-            );
-            self.diagnostics.push(invalid(
-                message,
-                Span {
-                    start: root.span.start,
-                    end: root.span.start,
-                },
-            ));
+            let message = format!("a Kubernetes object must be a mapping, found {}", root.described());
+            self.diagnostics.push(invalid(message, Span { start: root.span.start, end: root.span.start }));
             return;
         };
         let api_version = map.entry("apiVersion");
@@ -358,20 +316,13 @@ impl Workspace {
             match entry {
                 None => {
                     let message = format!("object has no `{field}`");
-                    let start = map
-                        .entries
-                        .first()
-                        .map(|e| e.key_span.start)
-                        .unwrap_or(root.span.start);
-                    self.diagnostics
-                        .push(invalid(message, Span { start, end: start }));
+                    let start = map.entries.first().map(|e| e.key_span.start).unwrap_or(root.span.start);
+                    self.diagnostics.push(invalid(message, Span { start, end: start }));
                     return;
                 }
                 Some(e) if e.value.as_str().is_none_or(str::is_empty) => {
-                    let message = format!(
-                        "`{field}` must be a non-empty string, found {}",
-                        e.value.described()
-                    );
+                    let message =
+                        format!("`{field}` must be a non-empty string, found {}", e.value.described());
                     self.diagnostics.push(invalid(message, e.value.span));
                     return;
                 }
@@ -383,27 +334,15 @@ impl Workspace {
             && kind.ends_with("List")
             && let Some(Value::Seq(_)) = root.get("items").map(|n| &n.value)
         {
-            let Value::Map(mut map) = root.value else {
-                unreachable!()
-            };
-            let Some(Node {
-                value: Value::Seq(items),
-                ..
-            }) = map.remove("items")
-            else {
-                unreachable!()
-            };
+            let Value::Map(mut map) = root.value else { unreachable!() };
+            let Some(Node { value: Value::Seq(items), .. }) = map.remove("items") else { unreachable!() };
             for (index, item_node) in items.into_iter().enumerate() {
                 self.add_document(source, document, Some(index), item_node);
             }
             return;
         }
         let id = ObjectId(self.objects.len() as u32);
-        let origin = Origin {
-            source: Some(source),
-            document,
-            item,
-        };
+        let origin = Origin { source: Some(source), document, item };
         self.objects.push(Object::from_node(id, origin, root));
     }
 
@@ -460,13 +399,7 @@ mod tests {
     #[test]
     fn resolves_ignore_comments_to_lines() {
         let ws = workspace("apiVersion: v1\n# kstor:ignore KS601\nkind: Pod\n");
-        assert_eq!(
-            ws.ignore_lines[0],
-            vec![IgnoreLine {
-                line: 2,
-                rules: vec!["KS601".into()]
-            }]
-        );
+        assert_eq!(ws.ignore_lines[0], vec![IgnoreLine { line: 2, rules: vec!["KS601".into()] }]);
     }
 }
 
@@ -496,11 +429,6 @@ impl Workspace {
             }
         };
         let file = self.sources.get(source.0 as usize)?;
-        Some(Position {
-            source,
-            span,
-            start: file.line_col(span.start),
-            end: file.line_col(span.end),
-        })
+        Some(Position { source, span, start: file.line_col(span.start), end: file.line_col(span.end) })
     }
 }

@@ -101,18 +101,12 @@ impl Object {
         let name = metadata
             .and_then(|m| m.get_str("name"))
             .map(str::to_string)
-            .or_else(|| {
-                metadata
-                    .and_then(|m| m.get_str("generateName"))
-                    .map(|g| format!("{g}*"))
-            })
+            .or_else(|| metadata.and_then(|m| m.get_str("generateName")).map(|g| format!("{g}*")))
             .unwrap_or_default();
         let reference = ObjectRef {
             api_version: root.get_str("apiVersion").unwrap_or_default().to_string(),
             kind: root.get_str("kind").unwrap_or_default().to_string(),
-            namespace: metadata
-                .and_then(|m| m.get_str("namespace"))
-                .map(str::to_string),
+            namespace: metadata.and_then(|m| m.get_str("namespace")).map(str::to_string),
             name,
         };
         Object {

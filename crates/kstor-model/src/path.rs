@@ -86,10 +86,7 @@ impl Path {
     /// Resolves the path against an object's tree.
     pub fn resolve(&self, root: &Node) -> Resolved {
         let mut current = root;
-        let mut span = Span {
-            start: root.span.start,
-            end: root.span.start,
-        };
+        let mut span = Span { start: root.span.start, end: root.span.start };
         for (depth, segment) in self.0.iter().enumerate() {
             let next = match (segment, &current.value) {
                 (Segment::Key(key), Value::Map(map)) => map.entry(key).map(|entry| {
@@ -97,17 +94,9 @@ impl Path {
                         Value::Map(_) | Value::Seq(_) => entry.key_span.end,
                         _ => entry.value.span.end.max(entry.key_span.end),
                     };
-                    (
-                        Span {
-                            start: entry.key_span.start,
-                            end,
-                        },
-                        &entry.value,
-                    )
+                    (Span { start: entry.key_span.start, end }, &entry.value)
                 }),
-                (Segment::Index(i), Value::Seq(items)) => {
-                    items.get(*i).map(|item| (item_span(item), item))
-                }
+                (Segment::Index(i), Value::Seq(items)) => items.get(*i).map(|item| (item_span(item), item)),
                 _ => None,
             };
             match next {
@@ -116,17 +105,11 @@ impl Path {
                     current = node;
                 }
                 None => {
-                    return Resolved {
-                        span,
-                        matched: depth,
-                    };
+                    return Resolved { span, matched: depth };
                 }
             }
         }
-        Resolved {
-            span,
-            matched: self.0.len(),
-        }
+        Resolved { span, matched: self.0.len() }
     }
 }
 
@@ -140,10 +123,7 @@ fn item_span(item: &Node) -> Span {
                     Value::Map(_) | Value::Seq(_) => first.key_span.end,
                     _ => first.value.span.end,
                 };
-                Span {
-                    start: first.key_span.start,
-                    end: end.max(first.key_span.start),
-                }
+                Span { start: first.key_span.start, end: end.max(first.key_span.start) }
             }
             None => item.span,
         },
@@ -205,18 +185,12 @@ mod tests {
         let p = Path::parse("spec.template.spec.volumes[2].emptyDir");
         assert_eq!(p.to_string(), "spec.template.spec.volumes[2].emptyDir");
         assert_eq!(p.segments().len(), 6);
-        assert_eq!(
-            Path::root().key("metadata").key("a.b/c").to_string(),
-            "metadata.\"a.b/c\""
-        );
+        assert_eq!(Path::root().key("metadata").key("a.b/c").to_string(), "metadata.\"a.b/c\"");
     }
 
     #[test]
     fn resolves_items_keys_and_missing_fields() {
-        let root = parse_stream(TEXT, &Limits::default())
-            .documents
-            .remove(0)
-            .root;
+        let root = parse_stream(TEXT, &Limits::default()).documents.remove(0).root;
         let item = Path::parse("spec.accessModes[1]").resolve(&root);
         assert_eq!((slice(item.span), item.matched), ("ReadWriteMany", 3));
         let key = Path::parse("spec.volumes[0].emptyDir").resolve(&root);
@@ -224,17 +198,11 @@ mod tests {
         let volume = Path::parse("spec.volumes[0]").resolve(&root);
         assert_eq!(slice(volume.span), "name: a");
         let text = "items:\n  - image: x\n    name: c\n  - image: y\n";
-        let root2 = parse_stream(text, &Limits::default())
-            .documents
-            .remove(0)
-            .root;
+        let root2 = parse_stream(text, &Limits::default()).documents.remove(0).root;
         let named = Path::parse("items[0]").resolve(&root2).span;
         assert_eq!(&text[named.start as usize..named.end as usize], "name: c");
         let unnamed = Path::parse("items[1]").resolve(&root2).span;
-        assert_eq!(
-            &text[unnamed.start as usize..unnamed.end as usize],
-            "image: y"
-        );
+        assert_eq!(&text[unnamed.start as usize..unnamed.end as usize], "image: y");
         let missing = Path::parse("spec.securityContext.fsGroup").resolve(&root);
         assert_eq!((slice(missing.span), missing.matched), ("spec", 1));
         let scalar_key = Path::parse("spec.volumes[0].name").resolve(&root);

@@ -18,10 +18,7 @@ pub struct Span {
 impl Span {
     /// A span covering `start..end`.
     pub fn new(start: usize, end: usize) -> Self {
-        Span {
-            start: start as u32,
-            end: end as u32,
-        }
+        Span { start: start as u32, end: end as u32 }
     }
 
     /// An empty span, used for objects that come from an API server rather than a file.
@@ -62,11 +59,7 @@ impl SourceFile {
     pub fn new(name: impl Into<String>, text: String) -> Arc<Self> {
         let mut line_starts = vec![0u32];
         line_starts.extend(memchr_iter(b'\n', text.as_bytes()).map(|i| (i + 1) as u32));
-        Arc::new(SourceFile {
-            name: name.into(),
-            text,
-            line_starts,
-        })
+        Arc::new(SourceFile { name: name.into(), text, line_starts })
     }
 
     /// Resolves a byte offset to a 1-based line and character column.
@@ -77,13 +70,8 @@ impl SourceFile {
             Err(i) => i - 1,
         };
         let line_start = self.line_starts[line_index] as usize;
-        let column = self.text[line_start..floor_char_boundary(&self.text, offset as usize)]
-            .chars()
-            .count();
-        LineCol {
-            line: line_index as u32 + 1,
-            column: column as u32 + 1,
-        }
+        let column = self.text[line_start..floor_char_boundary(&self.text, offset as usize)].chars().count();
+        LineCol { line: line_index as u32 + 1, column: column as u32 + 1 }
     }
 
     /// The text of a 1-based line, without its line break.
@@ -92,11 +80,7 @@ impl SourceFile {
         let Some(&start) = self.line_starts.get(index) else {
             return "";
         };
-        let end = self
-            .line_starts
-            .get(index + 1)
-            .map(|&e| e as usize)
-            .unwrap_or(self.text.len());
+        let end = self.line_starts.get(index + 1).map(|&e| e as usize).unwrap_or(self.text.len());
         self.text[start as usize..end].trim_end_matches(['\n', '\r'])
     }
 
@@ -114,10 +98,7 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
 }
 
 fn memchr_iter(needle: u8, haystack: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    haystack
-        .iter()
-        .enumerate()
-        .filter_map(move |(i, &b)| (b == needle).then_some(i))
+    haystack.iter().enumerate().filter_map(move |(i, &b)| (b == needle).then_some(i))
 }
 
 #[cfg(test)]
@@ -132,10 +113,7 @@ mod tests {
         // "☃" is three bytes but one column.
         let x = file.text.find('x').unwrap() as u32;
         assert_eq!(file.line_col(x), LineCol { line: 2, column: 5 });
-        assert_eq!(
-            file.line_col(file.text.len() as u32),
-            LineCol { line: 4, column: 5 }
-        );
+        assert_eq!(file.line_col(file.text.len() as u32), LineCol { line: 4, column: 5 });
         assert_eq!(file.line_text(2), "b: ☃x");
         assert_eq!(file.line_text(3), "");
         assert_eq!(file.line_count(), 4);

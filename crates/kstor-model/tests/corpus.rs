@@ -16,16 +16,8 @@ fn corpus_loads_and_links() {
         panic!("../shared/corpus is missing: the corpus test needs the shared folder");
     };
     let workspace = load(&[Input::Path(dir)], &LoadOptions::default()).expect("corpus is readable");
-    assert!(
-        workspace.sources.len() >= 517,
-        "{} files",
-        workspace.sources.len()
-    );
-    assert!(
-        workspace.objects.len() >= 1300,
-        "{} objects",
-        workspace.objects.len()
-    );
+    assert!(workspace.sources.len() >= 517, "{} files", workspace.sources.len());
+    assert!(workspace.objects.len() >= 1300, "{} objects", workspace.objects.len());
     let g = graph::build(workspace, Catalog::builtin());
     assert!(g.workloads.len() > 300);
     assert!(g.claims.len() > 150);

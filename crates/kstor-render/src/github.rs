@@ -8,9 +8,7 @@ use crate::{Output, file_name};
 
 /// Escapes the message part of a workflow command.
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 /// Escapes a property value of a workflow command.
@@ -34,10 +32,7 @@ pub(crate) fn render(output: &Output<'_>, out: &mut dyn Write) -> io::Result<()>
             properties.push(format!("endLine={}", p.end.line));
             properties.push(format!("endColumn={}", p.end.column));
         }
-        properties.push(format!(
-            "title={}",
-            escape_property(&format!("{} {}", f.rule.code, f.rule.name))
-        ));
+        properties.push(format!("title={}", escape_property(&format!("{} {}", f.rule.code, f.rule.name))));
         let mut message = f.message.clone();
         if r.position.is_none()
             && let Some(object) = &r.object
@@ -48,12 +43,7 @@ pub(crate) fn render(output: &Output<'_>, out: &mut dyn Write) -> io::Result<()>
             message.push_str("\nhelp: ");
             message.push_str(help);
         }
-        writeln!(
-            out,
-            "::{command} {}::{}",
-            properties.join(","),
-            escape_data(&message)
-        )?;
+        writeln!(out, "::{command} {}::{}", properties.join(","), escape_data(&message))?;
     }
     Ok(())
 }

@@ -18,11 +18,8 @@ pub(crate) fn render(output: &Output<'_>, out: &mut dyn Write) -> io::Result<()>
         let file = file_name(output, r.position.as_ref())
             .or_else(|| r.object.as_ref().map(|o| o.to_string()))
             .unwrap_or_else(|| "-".into());
-        let location = r
-            .position
-            .as_ref()
-            .map(|p| format!("{}:{}", p.start.line, p.start.column))
-            .unwrap_or_default();
+        let location =
+            r.position.as_ref().map(|p| format!("{}:{}", p.start.line, p.start.column)).unwrap_or_default();
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
         status.set_message(f.message.clone());
         status.set_type(f.severity.as_str());
@@ -31,25 +28,16 @@ pub(crate) fn render(output: &Output<'_>, out: &mut dyn Write) -> io::Result<()>
             f.rule.code,
             f.rule.name,
             f.severity,
-            f.help
-                .as_ref()
-                .map(|h| format!("\nhelp: {h}"))
-                .unwrap_or_default()
+            f.help.as_ref().map(|h| format!("\nhelp: {h}")).unwrap_or_default()
         ));
-        let mut case = TestCase::new(
-            format!("{} {} at {file}:{location}", f.rule.code, f.rule.name),
-            status,
-        );
+        let mut case = TestCase::new(format!("{} {} at {file}:{location}", f.rule.code, f.rule.name), status);
         case.set_classname(format!("kstor.{}", f.rule.group));
         suites.entry(file).or_default().push(case);
     }
     let mut report = Report::new("kstor");
     for (file, mut cases) in suites {
         if cases.is_empty() {
-            cases.push(TestCase::new(
-                format!("{file} has no findings"),
-                TestCaseStatus::success(),
-            ));
+            cases.push(TestCase::new(format!("{file} has no findings"), TestCaseStatus::success()));
         }
         let mut suite = TestSuite::new(file);
         suite.add_test_cases(cases);

@@ -38,12 +38,7 @@ pub struct Output<'a> {
 }
 
 /// Writes the result in the format; `color` applies to text only.
-pub fn render(
-    format: Format,
-    output: &Output<'_>,
-    color: bool,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub fn render(format: Format, output: &Output<'_>, color: bool, out: &mut dyn Write) -> io::Result<()> {
     match format {
         Format::Text => text::render(output, color, out),
         Format::Json => {
@@ -60,13 +55,6 @@ pub fn render(
 }
 
 /// The display name of a finding's file, or of its object when it has no file.
-pub(crate) fn file_name(
-    output: &Output<'_>,
-    position: Option<&kstor_model::Position>,
-) -> Option<String> {
-    position.map(|p| {
-        output.graph.workspace.sources[p.source.0 as usize]
-            .name
-            .clone()
-    })
+pub(crate) fn file_name(output: &Output<'_>, position: Option<&kstor_model::Position>) -> Option<String> {
+    position.map(|p| output.graph.workspace.sources[p.source.0 as usize].name.clone())
 }

@@ -93,10 +93,7 @@ pub fn sarif_report(output: &Output<'_>) -> Value {
         .iter()
         .map(|r| {
             let f = &r.finding;
-            let rule_index = RULES
-                .iter()
-                .position(|rule| rule.meta().code == f.rule.code)
-                .unwrap_or(0);
+            let rule_index = RULES.iter().position(|rule| rule.meta().code == f.rule.code).unwrap_or(0);
             let related: Vec<Value> = f
                 .related
                 .iter()

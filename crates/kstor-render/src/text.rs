@@ -28,40 +28,20 @@ struct Window<'a> {
 }
 
 fn window<'a>(file: &'a SourceFile, marks: &[(AnnotationKind, &Position, String)]) -> Window<'a> {
-    let first_line = marks
-        .iter()
-        .map(|(_, p, _)| p.start.line)
-        .min()
-        .unwrap_or(1);
-    let last_line = marks
-        .iter()
-        .map(|(_, p, _)| p.end.line)
-        .max()
-        .unwrap_or(first_line);
+    let first_line = marks.iter().map(|(_, p, _)| p.start.line).min().unwrap_or(1);
+    let last_line = marks.iter().map(|(_, p, _)| p.end.line).max().unwrap_or(first_line);
     let start = line_start(file, first_line);
     let end = line_start(file, last_line + 1).min(file.text.len());
     let text = file.text[start..end].trim_end_matches(['\n', '\r']);
     let annotations = marks
         .iter()
         .map(|(kind, p, label)| {
-            let range = clamp(
-                p.span.start as usize - start..p.span.end as usize - start,
-                text.len(),
-            );
+            let range = clamp(p.span.start as usize - start..p.span.end as usize - start, text.len());
             let annotation = (*kind).span(range);
-            if label.is_empty() {
-                annotation
-            } else {
-                annotation.label(label.clone())
-            }
+            if label.is_empty() { annotation } else { annotation.label(label.clone()) }
         })
         .collect();
-    Window {
-        file,
-        first_line,
-        text,
-        annotations,
-    }
+    Window { file, first_line, text, annotations }
 }
 
 fn clamp(range: Range<usize>, len: usize) -> Range<usize> {
@@ -84,18 +64,13 @@ fn line_start(file: &SourceFile, line: u32) -> usize {
 fn render_one<'a>(output: &'a Output<'a>, reported: &'a Reported) -> Vec<Group<'a>> {
     let f = &reported.finding;
     let sources = &output.graph.workspace.sources;
-    let title = level(f.severity)
-        .primary_title(f.message.as_str())
-        .id(f.rule.code);
+    let title = level(f.severity).primary_title(f.message.as_str()).id(f.rule.code);
     // Marks per file: the primary first, then related ones in the same file.
     let mut per_file: BTreeMap<u32, Vec<(AnnotationKind, &Position, String)>> = BTreeMap::new();
     let mut order: Vec<u32> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     if let Some(p) = &reported.position {
-        per_file
-            .entry(p.source.0)
-            .or_default()
-            .push((AnnotationKind::Primary, p, String::new()));
+        per_file.entry(p.source.0).or_default().push((AnnotationKind::Primary, p, String::new()));
         order.push(p.source.0);
     }
     for (related, (position, object)) in f.related.iter().zip(&reported.related) {
@@ -118,11 +93,7 @@ fn render_one<'a>(output: &'a Output<'a>, reported: &'a Reported) -> Vec<Group<'
     }
     let mut group = Group::with_title(title);
     if reported.position.is_none() {
-        let origin = reported
-            .object
-            .as_ref()
-            .map(|o| o.to_string())
-            .unwrap_or_else(|| "input".into());
+        let origin = reported.object.as_ref().map(|o| o.to_string()).unwrap_or_else(|| "input".into());
         group = group.element(Origin::path(origin));
     }
     for source in order {
@@ -142,8 +113,7 @@ fn render_one<'a>(output: &'a Output<'a>, reported: &'a Reported) -> Vec<Group<'
     if let Some(help) = &f.help {
         group = group.element(Level::HELP.message(help.as_str()));
     }
-    group = group
-        .element(Level::NOTE.message(format!("`kstor explain {}` ({})", f.rule.code, f.rule.name)));
+    group = group.element(Level::NOTE.message(format!("`kstor explain {}` ({})", f.rule.code, f.rule.name)));
     vec![group]
 }
 
@@ -172,12 +142,7 @@ pub(crate) fn summary(output: &Output<'_>) -> String {
 }
 
 pub(crate) fn render(output: &Output<'_>, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    let renderer = if color {
-        Renderer::styled()
-    } else {
-        Renderer::plain()
-    }
-    .decor_style(DecorStyle::Ascii);
+    let renderer = if color { Renderer::styled() } else { Renderer::plain() }.decor_style(DecorStyle::Ascii);
     // Findings arrive sorted by file, line and column, so each file's findings are together.
     for reported in &output.result.findings {
         let groups = render_one(output, reported);

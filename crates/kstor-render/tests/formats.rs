@@ -57,16 +57,7 @@ fn lint_example() -> (StorageGraph, LintResult) {
 fn rendered(format: Format) -> String {
     let (graph, result) = lint_example();
     let mut out = Vec::new();
-    render(
-        format,
-        &Output {
-            graph: &graph,
-            result: &result,
-        },
-        false,
-        &mut out,
-    )
-    .unwrap();
+    render(format, &Output { graph: &graph, result: &result }, false, &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -79,11 +70,7 @@ fn escape_language_patterns(value: &mut Value) -> usize {
                 map.insert("pattern".into(), Value::from(ECMA.replace("]?$", "\\]?$")));
                 count += 1;
             }
-            count
-                + map
-                    .values_mut()
-                    .map(escape_language_patterns)
-                    .sum::<usize>()
+            count + map.values_mut().map(escape_language_patterns).sum::<usize>()
         }
         Value::Array(items) => items.iter_mut().map(escape_language_patterns).sum(),
         _ => 0,
@@ -92,55 +79,34 @@ fn escape_language_patterns(value: &mut Value) -> usize {
 
 #[test]
 fn sarif_validates_against_the_official_schema() {
-    let mut schema: Value =
-        serde_json::from_str(include_str!("data/sarif-schema-2.1.0.json")).unwrap();
+    let mut schema: Value = serde_json::from_str(include_str!("data/sarif-schema-2.1.0.json")).unwrap();
     // The published schema's `language` patterns end in `]?$`: a lone `]` is a literal in
     // ECMAScript regexes but a syntax error in Rust's; escape it so the schema compiles. kstor
     // never emits `language`.
     assert_eq!(escape_language_patterns(&mut schema), 2);
     let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
     let (graph, result) = lint_example();
-    let sarif = sarif_report(&Output {
-        graph: &graph,
-        result: &result,
-    });
-    let errors: Vec<String> = validator
-        .iter_errors(&sarif)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
+    let sarif = sarif_report(&Output { graph: &graph, result: &result });
+    let errors: Vec<String> =
+        validator.iter_errors(&sarif).map(|e| format!("{e} at {}", e.instance_path())).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     // The schema must be able to fail: a result without a message is invalid.
     let mut broken = sarif.clone();
-    broken["runs"][0]["results"][0]
-        .as_object_mut()
-        .unwrap()
-        .remove("message");
+    broken["runs"][0]["results"][0].as_object_mut().unwrap().remove("message");
     assert!(!validator.is_valid(&broken));
 
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), result.findings.len());
-    let ks204 = results
-        .iter()
-        .find(|r| r["ruleId"] == "KS204")
-        .expect("RWX on EBS");
+    let ks204 = results.iter().find(|r| r["ruleId"] == "KS204").expect("RWX on EBS");
     let region = &ks204["locations"][0]["physicalLocation"]["region"];
-    assert_eq!(
-        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
-        (Some(7), Some(17))
-    );
-    assert_eq!(
-        ks204["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        "app/app%20yaml.yaml"
-    );
+    assert_eq!((region["startLine"].as_u64(), region["startColumn"].as_u64()), (Some(7), Some(17)));
+    assert_eq!(ks204["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "app/app%20yaml.yaml");
     assert_eq!(
         ks204["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         "platform/class.yaml"
     );
     assert_eq!(
-        sarif["runs"][0]["tool"]["driver"]["rules"]
-            .as_array()
-            .unwrap()
-            .len(),
+        sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(),
         kstor_rules::registry::RULES.len()
     );
 }
@@ -148,77 +114,41 @@ fn sarif_validates_against_the_official_schema() {
 #[test]
 fn json_has_the_documented_shape() {
     let (graph, result) = lint_example();
-    let json = json_report(&Output {
-        graph: &graph,
-        result: &result,
-    });
+    let json = json_report(&Output { graph: &graph, result: &result });
     assert_eq!(json["version"], 1);
     let summary = &json["summary"];
     assert_eq!(summary["files"], 2);
     assert_eq!(summary["objects"], 3);
     assert_eq!(summary["suppressed"], 0);
-    let total: u64 = ["error", "warning", "info"]
-        .iter()
-        .map(|k| summary[k].as_u64().unwrap())
-        .sum();
+    let total: u64 = ["error", "warning", "info"].iter().map(|k| summary[k].as_u64().unwrap()).sum();
     assert_eq!(total as usize, json["findings"].as_array().unwrap().len());
-    let f = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "KS601")
-        .unwrap();
+    let f = json["findings"].as_array().unwrap().iter().find(|f| f["code"] == "KS601").unwrap();
     assert_eq!(f["name"], "memory-emptydir-without-size-limit");
     assert_eq!(f["severity"], "warning");
     assert_eq!(f["file"], "app/app yaml.yaml");
-    assert_eq!(
-        (f["line"].as_u64(), f["column"].as_u64()),
-        (Some(29), Some(11))
-    );
+    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(29), Some(11)));
     assert_eq!(
         f["object"],
         serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "web", "name": "app"})
     );
-    for key in [
-        "code", "name", "severity", "message", "file", "line", "column", "object", "related",
-    ] {
+    for key in ["code", "name", "severity", "message", "file", "line", "column", "object", "related"] {
         assert!(f.get(key).is_some(), "missing {key}");
     }
-    let ks204 = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "KS204")
-        .unwrap();
+    let ks204 = json["findings"].as_array().unwrap().iter().find(|f| f["code"] == "KS204").unwrap();
     let related = &ks204["related"][0];
     assert_eq!(
-        (
-            related["file"].as_str(),
-            related["line"].as_u64(),
-            related["column"].as_u64()
-        ),
+        (related["file"].as_str(), related["line"].as_u64(), related["column"].as_u64()),
         (Some("platform/class.yaml"), Some(5), Some(1))
     );
-    assert!(
-        related["message"]
-            .as_str()
-            .unwrap()
-            .contains("ebs.csi.aws.com")
-    );
+    assert!(related["message"].as_str().unwrap().contains("ebs.csi.aws.com"));
 }
 
 #[test]
 fn junit_has_a_suite_per_file_and_a_failure_per_finding() {
     let xml = rendered(Format::Junit);
     assert!(xml.starts_with("<?xml"));
-    assert!(
-        xml.contains("<testsuite name=\"app/app yaml.yaml\""),
-        "{xml}"
-    );
-    assert!(
-        xml.contains("<testsuite name=\"platform/class.yaml\""),
-        "{xml}"
-    );
+    assert!(xml.contains("<testsuite name=\"app/app yaml.yaml\""), "{xml}");
+    assert!(xml.contains("<testsuite name=\"platform/class.yaml\""), "{xml}");
     let (_, result) = lint_example();
     assert_eq!(xml.matches("<failure").count(), result.findings.len());
     assert!(xml.contains("KS204 access-mode-unsupported-by-driver at app/app yaml.yaml:7:17"));
@@ -228,28 +158,16 @@ fn junit_has_a_suite_per_file_and_a_failure_per_finding() {
 fn github_annotations_escape_and_position() {
     let out = rendered(Format::Github);
     let line = out.lines().find(|l| l.contains("KS601")).unwrap();
-    assert!(
-        line.starts_with("::warning file=app/app yaml.yaml,line=29,col=11,"),
-        "{line}"
-    );
-    assert!(
-        line.contains("title=KS601 memory-emptydir-without-size-limit::"),
-        "{line}"
-    );
+    assert!(line.starts_with("::warning file=app/app yaml.yaml,line=29,col=11,"), "{line}");
+    assert!(line.contains("title=KS601 memory-emptydir-without-size-limit::"), "{line}");
     assert!(!line.contains('\n'));
-    assert!(
-        out.lines()
-            .any(|l| l.starts_with("::error ") && l.contains("KS204"))
-    );
+    assert!(out.lines().any(|l| l.starts_with("::error ") && l.contains("KS204")));
 }
 
 #[test]
 fn text_shows_frames_related_files_and_a_summary() {
     let out = rendered(Format::Text);
-    assert!(
-        out.contains("error[KS204]: claim web/data requests ReadWriteMany"),
-        "{out}"
-    );
+    assert!(out.contains("error[KS204]: claim web/data requests ReadWriteMany"), "{out}");
     assert!(out.contains("--> app/app yaml.yaml:7:17"), "{out}");
     assert!(out.contains("::: platform/class.yaml:5:1"), "{out}");
     assert!(out.contains("7 |   accessModes: [ReadWriteMany]"), "{out}");

@@ -83,20 +83,15 @@ pub enum ConfigError {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Io { path: path.display().to_string(), message: e.to_string() })?;
         Ok(parse_data(&path.display().to_string(), &text)?)
     }
 
     /// The nearest config file in `start` or its ancestors.
     pub fn discover(start: &Path) -> Option<PathBuf> {
         start.ancestors().find_map(|dir| {
-            CONFIG_FILE_NAMES
-                .iter()
-                .map(|name| dir.join(name))
-                .find(|candidate| candidate.is_file())
+            CONFIG_FILE_NAMES.iter().map(|name| dir.join(name)).find(|candidate| candidate.is_file())
         })
     }
 
@@ -134,10 +129,7 @@ mod tests {
         assert!(matchers[0].is_match("k8s/charts/app/templates"));
 
         let error = parse_data::<Config>(".kstor.yaml", "selct: [KS201]\n").unwrap_err();
-        assert!(
-            error.to_string().contains("unknown field `selct`"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("unknown field `selct`"), "{error}");
         let error = parse_data::<Config>(".kstor.yaml", "severity: {KS401: fatal}\n").unwrap_err();
         assert!(error.to_string().contains("1:"), "positioned: {error}");
     }

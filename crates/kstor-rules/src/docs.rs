@@ -1,5 +1,6 @@
-//! Generated documentation: `docs/rules/<CODE>.md` from each rule's doc comment, and the
-//! index `docs/rules/README.md`. A test keeps the committed files in step with the code.
+//! Generated documentation: `docs/rules/<CODE>.md` from each rule's doc comment, the index
+//! `docs/rules/README.md`, and the rule table of the top-level README. A test keeps the
+//! committed files in step with the code.
 
 use crate::registry::RULES;
 use crate::rule::RuleMeta;
@@ -15,22 +16,17 @@ pub fn rule_page(meta: &RuleMeta) -> String {
         severity = meta.severity,
         group = meta.group,
         summary = meta.summary,
-        docs = meta
-            .documentation()
-            .replace("\n## ", "\n### ")
-            .replacen("## ", "### ", 1),
+        docs = meta.documentation().replace("\n## ", "\n### ").replacen("## ", "### ", 1),
     )
 }
 
-/// The index page: every rule in a table.
-pub fn index_page() -> String {
-    let mut out = format!(
-        "{GENERATED}\n\n# kstor rules\n\n| code | name | severity | group | summary |\n|---|---|---|---|---|\n"
-    );
+/// The rule table; links point at `<link_prefix><CODE>.md`.
+pub fn rules_table(link_prefix: &str) -> String {
+    let mut out = String::from("| code | name | severity | group | summary |\n|---|---|---|---|---|\n");
     for rule in RULES {
         let m = rule.meta();
         out.push_str(&format!(
-            "| [{code}]({code}.md) | {name} | {severity} | {group} | {summary} |\n",
+            "| [{code}]({link_prefix}{code}.md) | {name} | {severity} | {group} | {summary} |\n",
             code = m.code,
             name = m.name,
             severity = m.severity,
@@ -41,13 +37,26 @@ pub fn index_page() -> String {
     out
 }
 
-/// Every generated file: (path relative to `docs/rules/`, contents).
+/// The index page: every rule in a table.
+pub fn index_page() -> String {
+    format!("{GENERATED}\n\n# kstor rules\n\n{}", rules_table(""))
+}
+
+/// Every generated page: (file name in `docs/rules/`, contents).
 pub fn pages() -> Vec<(String, String)> {
     let mut pages = vec![("README.md".to_string(), index_page())];
-    pages.extend(
-        RULES
-            .iter()
-            .map(|r| (format!("{}.md", r.meta().code), rule_page(r.meta()))),
-    );
+    pages.extend(RULES.iter().map(|r| (format!("{}.md", r.meta().code), rule_page(r.meta()))));
     pages
+}
+
+/// Markers around the generated rule table in the top-level README.
+pub const README_MARKERS: (&str, &str) = ("<!-- rules:start -->\n", "<!-- rules:end -->");
+
+/// The README with the block between the markers replaced by the current rule table, or
+/// `None` when the markers are missing.
+pub fn readme_with_table(readme: &str) -> Option<String> {
+    let (start, end) = README_MARKERS;
+    let begin = readme.find(start)? + start.len();
+    let finish = begin + readme[begin..].find(end)?;
+    Some(format!("{}{}{}", &readme[..begin], rules_table("docs/rules/"), &readme[finish..]))
 }

@@ -38,11 +38,7 @@ impl Settings {
     /// Settings from a config file and command-line selections. `--select` replaces the
     /// config's `select`; ignores from both apply.
     pub fn new(config: &Config, select: &[String], ignore: &[String]) -> Result<Settings, String> {
-        let selectors = if !select.is_empty() {
-            select
-        } else {
-            &config.select
-        };
+        let selectors = if !select.is_empty() { select } else { &config.select };
         let mut enabled: HashSet<&'static str> = if selectors.is_empty() {
             RULES.iter().map(|r| r.meta().code).collect()
         } else {
@@ -52,27 +48,17 @@ impl Settings {
             }
             set
         };
-        for s in config
-            .ignore
-            .iter()
-            .chain(ignore)
-            .flat_map(|s| s.split(','))
-        {
+        for s in config.ignore.iter().chain(ignore).flat_map(|s| s.split(',')) {
             for rule in registry::select(s)? {
                 enabled.remove(rule.meta().code);
             }
         }
         let mut severity = HashMap::new();
         for (key, value) in &config.severity {
-            let rule =
-                registry::find(key).ok_or_else(|| format!("severity: unknown rule `{key}`"))?;
+            let rule = registry::find(key).ok_or_else(|| format!("severity: unknown rule `{key}`"))?;
             severity.insert(rule.meta().code, *value);
         }
-        Ok(Settings {
-            enabled,
-            severity,
-            options: RuleOptions::default(),
-        })
+        Ok(Settings { enabled, severity, options: RuleOptions::default() })
     }
 }
 
@@ -103,24 +89,15 @@ pub struct LintResult {
 impl LintResult {
     /// Number of findings of a severity.
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| f.finding.severity == severity)
-            .count()
+        self.findings.iter().filter(|f| f.finding.severity == severity).count()
     }
 }
 
 /// Runs the enabled rules over the graph.
 pub fn lint(graph: &StorageGraph, settings: &Settings) -> LintResult {
-    let ctx = Context {
-        graph,
-        options: &settings.options,
-    };
-    let enabled: Vec<&'static dyn Rule> = RULES
-        .iter()
-        .copied()
-        .filter(|r| settings.enabled.contains(r.meta().code))
-        .collect();
+    let ctx = Context { graph, options: &settings.options };
+    let enabled: Vec<&'static dyn Rule> =
+        RULES.iter().copied().filter(|r| settings.enabled.contains(r.meta().code)).collect();
     let findings: Vec<Finding> = enabled
         .par_iter()
         .flat_map_iter(|rule| {
@@ -140,9 +117,7 @@ pub fn lint(graph: &StorageGraph, settings: &Settings) -> LintResult {
         }
         result.findings.push(report(graph, finding));
     }
-    result
-        .findings
-        .sort_by(|a, b| sort_key(graph, a).cmp(&sort_key(graph, b)));
+    result.findings.sort_by(|a, b| sort_key(graph, a).cmp(&sort_key(graph, b)));
     result
 }
 
@@ -169,10 +144,7 @@ fn report(graph: &StorageGraph, finding: Finding) -> Reported {
     }
 }
 
-fn sort_key<'a>(
-    graph: &'a StorageGraph,
-    r: &'a Reported,
-) -> (String, u32, u32, &'static str, &'a str) {
+fn sort_key<'a>(graph: &'a StorageGraph, r: &'a Reported) -> (String, u32, u32, &'static str, &'a str) {
     match &r.position {
         Some(p) => (
             graph.workspace.sources[p.source.0 as usize].name.clone(),
@@ -182,10 +154,7 @@ fn sort_key<'a>(
             &r.finding.message,
         ),
         None => (
-            r.object
-                .as_ref()
-                .map(|o| format!("~{o}"))
-                .unwrap_or_default(),
+            r.object.as_ref().map(|o| format!("~{o}")).unwrap_or_default(),
             0,
             0,
             r.finding.rule.code,

@@ -33,12 +33,7 @@ pub struct Finding {
 
 impl Finding {
     /// A finding at a field of an object, with the rule's default severity.
-    pub fn at(
-        rule: &'static RuleMeta,
-        object: ObjectId,
-        path: Path,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn at(rule: &'static RuleMeta, object: ObjectId, path: Path, message: impl Into<String>) -> Self {
         Finding {
             rule,
             severity: rule.severity,
@@ -71,10 +66,7 @@ impl Finding {
     /// Adds a related field.
     #[must_use]
     pub fn related(mut self, object: ObjectId, path: Path, message: impl Into<String>) -> Self {
-        self.related.push(Related {
-            location: Location::Field { object, path },
-            message: message.into(),
-        });
+        self.related.push(Related { location: Location::Field { object, path }, message: message.into() });
         self
     }
 

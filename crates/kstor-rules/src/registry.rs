@@ -6,10 +6,8 @@ use crate::rules::{
     csi_sidecar_without_resources::CsiSidecarWithoutResources,
     delete_reclaim_for_critical_data::DeleteReclaimForCriticalData,
     immediate_binding_on_topology_storage::ImmediateBindingOnTopologyStorage,
-    invalid_manifest::InvalidManifest,
-    memory_emptydir_without_size_limit::MemoryEmptydirWithoutSizeLimit,
-    no_snapshot_class_for_driver::NoSnapshotClassForDriver,
-    non_root_without_fsgroup::NonRootWithoutFsgroup,
+    invalid_manifest::InvalidManifest, memory_emptydir_without_size_limit::MemoryEmptydirWithoutSizeLimit,
+    no_snapshot_class_for_driver::NoSnapshotClassForDriver, non_root_without_fsgroup::NonRootWithoutFsgroup,
     rwo_claim_rolling_update::RwoClaimRollingUpdate,
     rwo_claim_shared_across_nodes::RwoClaimSharedAcrossNodes, rwx_for_database::RwxForDatabase,
     stateful_data_on_ephemeral_storage::StatefulDataOnEphemeralStorage,
@@ -54,16 +52,11 @@ pub fn select(selector: &str) -> Result<Vec<&'static dyn Rule>, String> {
         return Ok(vec![rule]);
     }
     let upper = selector.to_ascii_uppercase();
-    let matched: Vec<_> =
-        if upper.starts_with("KS") && upper[2..].chars().all(|c| c.is_ascii_digit()) {
-            RULES
-                .iter()
-                .copied()
-                .filter(|r| r.meta().code.starts_with(&upper))
-                .collect()
-        } else {
-            Vec::new()
-        };
+    let matched: Vec<_> = if upper.starts_with("KS") && upper[2..].chars().all(|c| c.is_ascii_digit()) {
+        RULES.iter().copied().filter(|r| r.meta().code.starts_with(&upper)).collect()
+    } else {
+        Vec::new()
+    };
     if matched.is_empty() {
         Err(format!("unknown rule `{selector}` (see `kstor rules`)"))
     } else {
@@ -95,23 +88,10 @@ mod tests {
             let meta = rule.meta();
             for heading in DOC_SECTIONS {
                 let body = meta.section(heading).unwrap_or_default();
-                assert!(
-                    body.len() > 20,
-                    "{} lacks a `## {heading}` section with content",
-                    meta.code
-                );
+                assert!(body.len() > 20, "{} lacks a `## {heading}` section with content", meta.code);
             }
-            assert!(
-                meta.summary.len() > 10 && !meta.summary.ends_with('.'),
-                "{} summary",
-                meta.code
-            );
-            assert_eq!(
-                meta.name,
-                meta.name.to_ascii_lowercase(),
-                "{} name must be kebab-case",
-                meta.code
-            );
+            assert!(meta.summary.len() > 10 && !meta.summary.ends_with('.'), "{} summary", meta.code);
+            assert_eq!(meta.name, meta.name.to_ascii_lowercase(), "{} name must be kebab-case", meta.code);
         }
     }
 
@@ -119,11 +99,7 @@ mod tests {
     fn selectors_accept_codes_names_and_prefixes() {
         assert_eq!(select("ks201").unwrap()[0].meta().name, "rwx-for-database");
         assert_eq!(select("rwx-for-database").unwrap()[0].meta().code, "KS201");
-        let group: Vec<_> = select("KS2")
-            .unwrap()
-            .iter()
-            .map(|r| r.meta().code)
-            .collect();
+        let group: Vec<_> = select("KS2").unwrap().iter().map(|r| r.meta().code).collect();
         assert_eq!(group, vec!["KS201", "KS202", "KS203", "KS204"]);
         assert_eq!(select("ALL").unwrap().len(), RULES.len());
         assert!(select("KS999").is_err());

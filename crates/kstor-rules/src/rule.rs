@@ -45,9 +45,7 @@ impl FromStr for Severity {
             "info" => Ok(Severity::Info),
             "warning" => Ok(Severity::Warning),
             "error" => Ok(Severity::Error),
-            _ => Err(format!(
-                "unknown severity `{s}`; expected error, warning or info"
-            )),
+            _ => Err(format!("unknown severity `{s}`; expected error, warning or info")),
         }
     }
 }
@@ -128,13 +126,7 @@ pub struct RuleMeta {
 }
 
 /// Headings every rule's documentation must have, in order.
-pub const DOC_SECTIONS: [&str; 5] = [
-    "What it does",
-    "Why it matters",
-    "Example",
-    "Fix",
-    "References",
-];
+pub const DOC_SECTIONS: [&str; 5] = ["What it does", "Why it matters", "Example", "Fix", "References"];
 
 impl RuleMeta {
     /// The documentation with the one-space indent of `///` comments removed.

@@ -32,6 +32,18 @@ fn generated_rule_docs_are_current() {
             }
         }
     }
+    // The README's rule table.
+    let readme_path = dir.join("../../README.md");
+    let readme = std::fs::read_to_string(&readme_path).unwrap();
+    let expected =
+        kstor_rules::docs::readme_with_table(&readme).expect("README has the rules:start/end markers");
+    if expected != readme {
+        if bless {
+            std::fs::write(&readme_path, expected).unwrap();
+        } else {
+            stale.push("../../README.md (rule table)".into());
+        }
+    }
     assert!(
         stale.is_empty(),
         "docs/rules is out of date: {stale:?}; run `KSTOR_BLESS=1 cargo test -p kstor-rules --test docs`"

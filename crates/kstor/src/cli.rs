@@ -125,13 +125,9 @@ pub struct ExplainArgs {
 /// Parses `64MiB`, `10M`, `1048576`.
 fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
-    let value: u64 = digits
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size like 64MiB"))?;
+    let value: u64 = digits.parse().map_err(|_| format!("`{text}` is not a size like 64MiB"))?;
     let multiplier: u64 = match unit.trim() {
         "" | "B" => 1,
         "K" | "KB" => 1000,
@@ -142,9 +138,7 @@ fn parse_size(text: &str) -> Result<u64, String> {
         "Gi" | "GiB" => 1 << 30,
         other => return Err(format!("unknown size unit `{other}` (use KiB, MiB or GiB)")),
     };
-    value
-        .checked_mul(multiplier)
-        .ok_or_else(|| format!("`{text}` is too large"))
+    value.checked_mul(multiplier).ok_or_else(|| format!("`{text}` is too large"))
 }
 
 /// Runs the CLI and returns the process exit code.

@@ -13,23 +13,13 @@ pub fn catalog_for(config: &Config) -> Arc<Catalog> {
     if config.drivers.is_empty() && config.roles.is_empty() {
         Catalog::builtin()
     } else {
-        Arc::new(Catalog::extended(
-            config.drivers.clone(),
-            config.roles.clone(),
-        ))
+        Arc::new(Catalog::extended(config.drivers.clone(), config.roles.clone()))
     }
 }
 
 /// Loads the inputs and builds the graph.
-pub fn build_graph(
-    inputs: &[Input],
-    config: &Config,
-    limits: Limits,
-) -> Result<StorageGraph, PipelineError> {
-    let options = LoadOptions {
-        limits,
-        exclude: config.exclude_matchers().map_err(PipelineError::Usage)?,
-    };
+pub fn build_graph(inputs: &[Input], config: &Config, limits: Limits) -> Result<StorageGraph, PipelineError> {
+    let options = LoadOptions { limits, exclude: config.exclude_matchers().map_err(PipelineError::Usage)? };
     let workspace = kstor_model::load(inputs, &options)?;
     Ok(graph::build(workspace, catalog_for(config)))
 }

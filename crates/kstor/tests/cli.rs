@@ -67,12 +67,8 @@ fn kstor() -> Command {
 }
 
 fn json_of(output: &std::process::Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&output.stdout)))
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
@@ -91,21 +87,9 @@ fn exit_codes_follow_fail_on() {
     kstor().arg(&bad).assert().code(1);
     kstor().arg(&clean).assert().code(0);
     kstor().arg(&warn).assert().code(1);
-    kstor()
-        .arg(&warn)
-        .args(["--fail-on", "error"])
-        .assert()
-        .code(0);
-    kstor()
-        .arg(&clean)
-        .args(["--fail-on", "info"])
-        .assert()
-        .code(0);
-    kstor()
-        .arg(&bad)
-        .args(["--fail-on", "never"])
-        .assert()
-        .code(0);
+    kstor().arg(&warn).args(["--fail-on", "error"]).assert().code(0);
+    kstor().arg(&clean).args(["--fail-on", "info"]).assert().code(0);
+    kstor().arg(&bad).args(["--fail-on", "never"]).assert().code(0);
 }
 
 #[test]
@@ -113,10 +97,7 @@ fn missing_path_is_a_one_line_error_with_exit_2() {
     let out = kstor().arg("no/such/dir").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(
-        stderr.trim(),
-        "kstor: error: no/such/dir: no such file or directory"
-    );
+    assert_eq!(stderr.trim(), "kstor: error: no/such/dir: no such file or directory");
     assert!(out.stdout.is_empty());
 }
 
@@ -124,29 +105,18 @@ fn missing_path_is_a_one_line_error_with_exit_2() {
 fn usage_errors_exit_2() {
     kstor().args([".", "--select", "KS999"]).assert().code(2);
     kstor().args([".", "--format", "yaml"]).assert().code(2);
-    Command::cargo_bin("kstor")
-        .unwrap()
-        .args(["explain", "no-such-rule"])
-        .assert()
-        .code(2);
+    Command::cargo_bin("kstor").unwrap().args(["explain", "no-such-rule"]).assert().code(2);
 }
 
 #[test]
 fn reads_stdin_as_dash() {
-    let out = kstor()
-        .args(["-", "--format", "json"])
-        .write_stdin(BAD)
-        .output()
-        .unwrap();
+    let out = kstor().args(["-", "--format", "json"]).write_stdin(BAD).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let json = json_of(&out);
     let finding = &json["findings"][0];
     assert_eq!(finding["file"], "-");
     assert_eq!(finding["code"], "KS202");
-    assert_eq!(
-        (finding["line"].as_u64(), finding["column"].as_u64()),
-        (Some(30), Some(13))
-    );
+    assert_eq!((finding["line"].as_u64(), finding["column"].as_u64()), (Some(30), Some(13)));
     assert_eq!(json["summary"]["files"], 1);
 }
 
@@ -161,24 +131,11 @@ fn walks_directories_recursively_for_manifests_only() {
     );
     write(dir.path(), "a/notes.txt", "not yaml: [");
     write(dir.path(), ".git/config.yaml", "broken: [");
-    let out = kstor()
-        .arg(dir.path())
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
+    let out = kstor().arg(dir.path()).args(["--format", "json"]).output().unwrap();
     let json = json_of(&out);
     assert_eq!(json["summary"]["files"], 2);
-    let codes: Vec<_> = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].clone())
-        .collect();
-    assert_eq!(
-        codes,
-        vec!["KS202", "KS601"],
-        "sorted by file: a/b/app.yml before a/cache.json"
-    );
+    let codes: Vec<_> = json["findings"].as_array().unwrap().iter().map(|f| f["code"].clone()).collect();
+    assert_eq!(codes, vec!["KS202", "KS601"], "sorted by file: a/b/app.yml before a/cache.json");
 }
 
 #[test]
@@ -192,11 +149,7 @@ fn every_format_renders() {
         ("junit", "<testsuites"),
         ("github", "::error file="),
     ] {
-        let out = kstor()
-            .arg(&bad)
-            .args(["--format", format])
-            .output()
-            .unwrap();
+        let out = kstor().arg(&bad).args(["--format", format]).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{format}");
         let stdout = String::from_utf8(out.stdout).unwrap();
         assert!(stdout.contains(marker), "{format}: {stdout}");
@@ -208,20 +161,12 @@ fn output_file_is_written_and_stdout_stays_empty() {
     let dir = tempfile::tempdir().unwrap();
     let bad = write(dir.path(), "bad.yaml", BAD);
     let report = dir.path().join("kstor.sarif");
-    let out = kstor()
-        .arg(&bad)
-        .args(["--format", "sarif", "-o"])
-        .arg(&report)
-        .output()
-        .unwrap();
+    let out = kstor().arg(&bad).args(["--format", "sarif", "-o"]).arg(&report).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let sarif: Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "KS202");
-    let leftovers: Vec<_> = fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers.len(), 2, "no temporary files left: {leftovers:?}");
 }
 
@@ -231,11 +176,7 @@ fn annotation_and_comment_suppression_are_counted() {
         "  name: app\n  namespace: web\n",
         "  name: app\n  namespace: web\n  annotations:\n    kstor.io/ignore: \"KS202\"\n    kstor.io/ignore-reason: migrating to a StatefulSet\n",
     );
-    let out = kstor()
-        .args(["-", "--format", "json"])
-        .write_stdin(annotated)
-        .output()
-        .unwrap();
+    let out = kstor().args(["-", "--format", "json"]).write_stdin(annotated).output().unwrap();
     let json = json_of(&out);
     assert_eq!(json["findings"].as_array().unwrap().len(), 0);
     assert_eq!(json["summary"]["suppressed"], 1);
@@ -245,30 +186,13 @@ fn annotation_and_comment_suppression_are_counted() {
         "            claimName: data",
         "            # kstor:ignore rwo-claim-shared-across-nodes\n            claimName: data",
     );
-    let json = json_of(
-        &kstor()
-            .args(["-", "--format", "json"])
-            .write_stdin(commented)
-            .output()
-            .unwrap(),
-    );
+    let json = json_of(&kstor().args(["-", "--format", "json"]).write_stdin(commented).output().unwrap());
     assert_eq!(json["summary"]["suppressed"], 1);
 
-    let other_rule = BAD.replace(
-        "            claimName: data",
-        "            claimName: data # kstor:ignore KS601",
-    );
-    let json = json_of(
-        &kstor()
-            .args(["-", "--format", "json"])
-            .write_stdin(other_rule)
-            .output()
-            .unwrap(),
-    );
-    assert_eq!(
-        json["summary"]["suppressed"], 0,
-        "a comment naming another rule suppresses nothing"
-    );
+    let other_rule =
+        BAD.replace("            claimName: data", "            claimName: data # kstor:ignore KS601");
+    let json = json_of(&kstor().args(["-", "--format", "json"]).write_stdin(other_rule).output().unwrap());
+    assert_eq!(json["summary"]["suppressed"], 0, "a comment naming another rule suppresses nothing");
 }
 
 #[test]
@@ -277,12 +201,7 @@ fn select_and_ignore_by_code_name_or_prefix() {
     let bad = write(dir.path(), "bad.yaml", BAD);
     write(dir.path(), "warn.yaml", WARN_ONLY);
     let codes = |extra: &[&str]| -> Vec<String> {
-        let out = kstor()
-            .arg(dir.path())
-            .args(["--format", "json"])
-            .args(extra)
-            .output()
-            .unwrap();
+        let out = kstor().arg(dir.path()).args(["--format", "json"]).args(extra).output().unwrap();
         json_of(&out)["findings"]
             .as_array()
             .unwrap()
@@ -292,14 +211,8 @@ fn select_and_ignore_by_code_name_or_prefix() {
     };
     assert_eq!(codes(&[]), vec!["KS202", "KS601"]);
     assert_eq!(codes(&["--select", "KS6"]), vec!["KS601"]);
-    assert_eq!(
-        codes(&["--ignore", "rwo-claim-shared-across-nodes"]),
-        vec!["KS601"]
-    );
-    assert_eq!(
-        codes(&["--select", "KS202,KS601", "--ignore", "KS601"]),
-        vec!["KS202"]
-    );
+    assert_eq!(codes(&["--ignore", "rwo-claim-shared-across-nodes"]), vec!["KS601"]);
+    assert_eq!(codes(&["--select", "KS202,KS601", "--ignore", "KS601"]), vec!["KS202"]);
     let _ = bad;
 }
 
@@ -326,18 +239,10 @@ fn config_is_found_upward_and_applies() {
     assert_eq!(findings.len(), 1, "{json}");
     assert_eq!(findings[0]["severity"], "info");
     assert_eq!(json["summary"]["files"], 2, "vendor/ excluded");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "only info left under fail-on warning"
-    );
+    assert_eq!(out.status.code(), Some(0), "only info left under fail-on warning");
 
     // --config names a file explicitly; an invalid one is a positioned usage error.
-    let broken = write(
-        dir.path(),
-        "broken.yaml",
-        "select: [KS201]\nfail-on: sometimes\n",
-    );
+    let broken = write(dir.path(), "broken.yaml", "select: [KS201]\nfail-on: sometimes\n");
     let out = Command::cargo_bin("kstor")
         .unwrap()
         .args(["lint", "--config"])
@@ -360,17 +265,10 @@ fn bad_input_is_reported_and_never_hides_other_files() {
     );
     let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..12 {
-        bomb.push_str(&format!(
-            "a{i}: &a{i} [{}]\n",
-            vec![format!("*a{}", i - 1); 10].join(", ")
-        ));
+        bomb.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 10].join(", ")));
     }
     write(dir.path(), "2-bomb.yaml", &bomb);
-    write(
-        dir.path(),
-        "3-deep.yaml",
-        &format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
-    );
+    write(dir.path(), "3-deep.yaml", &format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)));
     fs::write(
         dir.path().join("4-latin1.yaml"),
         b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: caf\xe9}\n",
@@ -383,95 +281,42 @@ fn bad_input_is_reported_and_never_hides_other_files() {
     );
     write(dir.path(), "6-big.yaml", &"# padding\n".repeat(20_000));
     write(dir.path(), "7-good.yaml", WARN_ONLY);
-    let out = kstor()
-        .arg(dir.path())
-        .args(["--format", "json", "--max-file-size", "100KiB"])
-        .output()
-        .unwrap();
+    let out =
+        kstor().arg(dir.path()).args(["--format", "json", "--max-file-size", "100KiB"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let json = json_of(&out);
     let findings = json["findings"].as_array().unwrap();
     let by_file = |suffix: &str| {
-        findings
-            .iter()
-            .filter(|f| f["file"].as_str().unwrap().ends_with(suffix))
-            .collect::<Vec<_>>()
+        findings.iter().filter(|f| f["file"].as_str().unwrap().ends_with(suffix)).collect::<Vec<_>>()
     };
     assert_eq!(by_file("1-syntax.yaml")[0]["code"], "KS001");
     assert_eq!(by_file("1-syntax.yaml")[0]["line"], 4);
-    assert!(
-        by_file("2-bomb.yaml")[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("alias expansion")
-    );
-    assert!(
-        by_file("3-deep.yaml")[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("nest")
-    );
-    assert!(
-        by_file("4-latin1.yaml")[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("UTF-8")
-    );
+    assert!(by_file("2-bomb.yaml")[0]["message"].as_str().unwrap().contains("alias expansion"));
+    assert!(by_file("3-deep.yaml")[0]["message"].as_str().unwrap().contains("nest"));
+    assert!(by_file("4-latin1.yaml")[0]["message"].as_str().unwrap().contains("UTF-8"));
     let types = by_file("5-types.yaml");
-    assert_eq!(
-        (types[0]["line"].as_u64(), types[0]["column"].as_u64()),
-        (Some(5), Some(3))
-    );
-    assert!(
-        by_file("6-big.yaml")[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("--max-file-size")
-    );
-    assert_eq!(
-        by_file("7-good.yaml")[0]["code"],
-        "KS601",
-        "the good file is still linted"
-    );
+    assert_eq!((types[0]["line"].as_u64(), types[0]["column"].as_u64()), (Some(5), Some(3)));
+    assert!(by_file("6-big.yaml")[0]["message"].as_str().unwrap().contains("--max-file-size"));
+    assert_eq!(by_file("7-good.yaml")[0]["code"], "KS601", "the good file is still linted");
 }
 
 #[test]
 fn rules_and_explain() {
-    let out = Command::cargo_bin("kstor")
-        .unwrap()
-        .arg("rules")
-        .output()
-        .unwrap();
+    let out = Command::cargo_bin("kstor").unwrap().arg("rules").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let table = String::from_utf8(out.stdout).unwrap();
     for rule in kstor_rules::registry::RULES {
         let m = rule.meta();
-        assert!(
-            table.contains(m.code) && table.contains(m.name),
-            "{} missing from the table",
-            m.code
-        );
+        assert!(table.contains(m.code) && table.contains(m.name), "{} missing from the table", m.code);
     }
     let json: Value = serde_json::from_slice(
-        &Command::cargo_bin("kstor")
-            .unwrap()
-            .args(["rules", "--format", "json"])
-            .output()
-            .unwrap()
-            .stdout,
+        &Command::cargo_bin("kstor").unwrap().args(["rules", "--format", "json"]).output().unwrap().stdout,
     )
     .unwrap();
-    assert_eq!(
-        json.as_array().unwrap().len(),
-        kstor_rules::registry::RULES.len()
-    );
+    assert_eq!(json.as_array().unwrap().len(), kstor_rules::registry::RULES.len());
 
     for name in ["KS201", "ks201", "rwx-for-database"] {
-        let out = Command::cargo_bin("kstor")
-            .unwrap()
-            .args(["explain", name])
-            .output()
-            .unwrap();
+        let out = Command::cargo_bin("kstor").unwrap().args(["explain", name]).output().unwrap();
         assert_eq!(out.status.code(), Some(0));
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.starts_with("# KS201 rwx-for-database"), "{text}");
@@ -482,11 +327,7 @@ fn rules_and_explain() {
 #[test]
 fn kubectl_plugin_binary_is_the_same_tool() {
     let mut cmd = Command::cargo_bin("kubectl-kstor").unwrap();
-    let out = cmd
-        .args(["lint", "--no-config", "-", "--format", "json"])
-        .write_stdin(BAD)
-        .output()
-        .unwrap();
+    let out = cmd.args(["lint", "--no-config", "-", "--format", "json"]).write_stdin(BAD).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json_of(&out)["findings"][0]["code"], "KS202");
 }

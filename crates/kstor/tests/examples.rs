@@ -9,48 +9,28 @@ use kstor_rules::registry::RULES;
 use kstor_rules::{Config, Settings};
 
 fn examples(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(sub)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(sub)
 }
 
 fn lint(sub: &str) -> kstor_rules::LintResult {
     let inputs = [Input::Path(examples(sub))];
-    pipeline::lint(
-        &inputs,
-        &Config::default(),
-        &Settings::default(),
-        Limits::default(),
-    )
-    .unwrap()
-    .1
+    pipeline::lint(&inputs, &Config::default(), &Settings::default(), Limits::default()).unwrap().1
 }
 
 #[test]
 fn hardened_bundle_lints_clean() {
     let result = lint("hardened");
-    let messages: Vec<_> = result
-        .findings
-        .iter()
-        .map(|f| f.finding.message.clone())
-        .collect();
+    let messages: Vec<_> = result.findings.iter().map(|f| f.finding.message.clone()).collect();
     assert!(messages.is_empty(), "{messages:#?}");
     assert_eq!(result.suppressed, 0, "clean without suppressions");
 }
 
 #[test]
 fn pitfalls_bundle_shows_every_rule() {
-    let fired: BTreeSet<&str> = lint("pitfalls")
-        .findings
-        .iter()
-        .map(|f| f.finding.rule.code)
-        .collect();
+    let fired: BTreeSet<&str> = lint("pitfalls").findings.iter().map(|f| f.finding.rule.code).collect();
     let all: BTreeSet<&str> = RULES.iter().map(|r| r.meta().code).collect();
     let missing: Vec<_> = all.difference(&fired).collect();
-    assert!(
-        missing.is_empty(),
-        "rules the pitfalls bundle does not show: {missing:?}"
-    );
+    assert!(missing.is_empty(), "rules the pitfalls bundle does not show: {missing:?}");
 }
 
 #[test]

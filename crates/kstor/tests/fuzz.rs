@@ -9,24 +9,9 @@ use proptest::prelude::*;
 fn lint_everything(text: String) {
     let files = vec![("fuzz.yaml".to_string(), text)];
     let (graph, result) = lint_texts(&files, &Settings::default());
-    for format in [
-        Format::Text,
-        Format::Json,
-        Format::Sarif,
-        Format::Junit,
-        Format::Github,
-    ] {
+    for format in [Format::Text, Format::Json, Format::Sarif, Format::Junit, Format::Github] {
         let mut out = Vec::new();
-        render(
-            format,
-            &Output {
-                graph: &graph,
-                result: &result,
-            },
-            false,
-            &mut out,
-        )
-        .unwrap();
+        render(format, &Output { graph: &graph, result: &result }, false, &mut out).unwrap();
     }
 }
 

@@ -21,12 +21,7 @@ fn read_fixture(code: &str, kind: &str) -> Vec<(String, String)> {
     };
     let mut files: Vec<_> = entries
         .map(|e| e.unwrap().path())
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml" | "json")
-            )
-        })
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")))
         .collect();
     files.sort();
     files
@@ -45,16 +40,7 @@ fn only(code: &str) -> Settings {
 fn text(files: &[(String, String)], settings: &Settings) -> (String, usize) {
     let (graph, result) = lint_texts(files, settings);
     let mut out = Vec::new();
-    render(
-        Format::Text,
-        &Output {
-            graph: &graph,
-            result: &result,
-        },
-        false,
-        &mut out,
-    )
-    .unwrap();
+    render(Format::Text, &Output { graph: &graph, result: &result }, false, &mut out).unwrap();
     (String::from_utf8(out).unwrap(), result.findings.len())
 }
 
@@ -62,22 +48,12 @@ fn text(files: &[(String, String)], settings: &Settings) -> (String, usize) {
 fn every_rule_has_positive_and_negative_fixtures_and_a_snapshot() {
     for rule in RULES {
         let code = rule.meta().code;
-        assert!(
-            !read_fixture(code, "bad").is_empty(),
-            "{code}: no bad/ fixture"
-        );
-        assert!(
-            !read_fixture(code, "good").is_empty(),
-            "{code}: no good/ fixture"
-        );
+        assert!(!read_fixture(code, "bad").is_empty(), "{code}: no bad/ fixture");
+        assert!(!read_fixture(code, "good").is_empty(), "{code}: no good/ fixture");
         let snapshot = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/snapshots")
             .join(format!("rule_fixtures__{code}.snap"));
-        assert!(
-            snapshot.is_file(),
-            "{code}: no reviewed snapshot at {}",
-            snapshot.display()
-        );
+        assert!(snapshot.is_file(), "{code}: no reviewed snapshot at {}", snapshot.display());
     }
 }
 
@@ -100,9 +76,6 @@ fn good_fixtures_are_clean() {
     for rule in RULES {
         let code = rule.meta().code;
         let (output, count) = text(&read_fixture(code, "good"), &only(code));
-        assert_eq!(
-            count, 0,
-            "{code}: good/ fixtures produce findings:\n{output}"
-        );
+        assert_eq!(count, 0, "{code}: good/ fixtures produce findings:\n{output}");
     }
 }

@@ -24,17 +24,7 @@ use crate::workdir::BenchDir;
 
 /// A benchmark profile. The names are part of the CLI and JSON contract.
 #[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    clap::ValueEnum,
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum,
 )]
 pub enum Profile {
     /// Sequential 4 KiB writes, each followed by fdatasync: a database's write-ahead log.
@@ -126,10 +116,7 @@ impl Profile {
 
     /// True for the profiles that try O_DIRECT.
     pub fn uses_direct_io(self) -> bool {
-        matches!(
-            self,
-            Profile::Randread4k | Profile::Randwrite4k | Profile::SeqRead | Profile::SeqWrite
-        )
+        matches!(self, Profile::Randread4k | Profile::Randwrite4k | Profile::SeqRead | Profile::SeqWrite)
     }
 }
 
@@ -154,12 +141,7 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        Self {
-            duration: Duration::from_secs(4),
-            size: 256 << 20,
-            max_ops: None,
-            allow_direct_io: true,
-        }
+        Self { duration: Duration::from_secs(4), size: 256 << 20, max_ops: None, allow_direct_io: true }
     }
 }
 
@@ -210,10 +192,7 @@ struct Measured {
 
 impl Measured {
     fn into_result(self, profile: Profile) -> ProfileResult {
-        let latency = self
-            .latency
-            .percentiles()
-            .expect("the loop always completes at least one operation");
+        let latency = self.latency.percentiles().expect("the loop always completes at least one operation");
         let secs = self.elapsed.as_secs_f64().max(1e-9);
         let bytes_per_sec = self.bytes as f64 / secs;
         ProfileResult {
@@ -302,16 +281,8 @@ impl Meter {
             return;
         }
         self.bar.set_position((now - self.start).as_millis() as u64);
-        let p99 = self
-            .latency
-            .quantile_ns(0.99)
-            .map(format_ns)
-            .unwrap_or_default();
-        self.bar.set_message(format!(
-            "{} ops, {}, p99 {p99}",
-            self.ops,
-            format_bytes(self.bytes)
-        ));
+        let p99 = self.latency.quantile_ns(0.99).map(format_ns).unwrap_or_default();
+        self.bar.set_message(format!("{} ops, {}, p99 {p99}", self.ops, format_bytes(self.bytes)));
     }
 
     fn finish(self, direct_io: bool, notes: Vec<String>) -> Measured {

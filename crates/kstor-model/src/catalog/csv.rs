@@ -10,8 +10,7 @@ use super::drivers::{
     AccessMode, AccessModeTable, Confidence, DriverSpec, FsGroupPolicy, StorageKind, Topology,
 };
 
-const SOURCE: &str =
-    "kubernetes-csi/docs book/src/drivers.md @883ce07b (vendor-reported, Apache-2.0)";
+const SOURCE: &str = "kubernetes-csi/docs book/src/drivers.md @883ce07b (vendor-reported, Apache-2.0)";
 
 #[derive(Deserialize)]
 struct Row {
@@ -41,11 +40,7 @@ pub(super) fn vendor_drivers() -> Vec<DriverSpec> {
 fn spec_from_row(row: &Row, name: &str) -> DriverSpec {
     let multi = row.access_modes.contains("Multiple Pod");
     let features: Vec<&str> = row.features.split(';').map(str::trim).collect();
-    let has = |prefix: &str| {
-        features
-            .iter()
-            .any(|f| f.to_ascii_lowercase().starts_with(prefix))
-    };
+    let has = |prefix: &str| features.iter().any(|f| f.to_ascii_lowercase().starts_with(prefix));
     let modes = if multi {
         vec![
             AccessMode::ReadWriteOnce,
@@ -63,11 +58,7 @@ fn spec_from_row(row: &Row, name: &str) -> DriverSpec {
         aliases: Vec::new(),
         suffixes: Vec::new(),
         csi: true,
-        storage: if multi {
-            StorageKind::File
-        } else {
-            StorageKind::Block
-        },
+        storage: if multi { StorageKind::File } else { StorageKind::Block },
         distributed: false,
         topology: Topology::Unknown,
         topology_keys: Vec::new(),

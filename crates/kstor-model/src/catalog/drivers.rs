@@ -42,10 +42,7 @@ impl AccessMode {
 
     /// True for the single-writer modes (RWO, RWOP).
     pub fn is_single_node(self) -> bool {
-        matches!(
-            self,
-            AccessMode::ReadWriteOnce | AccessMode::ReadWriteOncePod
-        )
+        matches!(self, AccessMode::ReadWriteOnce | AccessMode::ReadWriteOncePod)
     }
 }
 
@@ -186,10 +183,7 @@ impl ParameterCondition {
     pub fn matches(&self, parameters: &BTreeMap<String, String>) -> bool {
         parameters.iter().any(|(key, value)| {
             self.parameter.iter().any(|p| p.eq_ignore_ascii_case(key))
-                && self
-                    .values
-                    .iter()
-                    .any(|pattern| wildcard_match(pattern, value))
+                && self.values.iter().any(|pattern| wildcard_match(pattern, value))
         })
     }
 }
@@ -200,9 +194,7 @@ fn wildcard_match(pattern: &str, value: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == value,
         Some((prefix, suffix)) => {
-            value.len() >= prefix.len() + suffix.len()
-                && value.starts_with(prefix)
-                && value.ends_with(suffix)
+            value.len() >= prefix.len() + suffix.len() && value.starts_with(prefix) && value.ends_with(suffix)
         }
     }
 }
@@ -339,8 +331,10 @@ struct DriverFile {
 pub struct Capabilities {
     /// The driver name.
     pub driver: String,
-    /// Display name, with the variant if one applied (`GCE PD (regional PD)`).
+    /// Display name (`GCE Persistent Disk`).
     pub display_name: String,
+    /// The parameter variant that applied, if any (`regional PD`).
+    pub variant: Option<String>,
     /// Topology after variants.
     pub topology: Topology,
     /// Storage kind.
@@ -388,11 +382,9 @@ pub struct DriverCatalog {
 impl DriverCatalog {
     /// The built-in catalog: curated drivers, in-tree plugins and the vendor CSI table.
     pub fn builtin() -> DriverCatalog {
-        let file: DriverFile = super::parse_data(
-            "catalog/drivers.yaml",
-            include_str!("../../../../catalog/drivers.yaml"),
-        )
-        .unwrap_or_else(|e| panic!("built-in driver catalog is invalid: {e}"));
+        let file: DriverFile =
+            super::parse_data("catalog/drivers.yaml", include_str!("../../../../catalog/drivers.yaml"))
+                .unwrap_or_else(|e| panic!("built-in driver catalog is invalid: {e}"));
         let mut catalog = DriverCatalog::default();
         for spec in super::csv::vendor_drivers() {
             catalog.insert(spec);
@@ -433,15 +425,9 @@ impl DriverCatalog {
         let in_tree = self.in_tree.get(name);
         let target = in_tree.and_then(|p| p.csi.as_deref()).unwrap_or(name);
         let index = self.by_name.get(target).copied().or_else(|| {
-            self.suffixes
-                .iter()
-                .find(|(suffix, _)| target.ends_with(suffix.as_str()))
-                .map(|(_, i)| *i)
+            self.suffixes.iter().find(|(suffix, _)| target.ends_with(suffix.as_str())).map(|(_, i)| *i)
         });
-        index.map(|i| DriverMatch {
-            spec: &self.drivers[i],
-            in_tree,
-        })
+        index.map(|i| DriverMatch { spec: &self.drivers[i], in_tree })
     }
 
     /// Capabilities of a provisioner for a StorageClass's parameters. `driver` is the name
@@ -455,10 +441,7 @@ impl DriverCatalog {
         let found = self.lookup(provisioner)?;
         let mut caps = found.spec.capabilities(parameters);
         caps.driver = match found.in_tree {
-            Some(plugin) => plugin
-                .csi
-                .clone()
-                .unwrap_or_else(|| provisioner.to_string()),
+            Some(plugin) => plugin.csi.clone().unwrap_or_else(|| provisioner.to_string()),
             None => provisioner.to_string(),
         };
         Some(caps)
@@ -471,9 +454,7 @@ impl DriverCatalog {
 
     /// The in-tree plugin for a pod/PV volume source field (`awsElasticBlockStore`).
     pub fn in_tree_by_volume_source(&self, field: &str) -> Option<&InTreePlugin> {
-        self.in_tree
-            .values()
-            .find(|p| p.volume_source.as_deref() == Some(field))
+        self.in_tree.values().find(|p| p.volume_source.as_deref() == Some(field))
     }
 
     /// Every driver, curated and vendor-reported.
@@ -488,6 +469,7 @@ impl DriverSpec {
         let mut caps = Capabilities {
             driver: self.name.clone(),
             display_name: self.display_name.clone(),
+            variant: None,
             topology: self.topology,
             storage: self.storage,
             distributed: self.distributed,
@@ -502,7 +484,7 @@ impl DriverSpec {
             confidence: self.confidence,
         };
         for variant in self.variants.iter().filter(|v| v.when.matches(parameters)) {
-            caps.display_name = format!("{} ({})", self.display_name, variant.name);
+            caps.variant = Some(variant.name.clone());
             if let Some(t) = variant.topology {
                 caps.topology = t;
             }
@@ -510,11 +492,7 @@ impl DriverSpec {
                 caps.distributed = d;
             }
         }
-        for extra in self
-            .conditional_access_modes
-            .iter()
-            .filter(|c| c.when.matches(parameters))
-        {
+        for extra in self.conditional_access_modes.iter().filter(|c| c.when.matches(parameters)) {
             let modes = match extra.volume_mode {
                 VolumeMode::Filesystem => &mut caps.access_modes.filesystem,
                 VolumeMode::Block => &mut caps.access_modes.block,
@@ -542,10 +520,7 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -574,9 +549,7 @@ mod tests {
             "pxd.portworx.com",
             "hostpath.csi.k8s.io",
         ] {
-            let found = catalog
-                .lookup(name)
-                .unwrap_or_else(|| panic!("{name} missing"));
+            let found = catalog.lookup(name).unwrap_or_else(|| panic!("{name} missing"));
             assert_eq!(found.spec.confidence, Confidence::Curated, "{name}");
         }
     }
@@ -587,27 +560,19 @@ mod tests {
         let m = catalog.lookup("kubernetes.io/aws-ebs").unwrap();
         assert_eq!(m.spec.name, "ebs.csi.aws.com");
         assert_eq!(m.in_tree.unwrap().removed_in.as_deref(), Some("1.27"));
-        assert!(catalog.lookup("kubernetes.io/glusterfs").is_none());
-        assert!(catalog.in_tree("kubernetes.io/glusterfs").is_some());
+        let gluster = catalog.lookup("kubernetes.io/glusterfs").unwrap();
+        assert!(!gluster.spec.attach_required && !gluster.spec.csi);
+        assert!(catalog.lookup("kubernetes.io/rbd").is_none(), "removed, no replacement entry");
+        let nfs = catalog.in_tree_by_volume_source("nfs").unwrap();
+        assert!(!catalog.lookup(&nfs.name).unwrap().spec.attach_required);
     }
 
     #[test]
     fn rook_prefixed_ceph_names_match_by_suffix() {
         let catalog = DriverCatalog::builtin();
+        assert_eq!(catalog.lookup("rook-ceph.rbd.csi.ceph.com").unwrap().spec.name, "rbd.csi.ceph.com");
         assert_eq!(
-            catalog
-                .lookup("rook-ceph.rbd.csi.ceph.com")
-                .unwrap()
-                .spec
-                .name,
-            "rbd.csi.ceph.com"
-        );
-        assert_eq!(
-            catalog
-                .lookup("my-cluster.cephfs.csi.ceph.com")
-                .unwrap()
-                .spec
-                .name,
+            catalog.lookup("my-cluster.cephfs.csi.ceph.com").unwrap().spec.name,
             "cephfs.csi.ceph.com"
         );
     }
@@ -620,39 +585,23 @@ mod tests {
         assert!(!gp3.access_modes.block.contains(&AccessMode::ReadWriteMany));
         let io2 = ebs.capabilities(&params(&[("type", "io2")]));
         assert!(io2.access_modes.block.contains(&AccessMode::ReadWriteMany));
-        assert!(
-            !io2.access_modes
-                .filesystem
-                .contains(&AccessMode::ReadWriteMany)
-        );
+        assert!(!io2.access_modes.filesystem.contains(&AccessMode::ReadWriteMany));
 
         let disk = catalog.lookup("disk.csi.azure.com").unwrap().spec;
-        assert_eq!(
-            disk.capabilities(&params(&[("skuName", "Premium_LRS")]))
-                .topology,
-            Topology::Zonal
-        );
-        assert_eq!(
-            disk.capabilities(&params(&[("skuname", "Premium_ZRS")]))
-                .topology,
-            Topology::None
-        );
+        assert_eq!(disk.capabilities(&params(&[("skuName", "Premium_LRS")])).topology, Topology::Zonal);
+        assert_eq!(disk.capabilities(&params(&[("skuname", "Premium_ZRS")])).topology, Topology::None);
 
         let pd = catalog.lookup("pd.csi.storage.gke.io").unwrap().spec;
         let regional = pd.capabilities(&params(&[("replication-type", "regional-pd")]));
-        assert!(regional.display_name.contains("regional"));
+        assert_eq!(regional.variant.as_deref(), Some("regional PD"));
     }
 
     #[test]
     fn capabilities_carry_the_deployed_driver_name() {
         let catalog = DriverCatalog::builtin();
-        let rook = catalog
-            .capabilities("rook-ceph.rbd.csi.ceph.com", &params(&[]))
-            .unwrap();
+        let rook = catalog.capabilities("rook-ceph.rbd.csi.ceph.com", &params(&[])).unwrap();
         assert_eq!(rook.driver, "rook-ceph.rbd.csi.ceph.com");
-        let in_tree = catalog
-            .capabilities("kubernetes.io/gce-pd", &params(&[]))
-            .unwrap();
+        let in_tree = catalog.capabilities("kubernetes.io/gce-pd", &params(&[])).unwrap();
         assert_eq!(in_tree.driver, "pd.csi.storage.gke.io");
     }
 

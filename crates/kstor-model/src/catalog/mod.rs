@@ -56,11 +56,7 @@ impl Catalog {
         }
         let mut roles = RoleCatalog::builtin();
         roles.overrides = role_overrides;
-        Catalog {
-            drivers,
-            roles,
-            patterns: PatternTable::builtin(),
-        }
+        Catalog { drivers, roles, patterns: PatternTable::builtin() }
     }
 }
 
@@ -87,10 +83,8 @@ pub fn parse_data<T: for<'a> Deserialize<'a>>(file: &str, text: &str) -> Result<
             message: error.message.clone(),
         });
     }
-    let empty = crate::yaml::Node::new(
-        crate::source::Span::NONE,
-        crate::yaml::Value::Map(Default::default()),
-    );
+    let empty =
+        crate::yaml::Node::new(crate::source::Span::NONE, crate::yaml::Value::Map(Default::default()));
     let root = stream.documents.first().map(|d| &d.root).unwrap_or(&empty);
     from_node::<T>(root).map_err(|(path, message)| {
         let resolved: Path = path;

@@ -81,14 +81,10 @@ pub struct PatternTable {
 impl PatternTable {
     /// The built-in table from `catalog/patterns.yaml`.
     pub fn builtin() -> PatternTable {
-        let file: PatternFile = super::parse_data(
-            "catalog/patterns.yaml",
-            include_str!("../../../../catalog/patterns.yaml"),
-        )
-        .unwrap_or_else(|e| panic!("built-in pattern table is invalid: {e}"));
-        PatternTable {
-            patterns: file.patterns,
-        }
+        let file: PatternFile =
+            super::parse_data("catalog/patterns.yaml", include_str!("../../../../catalog/patterns.yaml"))
+                .unwrap_or_else(|e| panic!("built-in pattern table is invalid: {e}"));
+        PatternTable { patterns: file.patterns }
     }
 
     /// The row of a pattern.

@@ -68,21 +68,14 @@ impl Role {
     pub fn holds_critical_data(self) -> bool {
         matches!(
             self,
-            Role::Database
-                | Role::MessageQueue
-                | Role::Search
-                | Role::Coordination
-                | Role::ObjectStore
+            Role::Database | Role::MessageQueue | Role::Search | Role::Coordination | Role::ObjectStore
         )
     }
 
     /// Roles that need a single writer with strong consistency (no shared file storage):
     /// database, message-queue, search and coordination.
     pub fn needs_single_writer(self) -> bool {
-        matches!(
-            self,
-            Role::Database | Role::MessageQueue | Role::Search | Role::Coordination
-        )
+        matches!(self, Role::Database | Role::MessageQueue | Role::Search | Role::Coordination)
     }
 }
 
@@ -96,13 +89,10 @@ impl FromStr for Role {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Role, String> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.name() == s.trim())
-            .ok_or_else(|| {
-                let names: Vec<_> = Role::ALL.iter().map(|r| r.name()).collect();
-                format!("unknown role `{s}`; expected one of {}", names.join(", "))
-            })
+        Role::ALL.into_iter().find(|r| r.name() == s.trim()).ok_or_else(|| {
+            let names: Vec<_> = Role::ALL.iter().map(|r| r.name()).collect();
+            format!("unknown role `{s}`; expected one of {}", names.join(", "))
+        })
     }
 }
 
@@ -196,11 +186,9 @@ pub struct RoleCatalog {
 impl RoleCatalog {
     /// The built-in catalog from `catalog/roles.yaml`.
     pub fn builtin() -> RoleCatalog {
-        let file: RoleFile = super::parse_data(
-            "catalog/roles.yaml",
-            include_str!("../../../../catalog/roles.yaml"),
-        )
-        .unwrap_or_else(|e| panic!("built-in role catalog is invalid: {e}"));
+        let file: RoleFile =
+            super::parse_data("catalog/roles.yaml", include_str!("../../../../catalog/roles.yaml"))
+                .unwrap_or_else(|e| panic!("built-in role catalog is invalid: {e}"));
         let mut port_owners: HashMap<i32, Vec<usize>> = HashMap::new();
         for (i, engine) in file.engines.iter().enumerate() {
             for port in &engine.ports {
@@ -230,11 +218,7 @@ impl RoleCatalog {
     /// What an image reference says (`docker.io/bitnami/postgresql:16` → postgres).
     pub fn match_image(&self, image: &str) -> ImageMatch<'_> {
         let repository = image_repository(image);
-        if self
-            .not_engines
-            .iter()
-            .any(|p| repository_matches(p, &repository))
-        {
+        if self.not_engines.iter().any(|p| repository_matches(p, &repository)) {
             return ImageMatch::NotEngine;
         }
         self.engines
@@ -260,9 +244,7 @@ impl RoleCatalog {
 
     /// The role named by an `app.kubernetes.io/component` value.
     pub fn role_by_component(&self, component: &str) -> Option<Role> {
-        self.components
-            .get(&component.to_ascii_lowercase())
-            .copied()
+        self.components.get(&component.to_ascii_lowercase()).copied()
     }
 
     /// The engine whose data directory this mount path is: an exact match of a directory
@@ -270,11 +252,8 @@ impl RoleCatalog {
     /// engine alone. Generic paths (`/data`, `/export`) prove nothing.
     pub fn engine_by_data_dir(&self, mount_path: &str) -> Option<&Engine> {
         let path = mount_path.trim_end_matches('/');
-        let names_engine = |e: &Engine| {
-            std::iter::once(&e.name)
-                .chain(&e.names)
-                .any(|n| path.contains(n.as_str()))
-        };
+        let names_engine =
+            |e: &Engine| std::iter::once(&e.name).chain(&e.names).any(|n| path.contains(n.as_str()));
         let owners: Vec<&Engine> = self
             .engines
             .iter()
@@ -367,18 +346,12 @@ mod tests {
     #[test]
     fn normalises_image_references() {
         assert_eq!(image_repository("postgres:16"), "postgres");
-        assert_eq!(
-            image_repository("docker.io/library/postgres:16-alpine"),
-            "postgres"
-        );
+        assert_eq!(image_repository("docker.io/library/postgres:16-alpine"), "postgres");
         assert_eq!(
             image_repository("docker.io/bitnami/postgresql:16.2.0-debian-12-r8"),
             "bitnami/postgresql"
         );
-        assert_eq!(
-            image_repository("localhost:5000/team/db:1@sha256:abc"),
-            "team/db"
-        );
+        assert_eq!(image_repository("localhost:5000/team/db:1@sha256:abc"), "team/db");
         assert_eq!(image_repository("registry.k8s.io/etcd:3.5.12-0"), "etcd");
         assert_eq!(image_repository("quay.io/coreos/etcd"), "coreos/etcd");
     }
@@ -386,76 +359,33 @@ mod tests {
     #[test]
     fn recognises_engines_and_non_engines() {
         assert_eq!(engine_of("postgres:16").as_deref(), Some("postgres"));
-        assert_eq!(
-            engine_of("docker.io/bitnami/postgresql:16").as_deref(),
-            Some("postgres")
-        );
-        assert_eq!(
-            engine_of("ghcr.io/cloudnative-pg/postgresql:16.1").as_deref(),
-            Some("postgres")
-        );
+        assert_eq!(engine_of("docker.io/bitnami/postgresql:16").as_deref(), Some("postgres"));
+        assert_eq!(engine_of("ghcr.io/cloudnative-pg/postgresql:16.1").as_deref(), Some("postgres"));
         assert_eq!(engine_of("mysql:8.4").as_deref(), Some("mysql"));
-        assert_eq!(
-            engine_of("confluentinc/cp-kafka:7.6.0").as_deref(),
-            Some("kafka")
-        );
-        assert_eq!(
-            engine_of("registry.k8s.io/etcd:3.5.12-0").as_deref(),
-            Some("etcd")
-        );
+        assert_eq!(engine_of("confluentinc/cp-kafka:7.6.0").as_deref(), Some("kafka"));
+        assert_eq!(engine_of("registry.k8s.io/etcd:3.5.12-0").as_deref(), Some("etcd"));
         assert_eq!(engine_of("redis:7").as_deref(), Some("redis"));
         assert_eq!(engine_of("myorg/postgres").as_deref(), Some("postgres"));
         assert_eq!(engine_of("prometheuscommunity/postgres-exporter"), None);
         assert_eq!(engine_of("oliver006/redis_exporter:v1"), None);
-        assert_eq!(
-            engine_of("registry.opensource.zalan.do/acid/postgres-operator:v1.10"),
-            None
-        );
+        assert_eq!(engine_of("registry.opensource.zalan.do/acid/postgres-operator:v1.10"), None);
         assert_eq!(engine_of("bitnami/pgbouncer"), None);
         assert_eq!(engine_of("nginx:1.27").as_deref(), Some("web-server"));
-        assert!(matches!(
-            RoleCatalog::builtin().match_image("busybox:1.36"),
-            ImageMatch::NotEngine
-        ));
+        assert!(matches!(RoleCatalog::builtin().match_image("busybox:1.36"), ImageMatch::NotEngine));
     }
 
     #[test]
     fn labels_paths_and_ports() {
         let catalog = RoleCatalog::builtin();
-        assert_eq!(
-            catalog.engine_by_app_name("PostgreSQL").unwrap().name,
-            "postgres"
-        );
+        assert_eq!(catalog.engine_by_app_name("PostgreSQL").unwrap().name, "postgres");
         assert_eq!(catalog.role_by_component("database"), Some(Role::Database));
-        assert_eq!(
-            catalog
-                .engine_by_data_dir("/var/lib/postgresql/data/")
-                .unwrap()
-                .name,
-            "postgres"
-        );
-        assert!(
-            catalog.engine_by_data_dir("/data").is_none(),
-            "shared by many engines"
-        );
-        assert!(
-            catalog.engine_by_data_dir("/export").is_none(),
-            "minio's, but generic"
-        );
-        assert_eq!(
-            catalog.engine_by_data_dir("/var/lib/mysql").unwrap().name,
-            "mysql",
-            "named by the path"
-        );
-        assert_eq!(
-            catalog.engine_by_data_dir("/bitnami/kafka").unwrap().name,
-            "kafka"
-        );
+        assert_eq!(catalog.engine_by_data_dir("/var/lib/postgresql/data/").unwrap().name, "postgres");
+        assert!(catalog.engine_by_data_dir("/data").is_none(), "shared by many engines");
+        assert!(catalog.engine_by_data_dir("/export").is_none(), "minio's, but generic");
+        assert_eq!(catalog.engine_by_data_dir("/var/lib/mysql").unwrap().name, "mysql", "named by the path");
+        assert_eq!(catalog.engine_by_data_dir("/bitnami/kafka").unwrap().name, "kafka");
         assert_eq!(catalog.engine_by_port(5432).unwrap().name, "postgres");
-        assert!(
-            catalog.engine_by_port(2379).is_none(),
-            "etcd and PD share 2379"
-        );
+        assert!(catalog.engine_by_port(2379).is_none(), "etcd and PD share 2379");
         assert!(catalog.engine_by_port(80).is_none());
     }
 
@@ -467,16 +397,8 @@ mod tests {
             role: Role::Database,
             engine: None,
         });
-        assert!(
-            catalog
-                .override_for_image("registry.example.com/team/ledger-db:2")
-                .is_some()
-        );
-        assert!(
-            catalog
-                .override_for_image("registry.example.com/team/api:2")
-                .is_none()
-        );
+        assert!(catalog.override_for_image("registry.example.com/team/ledger-db:2").is_some());
+        assert!(catalog.override_for_image("registry.example.com/team/api:2").is_none());
         assert_eq!("message-queue".parse::<Role>(), Ok(Role::MessageQueue));
         assert!("db".parse::<Role>().is_err());
     }

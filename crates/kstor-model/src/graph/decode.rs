@@ -73,10 +73,7 @@ fn decode<T: DeserializeOwned>(object: &Object, diagnostics: &mut Vec<Diagnostic
 fn blank(root: &mut Node, path: &Path, item: bool) -> bool {
     let segments = path.segments();
     let cut = if item {
-        match segments
-            .iter()
-            .rposition(|s| matches!(s, Segment::Index(_)))
-        {
+        match segments.iter().rposition(|s| matches!(s, Segment::Index(_))) {
             Some(i) => i + 1,
             None => return false,
         }
@@ -86,11 +83,7 @@ fn blank(root: &mut Node, path: &Path, item: bool) -> bool {
     let Some(node) = node_at_mut(root, &segments[..cut]) else {
         return false;
     };
-    let replacement = if item {
-        Value::Map(Map::default())
-    } else {
-        Value::Null
-    };
+    let replacement = if item { Value::Map(Map::default()) } else { Value::Null };
     if node.value == replacement {
         return false;
     }
@@ -114,15 +107,9 @@ fn node_at_mut<'a>(mut node: &'a mut Node, segments: &[Segment]) -> Option<&'a m
 fn type_error(object: &Object, path: &Path, message: &str) -> Diagnostic {
     let message = friendly(message.to_string());
     Diagnostic {
-        location: Location::Field {
-            object: object.id,
-            path: path.clone(),
-        },
+        location: Location::Field { object: object.id, path: path.clone() },
         message: if path.segments().is_empty() {
-            format!(
-                "{} is not a valid {}: {message}",
-                object.reference, object.reference.kind
-            )
+            format!("{} is not a valid {}: {message}", object.reference, object.reference.kind)
         } else {
             format!("`{path}`: {message}")
         },
@@ -136,20 +123,33 @@ fn check<T: DeserializeOwned>(object: &Object, diagnostics: &mut Vec<Diagnostic>
 
 /// Rewords decoder messages that name implementation details.
 fn friendly(message: String) -> String {
-    let base64 = [
-        "Invalid symbol",
-        "Invalid byte",
-        "Invalid padding",
-        "Invalid last symbol",
-        "Invalid input length",
-    ];
+    // base64 errors name a byte value: "Invalid symbol 95, offset 2."
+    if let Some(rest) = message.strip_prefix("Invalid symbol ").or(message.strip_prefix("Invalid byte "))
+        && let Some((byte, offset)) = rest.trim_end_matches('.').split_once(", offset ")
+        && let Some(c) = byte.parse::<u8>().ok().map(char::from).filter(|c| c.is_ascii_graphic())
+    {
+        return format!("not valid base64: `{c}` at offset {offset}");
+    }
+    let base64 =
+        ["Invalid symbol", "Invalid byte", "Invalid padding", "Invalid last symbol", "Invalid input length"];
     if base64.iter().any(|p| message.starts_with(p)) {
         return format!("not valid base64 ({})", message.trim_end_matches('.'));
+    }
+    // Rust type names mean nothing to a manifest author.
+    let mut message = message;
+    for (rust, words) in [
+        ("expected i32", "expected a 32-bit integer"),
+        ("expected i64", "expected an integer"),
+        ("expected u32", "expected a non-negative integer"),
+        ("expected u64", "expected a non-negative integer"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+    ] {
+        message = message.replace(rust, words);
     }
     message
 }
 
-/// Decodes an object by apiVersion and kind.
 /// Decodes an object by apiVersion and kind; `Typed::Checked` when a kind kstor models could
 /// not be decoded even after repairs.
 pub fn decode_object(object: &Object, diagnostics: &mut Vec<Diagnostic>) -> Typed {
@@ -196,30 +196,18 @@ pub fn decode_object(object: &Object, diagnostics: &mut Vec<Diagnostic>) -> Type
         ("", "LimitRange") => check::<core::v1::LimitRange>(object, d),
         ("", "Endpoints") => check::<core::v1::Endpoints>(object, d),
         ("rbac.authorization.k8s.io", "Role") => check::<api::rbac::v1::Role>(object, d),
-        ("rbac.authorization.k8s.io", "ClusterRole") => {
-            check::<api::rbac::v1::ClusterRole>(object, d)
-        }
-        ("rbac.authorization.k8s.io", "RoleBinding") => {
-            check::<api::rbac::v1::RoleBinding>(object, d)
-        }
+        ("rbac.authorization.k8s.io", "ClusterRole") => check::<api::rbac::v1::ClusterRole>(object, d),
+        ("rbac.authorization.k8s.io", "RoleBinding") => check::<api::rbac::v1::RoleBinding>(object, d),
         ("rbac.authorization.k8s.io", "ClusterRoleBinding") => {
             check::<api::rbac::v1::ClusterRoleBinding>(object, d)
         }
-        ("networking.k8s.io", "NetworkPolicy") => {
-            check::<api::networking::v1::NetworkPolicy>(object, d)
-        }
-        ("policy", "PodDisruptionBudget") => {
-            check::<api::policy::v1::PodDisruptionBudget>(object, d)
-        }
-        ("scheduling.k8s.io", "PriorityClass") => {
-            check::<api::scheduling::v1::PriorityClass>(object, d)
-        }
+        ("networking.k8s.io", "NetworkPolicy") => check::<api::networking::v1::NetworkPolicy>(object, d),
+        ("policy", "PodDisruptionBudget") => check::<api::policy::v1::PodDisruptionBudget>(object, d),
+        ("scheduling.k8s.io", "PriorityClass") => check::<api::scheduling::v1::PriorityClass>(object, d),
         ("storage.k8s.io", "VolumeAttributesClass") if r.version() == "v1" => {
             check::<storage::v1::VolumeAttributesClass>(object, d)
         }
-        ("storage.k8s.io", "CSIStorageCapacity") => {
-            check::<storage::v1::CSIStorageCapacity>(object, d)
-        }
+        ("storage.k8s.io", "CSIStorageCapacity") => check::<storage::v1::CSIStorageCapacity>(object, d),
         ("networking.k8s.io", "Ingress") if r.version() == "v1" => {
             check::<api::networking::v1::Ingress>(object, d)
         }

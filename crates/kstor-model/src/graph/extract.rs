@@ -69,27 +69,18 @@ impl<'a> Checker<'a> {
             return true;
         }
         self.diagnostics.push(Diagnostic {
-            location: Location::Field {
-                object: self.object,
-                path: path.clone(),
-            },
+            location: Location::Field { object: self.object, path: path.clone() },
             message: format!(
                 "`{field}`: unsupported value \"{value}\"; expected one of {}",
-                allowed
-                    .iter()
-                    .map(|a| format!("\"{a}\""))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ")
             ),
         });
         false
     }
 }
 
-const DEFAULT_CLASS_ANNOTATIONS: [&str; 2] = [
-    "storageclass.kubernetes.io/is-default-class",
-    "storageclass.beta.kubernetes.io/is-default-class",
-];
+const DEFAULT_CLASS_ANNOTATIONS: [&str; 2] =
+    ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"];
 const BETA_CLASS_ANNOTATION: &str = "volume.beta.kubernetes.io/storage-class";
 const DEFAULT_SNAPSHOT_CLASS_ANNOTATION: &str = "snapshot.storage.kubernetes.io/is-default-class";
 
@@ -176,11 +167,7 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
         }
         Typed::DaemonSet(ds) => {
             let spec = ds.spec;
-            let pod = from_template(
-                &spec.template,
-                &root.key("spec").key("template"),
-                &mut check,
-            );
+            let pod = from_template(&spec.template, &root.key("spec").key("template"), &mut check);
             let annotations = template_annotations(&spec.template.metadata);
             workload(
                 object,
@@ -197,11 +184,7 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
         }
         Typed::Job(job) => {
             let spec = job.spec.unwrap_or_default();
-            let pod = from_template(
-                &spec.template,
-                &root.key("spec").key("template"),
-                &mut check,
-            );
+            let pod = from_template(&spec.template, &root.key("spec").key("template"), &mut check);
             let annotations = template_annotations(&spec.template.metadata);
             workload(
                 object,
@@ -219,11 +202,7 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
         Typed::CronJob(cj) => {
             let spec = cj.spec;
             let job_spec = spec.job_template.spec.unwrap_or_default();
-            let template_path = root
-                .key("spec")
-                .key("jobTemplate")
-                .key("spec")
-                .key("template");
+            let template_path = root.key("spec").key("jobTemplate").key("spec").key("template");
             let pod = from_template(&job_spec.template, &template_path, &mut check);
             let annotations = template_annotations(&job_spec.template.metadata);
             workload(
@@ -241,11 +220,7 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
         }
         Typed::StatefulSet(sts) => {
             let spec = sts.spec;
-            let pod = from_template(
-                &spec.template,
-                &root.key("spec").key("template"),
-                &mut check,
-            );
+            let pod = from_template(&spec.template, &root.key("spec").key("template"), &mut check);
             let templates: Vec<ClaimDraft> = spec
                 .volume_claim_templates
                 .unwrap_or_default()
@@ -256,9 +231,7 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                     let template_name = pvc.metadata.name.clone().unwrap_or_default();
                     let claim = claim(
                         object.id,
-                        ClaimOrigin::Template {
-                            workload: WorkloadId(usize::MAX),
-                        },
+                        ClaimOrigin::Template { workload: WorkloadId(usize::MAX) },
                         path,
                         &namespace,
                         &template_name,
@@ -267,22 +240,16 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                         pvc.status.as_ref(),
                         &mut check,
                     );
-                    ClaimDraft {
-                        claim,
-                        template_name: Some(template_name),
-                    }
+                    ClaimDraft { claim, template_name: Some(template_name) }
                 })
                 .collect();
-            let retention = spec
-                .persistent_volume_claim_retention_policy
-                .as_ref()
-                .map(|p| {
-                    let base = root.key("spec").key("persistentVolumeClaimRetentionPolicy");
-                    RetentionPolicy {
-                        when_deleted: p.when_deleted.clone().map(|v| (v, base.key("whenDeleted"))),
-                        when_scaled: p.when_scaled.clone().map(|v| (v, base.key("whenScaled"))),
-                    }
-                });
+            let retention = spec.persistent_volume_claim_retention_policy.as_ref().map(|p| {
+                let base = root.key("spec").key("persistentVolumeClaimRetentionPolicy");
+                RetentionPolicy {
+                    when_deleted: p.when_deleted.clone().map(|v| (v, base.key("whenDeleted"))),
+                    when_scaled: p.when_scaled.clone().map(|v| (v, base.key("whenScaled"))),
+                }
+            });
             let annotations = template_annotations(&spec.template.metadata);
             let replicas = replicas(spec.replicas, &root);
             let Extracted::Workload(mut draft) = workload(
@@ -314,19 +281,11 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 pvc.status.as_ref(),
                 &mut check,
             );
-            Extracted::Claim(Box::new(ClaimDraft {
-                claim,
-                template_name: None,
-            }))
+            Extracted::Claim(Box::new(ClaimDraft { claim, template_name: None }))
         }
         Typed::StorageClass(sc) => {
             if let Some(policy) = &sc.reclaim_policy {
-                check.one_of(
-                    policy,
-                    &["Delete", "Retain"],
-                    "reclaimPolicy",
-                    &root.key("reclaimPolicy"),
-                );
+                check.one_of(policy, &["Delete", "Retain"], "reclaimPolicy", &root.key("reclaimPolicy"));
             }
             if let Some(mode) = &sc.volume_binding_mode {
                 check.one_of(
@@ -378,11 +337,8 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 &root.key("spec").key("accessModes"),
                 &mut check,
             );
-            let driver = spec
-                .csi
-                .as_ref()
-                .map(|c| c.driver.clone())
-                .or_else(|| in_tree_pv_source(&object.root));
+            let driver =
+                spec.csi.as_ref().map(|c| c.driver.clone()).or_else(|| in_tree_pv_source(&object.root));
             Extracted::Volume(Box::new(PersistentVolumeInfo {
                 object: object.id,
                 name,
@@ -392,18 +348,12 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                     .clone()
                     .or_else(|| object.annotations.get(BETA_CLASS_ANNOTATION).cloned()),
                 claim_ref: spec.claim_ref.as_ref().and_then(|r| {
-                    Some((
-                        r.namespace.clone().unwrap_or_else(|| "default".into()),
-                        r.name.clone()?,
-                    ))
+                    Some((r.namespace.clone().unwrap_or_else(|| "default".into()), r.name.clone()?))
                 }),
                 access_modes: modes.into_iter().map(|(m, _)| m).collect(),
                 driver,
                 node_local: spec.local.is_some() || spec.host_path.is_some(),
-                has_node_affinity: spec
-                    .node_affinity
-                    .as_ref()
-                    .is_some_and(|a| a.required.is_some()),
+                has_node_affinity: spec.node_affinity.as_ref().is_some_and(|a| a.required.is_some()),
                 capacity: spec
                     .capacity
                     .as_ref()
@@ -414,12 +364,7 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
         }
         Typed::VolumeSnapshotClass(vsc) => {
             if let Some(policy) = &vsc.deletion_policy {
-                check.one_of(
-                    policy,
-                    &["Delete", "Retain"],
-                    "deletionPolicy",
-                    &root.key("deletionPolicy"),
-                );
+                check.one_of(policy, &["Delete", "Retain"], "deletionPolicy", &root.key("deletionPolicy"));
             }
             Extracted::SnapshotClass(SnapshotClassInfo {
                 object: object.id,
@@ -449,9 +394,7 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 name,
                 attach_required: spec.attach_required.unwrap_or(true),
                 fs_group_policy,
-                lifecycle_modes: spec
-                    .volume_lifecycle_modes
-                    .unwrap_or_else(|| vec!["Persistent".into()]),
+                lifecycle_modes: spec.volume_lifecycle_modes.unwrap_or_else(|| vec!["Persistent".into()]),
             })
         }
         _ => Extracted::Nothing,
@@ -459,22 +402,15 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
 }
 
 fn is_default(annotations: &BTreeMap<String, String>, keys: &[&str]) -> bool {
-    keys.iter()
-        .any(|k| annotations.get(*k).map(String::as_str) == Some("true"))
+    keys.iter().any(|k| annotations.get(*k).map(String::as_str) == Some("true"))
 }
 
 fn template_annotations(metadata: &Option<ObjectMeta>) -> BTreeMap<String, String> {
-    metadata
-        .as_ref()
-        .and_then(|m| m.annotations.clone())
-        .unwrap_or_default()
+    metadata.as_ref().and_then(|m| m.annotations.clone()).unwrap_or_default()
 }
 
 fn replicas(value: Option<i32>, root: &Path) -> Replicas {
-    Replicas {
-        count: value.unwrap_or(1),
-        path: value.map(|_| root.key("spec").key("replicas")),
-    }
+    Replicas { count: value.unwrap_or(1), path: value.map(|_| root.key("spec").key("replicas")) }
 }
 
 /// The parts of a workload that differ by kind.
@@ -488,21 +424,9 @@ struct Parts {
 }
 
 fn workload(object: &Object, parts: Parts, check: &mut Checker<'_>) -> Extracted {
-    let Parts {
-        kind,
-        replicas,
-        strategy,
-        pod,
-        templates,
-        template_annotations,
-    } = parts;
+    let Parts { kind, replicas, strategy, pod, templates, template_annotations } = parts;
     let mut annotations = template_annotations;
-    annotations.extend(
-        object
-            .annotations
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone())),
-    );
+    annotations.extend(object.annotations.iter().map(|(k, v)| (k.clone(), v.clone())));
     let ephemeral = std::mem::take(&mut check.ephemeral);
     Extracted::Workload(Box::new(WorkloadDraft {
         workload: Workload {
@@ -533,34 +457,28 @@ fn deployment_strategy(
             recreate: false,
             max_surge: "25%".into(),
             surges: true,
+            keeps_old_pod: true,
             path: base,
         });
     };
     let strategy_path = base.key("strategy");
     if let Some(kind) = &strategy.type_ {
-        check.one_of(
-            kind,
-            &["Recreate", "RollingUpdate"],
-            "strategy.type",
-            &strategy_path.key("type"),
-        );
+        check.one_of(kind, &["Recreate", "RollingUpdate"], "strategy.type", &strategy_path.key("type"));
     }
     let recreate = strategy.type_.as_deref() == Some("Recreate");
-    let surge = strategy
-        .rolling_update
-        .as_ref()
-        .and_then(|r| r.max_surge.clone());
+    let rolling = strategy.rolling_update.as_ref();
+    let surge = rolling.and_then(|r| r.max_surge.clone());
+    // With one replica a percentage of maxSurge rounds up, one of maxUnavailable rounds down.
+    let percent = |s: &str| s.trim_end_matches('%').trim().parse::<f64>().unwrap_or(25.0);
     let (max_surge, surges) = match &surge {
         None => ("25%".to_string(), true),
         Some(IntOrString::Int(n)) => (n.to_string(), *n > 0),
-        Some(IntOrString::String(s)) => {
-            let percent = s
-                .trim_end_matches('%')
-                .trim()
-                .parse::<f64>()
-                .unwrap_or(25.0);
-            (s.clone(), percent > 0.0)
-        }
+        Some(IntOrString::String(s)) => (s.clone(), percent(s) > 0.0),
+    };
+    let keeps_old_pod = match rolling.and_then(|r| r.max_unavailable.as_ref()) {
+        None => true,
+        Some(IntOrString::Int(n)) => *n < 1,
+        Some(IntOrString::String(s)) => percent(s) < 100.0,
     };
     let path = if surge.is_some() {
         strategy_path.key("rollingUpdate").key("maxSurge")
@@ -569,24 +487,11 @@ fn deployment_strategy(
     } else {
         strategy_path
     };
-    Some(Strategy {
-        recreate,
-        max_surge,
-        surges,
-        path,
-    })
+    Some(Strategy { recreate, max_surge, surges, keeps_old_pod, path })
 }
 
-fn from_template(
-    template: &core::PodTemplateSpec,
-    path: &Path,
-    check: &mut Checker<'_>,
-) -> PodTemplate {
-    let labels = template
-        .metadata
-        .as_ref()
-        .and_then(|m| m.labels.clone())
-        .unwrap_or_default();
+fn from_template(template: &core::PodTemplateSpec, path: &Path, check: &mut Checker<'_>) -> PodTemplate {
+    let labels = template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
     let spec = template.spec.clone().unwrap_or_default();
     pod_template(&spec, path.key("spec"), &labels, check)
 }
@@ -612,11 +517,8 @@ pub fn pod_template(
             .collect::<Vec<_>>()
     };
     let containers = container_list(&spec.containers, "containers", check);
-    let init_containers = container_list(
-        spec.init_containers.as_deref().unwrap_or_default(),
-        "initContainers",
-        check,
-    );
+    let init_containers =
+        container_list(spec.init_containers.as_deref().unwrap_or_default(), "initContainers", check);
     let security = match &spec.security_context {
         Some(sc) => {
             let sc_path = path.key("securityContext");
@@ -636,10 +538,7 @@ pub fn pod_template(
                 path: sc_path,
             }
         }
-        None => PodSecurity {
-            path: path.clone(),
-            ..PodSecurity::default()
-        },
+        None => PodSecurity { path: path.clone(), ..PodSecurity::default() },
     };
     PodTemplate {
         placement: placement(spec),
@@ -653,10 +552,7 @@ pub fn pod_template(
 }
 
 const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
-const ZONE_LABELS: [&str; 2] = [
-    "topology.kubernetes.io/zone",
-    "failure-domain.beta.kubernetes.io/zone",
-];
+const ZONE_LABELS: [&str; 2] = ["topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"];
 
 fn is_zone_key(key: &str) -> bool {
     ZONE_LABELS.contains(&key) || key.ends_with("/zone")
@@ -665,18 +561,13 @@ fn is_zone_key(key: &str) -> bool {
 fn placement(spec: &core::PodSpec) -> Placement {
     let node_selector = spec.node_selector.clone().unwrap_or_default();
     let mut hostname = node_selector.get(HOSTNAME_LABEL).cloned();
-    let mut zones: Option<Vec<String>> = node_selector
-        .iter()
-        .find(|(k, _)| is_zone_key(k))
-        .map(|(_, v)| vec![v.clone()]);
+    let mut zones: Option<Vec<String>> =
+        node_selector.iter().find(|(k, _)| is_zone_key(k)).map(|(_, v)| vec![v.clone()]);
     let required = spec
         .affinity
         .as_ref()
         .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|n| {
-            n.required_during_scheduling_ignored_during_execution
-                .as_ref()
-        });
+        .and_then(|n| n.required_during_scheduling_ignored_during_execution.as_ref());
     if let Some(required) = required {
         let terms = &required.node_selector_terms;
         let single_values = |key_test: &dyn Fn(&str) -> bool| -> Vec<Option<Vec<String>>> {
@@ -684,8 +575,7 @@ fn placement(spec: &core::PodSpec) -> Placement {
                 .iter()
                 .map(|term| {
                     term.match_expressions.iter().flatten().find_map(|e| {
-                        (key_test(&e.key) && e.operator == "In")
-                            .then(|| e.values.clone().unwrap_or_default())
+                        (key_test(&e.key) && e.operator == "In").then(|| e.values.clone().unwrap_or_default())
                     })
                 })
                 .collect()
@@ -708,20 +598,10 @@ fn placement(spec: &core::PodSpec) -> Placement {
             });
         }
     }
-    Placement {
-        node_name: spec.node_name.clone(),
-        hostname,
-        zones,
-        node_selector,
-    }
+    Placement { node_name: spec.node_name.clone(), hostname, zones, node_selector }
 }
 
-fn pod_volume(
-    volume: &core::Volume,
-    index: usize,
-    path: Path,
-    check: &mut Checker<'_>,
-) -> PodVolume {
+fn pod_volume(volume: &core::Volume, index: usize, path: Path, check: &mut Checker<'_>) -> PodVolume {
     let source = if let Some(pvc) = &volume.persistent_volume_claim {
         VolumeSource::Claim {
             claim_name: pvc.claim_name.clone(),
@@ -735,9 +615,7 @@ fn pod_volume(
             let namespace = check.namespace.clone();
             let draft = claim(
                 check.object,
-                ClaimOrigin::Ephemeral {
-                    workload: WorkloadId(usize::MAX),
-                },
+                ClaimOrigin::Ephemeral { workload: WorkloadId(usize::MAX) },
                 claim_path,
                 &namespace,
                 &volume.name,
@@ -746,18 +624,12 @@ fn pod_volume(
                 None,
                 check,
             );
-            check.ephemeral.push((
-                index,
-                ClaimDraft {
-                    claim: draft,
-                    template_name: Some(volume.name.clone()),
-                },
-            ));
+            check
+                .ephemeral
+                .push((index, ClaimDraft { claim: draft, template_name: Some(volume.name.clone()) }));
         }
         // The claim id is filled in when the graph is linked.
-        VolumeSource::Ephemeral {
-            claim: ClaimId(usize::MAX),
-        }
+        VolumeSource::Ephemeral { claim: ClaimId(usize::MAX) }
     } else if let Some(empty) = &volume.empty_dir {
         let medium = empty.medium.as_deref().unwrap_or("");
         if !(medium.is_empty() || medium == "Memory" || medium.starts_with("HugePages")) {
@@ -773,14 +645,9 @@ fn pod_volume(
             size_limit: empty.size_limit.as_ref().map(|q| q.0.clone()),
         }
     } else if let Some(host) = &volume.host_path {
-        VolumeSource::HostPath {
-            host_path: host.path.clone(),
-        }
+        VolumeSource::HostPath { host_path: host.path.clone() }
     } else if let Some(csi) = &volume.csi {
-        VolumeSource::Csi {
-            driver: csi.driver.clone(),
-            read_only: csi.read_only.unwrap_or(false),
-        }
+        VolumeSource::Csi { driver: csi.driver.clone(), read_only: csi.read_only.unwrap_or(false) }
     } else if volume.config_map.is_some() {
         VolumeSource::Projected { kind: "configMap" }
     } else if volume.secret.is_some() {
@@ -788,20 +655,11 @@ fn pod_volume(
     } else if volume.projected.is_some() {
         VolumeSource::Projected { kind: "projected" }
     } else if volume.downward_api.is_some() {
-        VolumeSource::Projected {
-            kind: "downwardAPI",
-        }
+        VolumeSource::Projected { kind: "downwardAPI" }
     } else {
-        VolumeSource::Other {
-            kind: volume_kind_name(volume),
-        }
+        VolumeSource::Other { kind: volume_kind_name(volume) }
     };
-    PodVolume {
-        name: volume.name.clone(),
-        path,
-        source,
-        shadowed_by: None,
-    }
+    PodVolume { name: volume.name.clone(), path, source, shadowed_by: None }
 }
 
 /// The name of the first volume-source field set (for in-tree and uncommon types).
@@ -813,26 +671,23 @@ fn volume_kind_name(volume: &core::Volume) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// The volume type field of a PersistentVolume that is not CSI (`nfs`, `local`,
+/// `awsElasticBlockStore`, …): the first `spec` key that is not a common PV field.
 fn in_tree_pv_source(root: &crate::yaml::Node) -> Option<String> {
-    const SOURCES: [&str; 12] = [
-        "awsElasticBlockStore",
-        "gcePersistentDisk",
-        "azureDisk",
-        "azureFile",
-        "cinder",
-        "vsphereVolume",
-        "portworxVolume",
-        "rbd",
-        "cephfs",
-        "glusterfs",
-        "nfs",
-        "iscsi",
+    const COMMON: [&str; 10] = [
+        "accessModes",
+        "capacity",
+        "claimRef",
+        "mountOptions",
+        "nodeAffinity",
+        "persistentVolumeReclaimPolicy",
+        "storageClassName",
+        "volumeMode",
+        "volumeAttributesClassName",
+        "csi",
     ];
-    let spec = root.get("spec")?;
-    SOURCES
-        .iter()
-        .find(|s| spec.get(s).is_some())
-        .map(|s| s.to_string())
+    let spec = root.get("spec")?.as_map()?;
+    spec.entries.iter().map(|e| e.key.as_str()).find(|k| !COMMON.contains(k)).map(str::to_string)
 }
 
 fn container(
@@ -842,10 +697,7 @@ fn container(
     check: &mut Checker<'_>,
 ) -> ContainerInfo {
     let resolve = |name: &str| {
-        volumes
-            .iter()
-            .position(|v| v.name == name)
-            .map_or(MountTarget::Missing, MountTarget::Volume)
+        volumes.iter().position(|v| v.name == name).map_or(MountTarget::Missing, MountTarget::Volume)
     };
     let mounts = c
         .volume_mounts
@@ -879,17 +731,10 @@ fn container(
         Some(r) => Resources {
             has_requests: r.requests.as_ref().is_some_and(|m| !m.is_empty()),
             has_limits: r.limits.as_ref().is_some_and(|m| !m.is_empty()),
-            memory_limit: r
-                .limits
-                .as_ref()
-                .and_then(|l| l.get("memory"))
-                .and_then(|q| parse_quantity(&q.0)),
+            memory_limit: r.limits.as_ref().and_then(|l| l.get("memory")).and_then(|q| parse_quantity(&q.0)),
             path: path.key("resources"),
         },
-        None => Resources {
-            path: path.clone(),
-            ..Resources::default()
-        },
+        None => Resources { path: path.clone(), ..Resources::default() },
     };
     let _ = check;
     let mut command = c.command.clone().unwrap_or_default();
@@ -905,22 +750,12 @@ fn container(
         run_as_non_root: c.security_context.as_ref().and_then(|s| s.run_as_non_root),
         resources,
         ports: c.ports.iter().flatten().map(|p| p.container_port).collect(),
-        env: c
-            .env
-            .iter()
-            .flatten()
-            .filter_map(|e| Some((e.name.clone(), e.value.clone()?)))
-            .collect(),
+        env: c.env.iter().flatten().filter_map(|e| Some((e.name.clone(), e.value.clone()?))).collect(),
     }
 }
 
 fn access_modes(modes: &[String], path: &Path, check: &mut Checker<'_>) -> Vec<(AccessMode, Path)> {
-    const ALLOWED: [&str; 4] = [
-        "ReadWriteOnce",
-        "ReadOnlyMany",
-        "ReadWriteMany",
-        "ReadWriteOncePod",
-    ];
+    const ALLOWED: [&str; 4] = ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"];
     modes
         .iter()
         .enumerate()
@@ -957,31 +792,18 @@ fn claim(
         Some("Block") => VolumeMode::Block,
         Some("Filesystem") | None => VolumeMode::Filesystem,
         Some(other) => {
-            check.one_of(
-                other,
-                &["Filesystem", "Block"],
-                "volumeMode",
-                &spec_path.key("volumeMode"),
-            );
+            check.one_of(other, &["Filesystem", "Block"], "volumeMode", &spec_path.key("volumeMode"));
             VolumeMode::Filesystem
         }
     };
-    let annotation = metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(BETA_CLASS_ANNOTATION));
+    let annotation = metadata.annotations.as_ref().and_then(|a| a.get(BETA_CLASS_ANNOTATION));
     let (class_ref, class_path) = match (annotation, spec.storage_class_name.as_deref()) {
         (Some(name), _) => (
             ClassRef::Annotation(name.clone()),
-            path.key("metadata")
-                .key("annotations")
-                .key(BETA_CLASS_ANNOTATION),
+            path.key("metadata").key("annotations").key(BETA_CLASS_ANNOTATION),
         ),
         (None, Some("")) => (ClassRef::Empty, spec_path.key("storageClassName")),
-        (None, Some(name)) => (
-            ClassRef::Field(name.to_string()),
-            spec_path.key("storageClassName"),
-        ),
+        (None, Some(name)) => (ClassRef::Field(name.to_string()), spec_path.key("storageClassName")),
         (None, None) => (ClassRef::Unset, spec_path.clone()),
     };
     Claim {

@@ -104,10 +104,7 @@ impl StorageGraph {
     fn add_claim(&mut self, draft: ClaimDraft) -> ClaimId {
         let id = ClaimId(self.claims.len());
         if draft.claim.origin == ClaimOrigin::Standalone {
-            self.claim_index.insert(
-                (draft.claim.namespace.clone(), draft.claim.name.clone()),
-                id,
-            );
+            self.claim_index.insert((draft.claim.namespace.clone(), draft.claim.name.clone()), id);
         }
         self.claims.push(draft.claim);
         id
@@ -125,17 +122,9 @@ impl StorageGraph {
             for volume in workload.pod.volumes.iter_mut().filter(|v| v.name == name) {
                 volume.shadowed_by = Some(claim);
             }
-            for container in workload
-                .pod
-                .containers
-                .iter_mut()
-                .chain(workload.pod.init_containers.iter_mut())
+            for container in workload.pod.containers.iter_mut().chain(workload.pod.init_containers.iter_mut())
             {
-                for mount in container
-                    .mounts
-                    .iter_mut()
-                    .chain(container.devices.iter_mut())
-                {
+                for mount in container.mounts.iter_mut().chain(container.devices.iter_mut()) {
                     if mount.volume == name {
                         mount.target = MountTarget::ClaimTemplate(claim);
                     }
@@ -153,12 +142,8 @@ impl StorageGraph {
     }
 
     fn link(&mut self) {
-        let csi_index: HashMap<String, CsiDriverId> = self
-            .csi_drivers
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.name.clone(), CsiDriverId(i)))
-            .collect();
+        let csi_index: HashMap<String, CsiDriverId> =
+            self.csi_drivers.iter().enumerate().map(|(i, d)| (d.name.clone(), CsiDriverId(i))).collect();
 
         // Classes: index, default, driver capabilities (catalog refined by CSIDriver objects).
         for (i, class) in self.classes.iter_mut().enumerate() {
@@ -172,28 +157,17 @@ impl StorageGraph {
 
         // Snapshot classes by driver.
         for (i, vsc) in self.snapshot_classes.iter().enumerate() {
-            self.snapshot_classes_by_driver
-                .entry(vsc.driver.clone())
-                .or_default()
-                .push(SnapshotClassId(i));
+            self.snapshot_classes_by_driver.entry(vsc.driver.clone()).or_default().push(SnapshotClassId(i));
         }
 
         // PersistentVolumes by name and by claimRef.
-        let pv_by_name: HashMap<&str, VolumeId> = self
-            .volumes
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v.name.as_str(), VolumeId(i)))
-            .collect();
+        let pv_by_name: HashMap<&str, VolumeId> =
+            self.volumes.iter().enumerate().map(|(i, v)| (v.name.as_str(), VolumeId(i))).collect();
         let pv_by_claim: HashMap<(&str, &str), VolumeId> = self
             .volumes
             .iter()
             .enumerate()
-            .filter_map(|(i, v)| {
-                v.claim_ref
-                    .as_ref()
-                    .map(|(ns, n)| ((ns.as_str(), n.as_str()), VolumeId(i)))
-            })
+            .filter_map(|(i, v)| v.claim_ref.as_ref().map(|(ns, n)| ((ns.as_str(), n.as_str()), VolumeId(i))))
             .collect();
 
         // Claims: class and volume.
@@ -204,22 +178,15 @@ impl StorageGraph {
                     .class_index
                     .get(name)
                     .map_or(ClassResolution::NotFound, |&c| ClassResolution::Named(c)),
-                ClassRef::Unset => self
-                    .default_class
-                    .map_or(ClassResolution::UnknownDefault, ClassResolution::Default),
+                ClassRef::Unset => {
+                    self.default_class.map_or(ClassResolution::UnknownDefault, ClassResolution::Default)
+                }
             };
             let standalone = claim.origin == ClaimOrigin::Standalone;
-            claim.volume = claim
-                .volume_name
-                .as_deref()
-                .and_then(|name| pv_by_name.get(name).copied())
-                .or_else(|| {
+            claim.volume =
+                claim.volume_name.as_deref().and_then(|name| pv_by_name.get(name).copied()).or_else(|| {
                     standalone
-                        .then(|| {
-                            pv_by_claim
-                                .get(&(claim.namespace.as_str(), claim.name.as_str()))
-                                .copied()
-                        })
+                        .then(|| pv_by_claim.get(&(claim.namespace.as_str(), claim.name.as_str())).copied())
                         .flatten()
                 });
         }
@@ -228,14 +195,8 @@ impl StorageGraph {
         let catalog = Arc::clone(&self.catalog);
         for (i, workload) in self.workloads.iter_mut().enumerate() {
             for volume in &mut workload.pod.volumes {
-                if let VolumeSource::Claim {
-                    claim_name, claim, ..
-                } = &mut volume.source
-                {
-                    *claim = self
-                        .claim_index
-                        .get(&(workload.namespace.clone(), claim_name.clone()))
-                        .copied();
+                if let VolumeSource::Claim { claim_name, claim, .. } = &mut volume.source {
+                    *claim = self.claim_index.get(&(workload.namespace.clone(), claim_name.clone())).copied();
                     if let Some(c) = claim {
                         self.claim_users.entry(*c).or_default().push(WorkloadId(i));
                     }
@@ -261,11 +222,7 @@ impl StorageGraph {
     /// PersistentVolumes: node-local when any is `local`/`hostPath`, none when all are
     /// network volumes, unknown when the input has none.
     fn static_class_topology(&mut self) {
-        for class in self
-            .classes
-            .iter_mut()
-            .filter(|c| c.provisioner == NO_PROVISIONER)
-        {
+        for class in self.classes.iter_mut().filter(|c| c.provisioner == NO_PROVISIONER) {
             let volumes: Vec<_> = self
                 .volumes
                 .iter()
@@ -321,9 +278,7 @@ impl StorageGraph {
 
     /// A standalone claim by namespace and name.
     pub fn claim_named(&self, namespace: &str, name: &str) -> Option<ClaimId> {
-        self.claim_index
-            .get(&(namespace.to_string(), name.to_string()))
-            .copied()
+        self.claim_index.get(&(namespace.to_string(), name.to_string())).copied()
     }
 
     /// The class a claim resolves to (named or default).
@@ -362,10 +317,7 @@ impl StorageGraph {
 
     /// Workloads whose pod volumes reference a standalone claim.
     pub fn claim_users(&self, claim: ClaimId) -> &[WorkloadId] {
-        self.claim_users
-            .get(&claim)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+        self.claim_users.get(&claim).map(Vec::as_slice).unwrap_or_default()
     }
 
     /// The claim a mount resolves to, if any.
@@ -388,13 +340,7 @@ impl StorageGraph {
             || match mount.target {
                 MountTarget::Volume(index) => matches!(
                     workload.pod.volumes[index].source,
-                    VolumeSource::Claim {
-                        read_only: true,
-                        ..
-                    } | VolumeSource::Csi {
-                        read_only: true,
-                        ..
-                    }
+                    VolumeSource::Claim { read_only: true, .. } | VolumeSource::Csi { read_only: true, .. }
                 ),
                 _ => false,
             }
@@ -461,6 +407,7 @@ fn capabilities(
             Capabilities {
                 driver: csi.name.clone(),
                 display_name: csi.name.clone(),
+                variant: None,
                 topology: Topology::Unknown,
                 storage: StorageKind::Block,
                 distributed: false,

@@ -63,9 +63,7 @@ impl WorkloadKind {
     pub fn is_replicated_stateless(self) -> bool {
         matches!(
             self,
-            WorkloadKind::Deployment
-                | WorkloadKind::ReplicaSet
-                | WorkloadKind::ReplicationController
+            WorkloadKind::Deployment | WorkloadKind::ReplicaSet | WorkloadKind::ReplicationController
         )
     }
 }
@@ -115,6 +113,9 @@ pub struct Strategy {
     pub max_surge: String,
     /// Whether maxSurge lets a new pod start before an old one stops (with one replica).
     pub surges: bool,
+    /// Whether maxUnavailable rounds down to 0 with one replica (the default 25% does), so
+    /// the old pod is kept until the new one is ready.
+    pub keeps_old_pod: bool,
     /// Where the strategy is written (or `spec` when unset).
     pub path: Path,
 }
@@ -477,20 +478,11 @@ impl Claim {
             ClaimOrigin::Standalone => format!("claim {}/{}", self.namespace, self.name),
             ClaimOrigin::Template { workload } => {
                 let w = graph.workload(workload);
-                format!(
-                    "claim template {} of statefulset {}/{}",
-                    self.name, w.namespace, w.name
-                )
+                format!("claim template {} of statefulset {}/{}", self.name, w.namespace, w.name)
             }
             ClaimOrigin::Ephemeral { workload } => {
                 let w = graph.workload(workload);
-                format!(
-                    "ephemeral volume {} of {} {}/{}",
-                    self.name,
-                    kind_word(w.kind),
-                    w.namespace,
-                    w.name
-                )
+                format!("ephemeral volume {} of {} {}/{}", self.name, kind_word(w.kind), w.namespace, w.name)
             }
         }
     }

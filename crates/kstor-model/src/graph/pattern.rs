@@ -21,10 +21,7 @@ impl StorageGraph {
                 VolumeSource::HostPath { .. } => Some(Pattern::EphemeralDisk),
                 VolumeSource::Ephemeral { .. } => Some(Pattern::EphemeralDisk),
                 VolumeSource::Projected { .. } => Some(Pattern::SharedReadOnly),
-                VolumeSource::Csi {
-                    driver,
-                    read_only: csi_read_only,
-                } => {
+                VolumeSource::Csi { driver, read_only: csi_read_only } => {
                     let memory = self
                         .catalog
                         .drivers
@@ -36,19 +33,13 @@ impl StorageGraph {
                         Pattern::EphemeralDisk
                     })
                 }
-                VolumeSource::Claim {
-                    claim: Some(claim),
-                    read_only: claim_read_only,
-                    ..
-                } => Some(self.claim_pattern(*claim, *claim_read_only || read_only)),
+                VolumeSource::Claim { claim: Some(claim), read_only: claim_read_only, .. } => {
+                    Some(self.claim_pattern(*claim, *claim_read_only || read_only))
+                }
                 VolumeSource::Claim { claim: None, .. } | VolumeSource::Other { .. } => None,
             };
             if let Some(pattern) = pattern {
-                out.push(VolumePattern {
-                    workload: id,
-                    volume: volume.name.clone(),
-                    pattern,
-                });
+                out.push(VolumePattern { workload: id, volume: volume.name.clone(), pattern });
             }
         }
         for &claim in &workload.claim_templates {
@@ -65,22 +56,15 @@ impl StorageGraph {
 
     /// True when every container mounting the volume mounts it read-only.
     fn mounted_read_only(&self, workload: &Workload, volume: &str) -> bool {
-        let mut mounts = workload
-            .pod
-            .containers
-            .iter()
-            .flat_map(|c| &c.mounts)
-            .filter(|m| m.volume == volume)
-            .peekable();
+        let mut mounts =
+            workload.pod.containers.iter().flat_map(|c| &c.mounts).filter(|m| m.volume == volume).peekable();
         mounts.peek().is_some() && mounts.all(|m| m.read_only)
     }
 
     /// The pattern of a claim given how it is mounted.
     pub fn claim_pattern(&self, id: ClaimId, read_only: bool) -> Pattern {
         let claim = self.claim(id);
-        if read_only
-            || (claim.modes().count() > 0 && claim.modes().all(|m| m == AccessMode::ReadOnlyMany))
-        {
+        if read_only || (claim.modes().count() > 0 && claim.modes().all(|m| m == AccessMode::ReadOnlyMany)) {
             return Pattern::SharedReadOnly;
         }
         let driver = self.driver_of_claim(claim);
@@ -88,19 +72,13 @@ impl StorageGraph {
             return Pattern::Distributed;
         }
         let shared = claim.modes().any(|m| m == AccessMode::ReadWriteMany)
-            || driver
-                .as_ref()
-                .is_some_and(|d| matches!(d.storage, StorageKind::File | StorageKind::Object));
+            || driver.as_ref().is_some_and(|d| matches!(d.storage, StorageKind::File | StorageKind::Object));
         if shared {
             return Pattern::RwxFile;
         }
         let snapshots = driver
             .as_ref()
             .is_some_and(|d| d.snapshots && self.snapshot_classes_for(&d.driver).next().is_some());
-        if snapshots {
-            Pattern::RwoSnapshot
-        } else {
-            Pattern::RwoBlock
-        }
+        if snapshots { Pattern::RwoSnapshot } else { Pattern::RwoBlock }
     }
 }

@@ -23,18 +23,8 @@ pub fn classify(
         match value.parse::<Role>() {
             Ok(role) => {
                 // Keep the engine when an image agrees with the annotated role.
-                let found = engine_containers(pod, catalog)
-                    .into_iter()
-                    .find(|(_, e)| e.role == role);
-                return (
-                    assignment(
-                        role,
-                        found.map(|(i, e)| (Some(i), e)),
-                        Evidence::Annotation,
-                        pod,
-                    ),
-                    None,
-                );
+                let found = engine_containers(pod, catalog).into_iter().find(|(_, e)| e.role == role);
+                return (assignment(role, found.map(|(i, e)| (Some(i), e)), Evidence::Annotation, pod), None);
             }
             Err(message) => problem = Some(format!("`{ROLE_ANNOTATION}`: {message}")),
         }
@@ -42,75 +32,36 @@ pub fn classify(
     for (i, container) in pod.containers.iter().enumerate() {
         if let Some(over) = catalog.override_for_image(&container.image) {
             let engine = over.engine.as_deref().and_then(|name| catalog.engine(name));
-            return (
-                assignment(
-                    over.role,
-                    engine.map(|e| (Some(i), e)),
-                    Evidence::Config,
-                    pod,
-                ),
-                problem,
-            );
+            return (assignment(over.role, engine.map(|e| (Some(i), e)), Evidence::Config, pod), problem);
         }
     }
     let engines = engine_containers(pod, catalog);
     if let Some(&(i, engine)) = engines.iter().min_by_key(|(_, e)| priority(e.role)) {
-        return (
-            assignment(engine.role, Some((Some(i), engine)), Evidence::Image, pod),
-            problem,
-        );
+        return (assignment(engine.role, Some((Some(i), engine)), Evidence::Image, pod), problem);
     }
     let all_known_non_engines = !pod.containers.is_empty()
-        && pod
-            .containers
-            .iter()
-            .all(|c| matches!(catalog.match_image(&c.image), ImageMatch::NotEngine));
+        && pod.containers.iter().all(|c| matches!(catalog.match_image(&c.image), ImageMatch::NotEngine));
     if all_known_non_engines {
         return (RoleAssignment::generic(), problem);
     }
     let label = |key: &str| object.labels.get(key).or_else(|| pod.labels.get(key));
     if let Some(engine) = label(NAME_LABEL).and_then(|n| catalog.engine_by_app_name(n)) {
-        return (
-            assignment(engine.role, Some((None, engine)), Evidence::NameLabel, pod),
-            problem,
-        );
+        return (assignment(engine.role, Some((None, engine)), Evidence::NameLabel, pod), problem);
     }
-    if let Some(role) = COMPONENT_LABELS
-        .iter()
-        .find_map(|k| label(k).and_then(|c| catalog.role_by_component(c)))
+    if let Some(role) =
+        COMPONENT_LABELS.iter().find_map(|k| label(k).and_then(|c| catalog.role_by_component(c)))
     {
-        return (
-            assignment(role, None, Evidence::ComponentLabel, pod),
-            problem,
-        );
+        return (assignment(role, None, Evidence::ComponentLabel, pod), problem);
     }
     for (i, container) in pod.containers.iter().enumerate() {
-        if let Some(engine) = container
-            .mounts
-            .iter()
-            .find_map(|m| catalog.engine_by_data_dir(&m.mount_path))
+        if let Some(engine) = container.mounts.iter().find_map(|m| catalog.engine_by_data_dir(&m.mount_path))
         {
-            return (
-                assignment(
-                    engine.role,
-                    Some((Some(i), engine)),
-                    Evidence::DataDirectory,
-                    pod,
-                ),
-                problem,
-            );
+            return (assignment(engine.role, Some((Some(i), engine)), Evidence::DataDirectory, pod), problem);
         }
     }
     for (i, container) in pod.containers.iter().enumerate() {
-        if let Some(engine) = container
-            .ports
-            .iter()
-            .find_map(|p| catalog.engine_by_port(*p))
-        {
-            return (
-                assignment(engine.role, Some((Some(i), engine)), Evidence::Port, pod),
-                problem,
-            );
+        if let Some(engine) = container.ports.iter().find_map(|p| catalog.engine_by_port(*p)) {
+            return (assignment(engine.role, Some((Some(i), engine)), Evidence::Port, pod), problem);
         }
     }
     (RoleAssignment::generic(), problem)
@@ -139,13 +90,7 @@ fn runs_client(container: &ContainerInfo, engine: &Engine) -> bool {
         return true;
     }
     let is_shell = matches!(program, "sh" | "bash" | "ash" | "dash");
-    if is_shell
-        && let Some(script) = container
-            .command
-            .iter()
-            .skip(1)
-            .find(|a| !a.starts_with('-'))
-    {
+    if is_shell && let Some(script) = container.command.iter().skip(1).find(|a| !a.starts_with('-')) {
         let first_word = script.split_whitespace().next().unwrap_or("");
         return engine.clients.iter().any(|c| c == first_word);
     }
@@ -154,10 +99,7 @@ fn runs_client(container: &ContainerInfo, engine: &Engine) -> bool {
 
 /// Lower is more important when a pod runs several engines.
 fn priority(role: Role) -> usize {
-    Role::ALL
-        .iter()
-        .position(|r| *r == role)
-        .unwrap_or(usize::MAX)
+    Role::ALL.iter().position(|r| *r == role).unwrap_or(usize::MAX)
 }
 
 fn assignment(
@@ -176,10 +118,7 @@ fn assignment(
         let engine = engine?;
         match pod.containers.len() {
             1 => Some(0),
-            _ => pod
-                .containers
-                .iter()
-                .position(|c| c.name == engine.name || engine.names.contains(&c.name)),
+            _ => pod.containers.iter().position(|c| c.name == engine.name || engine.names.contains(&c.name)),
         }
     });
     let mut data_dirs: Vec<String> = engine.map(|e| e.data_dirs.clone()).unwrap_or_default();
@@ -194,11 +133,7 @@ fn assignment(
             .iter()
             .flat_map(|c| engine.data_dir_env.iter().filter_map(|var| c.env.get(var)))
             .flat_map(|value| {
-                value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|d| d.starts_with('/'))
-                    .map(String::from)
+                value.split(',').map(str::trim).filter(|d| d.starts_with('/')).map(String::from)
             })
             .collect();
         if !from_env.is_empty() {
@@ -215,34 +150,21 @@ fn assignment(
             }
         }
     }
-    RoleAssignment {
-        role,
-        engine: engine.map(|e| e.name.clone()),
-        evidence,
-        container,
-        data_dirs,
-    }
+    RoleAssignment { role, engine: engine.map(|e| e.name.clone()), evidence, container, data_dirs }
 }
 
 /// Absolute paths on a command line that may name a data directory: positional paths and
 /// values of flags (`--datadir=/x`, `--data-dir /x`), but not of flags about configuration,
 /// logs, certificates, sockets or temporary files.
 fn argument_paths(command: &[String]) -> Vec<&str> {
-    const NOT_DATA: [&str; 10] = [
-        "conf", "log", "cert", "tls", "key", "secret", "sock", "pid", "tmp", "plugin",
-    ];
+    const NOT_DATA: [&str; 10] =
+        ["conf", "log", "cert", "tls", "key", "secret", "sock", "pid", "tmp", "plugin"];
     let mut out = Vec::new();
     let words: Vec<&str> = command.iter().flat_map(|a| a.split_whitespace()).collect();
     for (i, word) in words.iter().enumerate() {
         let (flag, value) = match word.split_once('=') {
             Some((flag, value)) => (Some(flag), value),
-            None => (
-                words
-                    .get(i.wrapping_sub(1))
-                    .filter(|w| w.starts_with('-'))
-                    .copied(),
-                *word,
-            ),
+            None => (words.get(i.wrapping_sub(1)).filter(|w| w.starts_with('-')).copied(), *word),
         };
         if !value.starts_with('/') {
             continue;

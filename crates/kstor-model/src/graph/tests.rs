@@ -77,28 +77,19 @@ fn resolves_workloads_claims_classes_and_drivers() {
     let pg = &g.workloads[0];
     assert_eq!(pg.role.role, Role::Database);
     assert_eq!(pg.role.engine.as_deref(), Some("postgres"));
-    assert_eq!(
-        pg.role.data_dirs[0], "/var/lib/postgresql/data/pgdata",
-        "PGDATA comes first"
-    );
+    assert_eq!(pg.role.data_dirs[0], "/var/lib/postgresql/data/pgdata", "PGDATA comes first");
 
     // The claim template shadows the emptyDir volume of the same name.
     let template = g.claim(pg.claim_templates[0]);
     assert_eq!(template.name, "data");
     assert_eq!(pg.pod.volumes[0].shadowed_by, Some(pg.claim_templates[0]));
     let data_mount = &pg.pod.containers[0].mounts[0];
-    assert_eq!(
-        data_mount.target,
-        MountTarget::ClaimTemplate(pg.claim_templates[0])
-    );
+    assert_eq!(data_mount.target, MountTarget::ClaimTemplate(pg.claim_templates[0]));
 
     // Unset class → the default class → EBS.
     assert_eq!(g.class_of(template).unwrap().name, "gp3");
     assert!(matches!(template.class, ClassResolution::Default(_)));
-    assert_eq!(
-        g.driver_of_claim(template).unwrap().driver,
-        "ebs.csi.aws.com"
-    );
+    assert_eq!(g.driver_of_claim(template).unwrap().driver, "ebs.csi.aws.com");
 
     // The legacy annotation wins over the field.
     let legacy = g.claim(g.claim_named("data", "legacy").unwrap());
@@ -106,35 +97,23 @@ fn resolves_workloads_claims_classes_and_drivers() {
 
     // Standalone claim referenced by the pod volume.
     let shared = g.claim_named("data", "shared").unwrap();
-    assert!(
-        matches!(pg.pod.volumes[1].source, VolumeSource::Claim { claim: Some(c), .. } if c == shared)
-    );
+    assert!(matches!(pg.pod.volumes[1].source, VolumeSource::Claim { claim: Some(c), .. } if c == shared));
     assert_eq!(g.claim_users(shared), &[WorkloadId(0)]);
 
     // The generic ephemeral volume becomes a claim.
-    assert!(matches!(
-        pg.pod.volumes[3].source,
-        VolumeSource::Ephemeral { .. }
-    ));
+    assert!(matches!(pg.pod.volumes[3].source, VolumeSource::Ephemeral { .. }));
     assert_eq!(g.claims.len(), 4);
 
     // The data mount covers PGDATA.
-    let data: Vec<_> = g
-        .data_mounts(pg)
-        .iter()
-        .map(|(_, m)| m.mount_path.clone())
-        .collect();
+    let data: Vec<_> = g.data_mounts(pg).iter().map(|(_, m)| m.mount_path.clone()).collect();
     assert_eq!(data, vec!["/var/lib/postgresql/data"]);
 }
 
 #[test]
 fn names_volume_patterns() {
     let g = graph(BUNDLE);
-    let patterns: Vec<(String, Pattern)> = g
-        .volume_patterns(WorkloadId(0))
-        .into_iter()
-        .map(|p| (p.volume, p.pattern))
-        .collect();
+    let patterns: Vec<(String, Pattern)> =
+        g.volume_patterns(WorkloadId(0)).into_iter().map(|p| (p.volume, p.pattern)).collect();
     assert_eq!(
         patterns,
         vec![
@@ -152,11 +131,7 @@ fn snapshot_class_turns_rwo_block_into_rwo_snapshot() {
         "{BUNDLE}---\napiVersion: snapshot.storage.k8s.io/v1\nkind: VolumeSnapshotClass\nmetadata: {{name: ebs}}\ndriver: ebs.csi.aws.com\ndeletionPolicy: Retain\n"
     );
     let g = graph(&text);
-    let data = g
-        .volume_patterns(WorkloadId(0))
-        .into_iter()
-        .find(|p| p.volume == "data")
-        .unwrap();
+    let data = g.volume_patterns(WorkloadId(0)).into_iter().find(|p| p.volume == "data").unwrap();
     assert_eq!(data.pattern, Pattern::RwoSnapshot);
 }
 
@@ -227,11 +202,7 @@ metadata: {name: f, annotations: {kstor.io/role: db}}
 spec: {containers: [{name: c, image: busybox}]}
 "#,
     );
-    let roles: Vec<(Role, Evidence)> = g
-        .workloads
-        .iter()
-        .map(|w| (w.role.role, w.role.evidence))
-        .collect();
+    let roles: Vec<(Role, Evidence)> = g.workloads.iter().map(|w| (w.role.role, w.role.evidence)).collect();
     assert_eq!(
         roles,
         vec![
@@ -284,20 +255,9 @@ fn static_classes_take_topology_from_their_volumes() {
     let class = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: local}\nprovisioner: kubernetes.io/no-provisioner\n";
     let local_pv = "---\napiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv1}\nspec:\n  storageClassName: local\n  capacity: {storage: 1Gi}\n  accessModes: [ReadWriteOnce]\n  local: {path: /mnt/disk1}\n";
     let nfs_pv = "---\napiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv2}\nspec:\n  storageClassName: local\n  capacity: {storage: 1Gi}\n  accessModes: [ReadWriteMany]\n  nfs: {server: nfs.example.com, path: /exports}\n";
-    let topology = |text: &str| {
-        graph(text)
-            .class_named("local")
-            .unwrap()
-            .driver
-            .as_ref()
-            .unwrap()
-            .topology
-    };
+    let topology = |text: &str| graph(text).class_named("local").unwrap().driver.as_ref().unwrap().topology;
     assert_eq!(topology(class), Topology::Unknown);
-    assert_eq!(
-        topology(&format!("{class}{local_pv}{nfs_pv}")),
-        Topology::NodeLocal
-    );
+    assert_eq!(topology(&format!("{class}{local_pv}{nfs_pv}")), Topology::NodeLocal);
     assert_eq!(topology(&format!("{class}{nfs_pv}")), Topology::None);
 }
 
@@ -334,9 +294,5 @@ fn an_object_with_wrong_fields_is_still_modelled_and_every_error_reported() {
     );
     let w = &g.workloads[0];
     assert_eq!(w.replicas.as_ref().unwrap().count, 2);
-    assert_eq!(
-        w.pod.containers[0].mounts.len(),
-        1,
-        "the storage facts survive"
-    );
+    assert_eq!(w.pod.containers[0].mounts.len(), 1, "the storage facts survive");
 }

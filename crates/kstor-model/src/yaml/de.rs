@@ -77,14 +77,10 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'de> {
             Value::Int(i) => visitor.visit_i64(*i),
             Value::Float(f) => visitor.visit_f64(*f),
             Value::Str(s) => visitor.visit_borrowed_str(s.as_str()),
-            Value::Seq(items) => visitor.visit_seq(SeqAccess {
-                items: items.iter(),
-            }),
-            Value::Map(map) => visitor.visit_map(MapAccess {
-                entries: map.entries.iter(),
-                value: None,
-                skip: &[],
-            }),
+            Value::Seq(items) => visitor.visit_seq(SeqAccess { items: items.iter() }),
+            Value::Map(map) => {
+                visitor.visit_map(MapAccess { entries: map.entries.iter(), value: None, skip: &[] })
+            }
         }
     }
 
@@ -111,13 +107,10 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'de> {
     ) -> Result<V::Value, DeError> {
         match &self.0.value {
             Value::Str(s) => visitor.visit_enum(s.as_str().into_deserializer()),
-            Value::Map(map) if map.entries.len() == 1 => visitor.visit_enum(EnumAccess {
-                entry: &map.entries[0],
-            }),
-            _ => Err(de::Error::invalid_type(
-                unexpected(self.0),
-                &"an enum variant",
-            )),
+            Value::Map(map) if map.entries.len() == 1 => {
+                visitor.visit_enum(EnumAccess { entry: &map.entries[0] })
+            }
+            _ => Err(de::Error::invalid_type(unexpected(self.0), &"an enum variant")),
         }
     }
 
@@ -154,11 +147,9 @@ impl<'de> de::Deserializer<'de> for RootDeserializer<'de> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.0.value {
-            Value::Map(map) => visitor.visit_map(MapAccess {
-                entries: map.entries.iter(),
-                value: None,
-                skip: &TYPE_FIELDS,
-            }),
+            Value::Map(map) => {
+                visitor.visit_map(MapAccess { entries: map.entries.iter(), value: None, skip: &TYPE_FIELDS })
+            }
             _ => de::Deserializer::deserialize_any(NodeDeserializer(self.0), visitor),
         }
     }
@@ -177,14 +168,8 @@ struct SeqAccess<'a> {
 impl<'de> de::SeqAccess<'de> for SeqAccess<'de> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, DeError> {
-        self.items
-            .next()
-            .map(|node| seed.deserialize(NodeDeserializer(node)))
-            .transpose()
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+        self.items.next().map(|node| seed.deserialize(NodeDeserializer(node))).transpose()
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -201,10 +186,7 @@ struct MapAccess<'a> {
 impl<'de> de::MapAccess<'de> for MapAccess<'de> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
         let next = self.entries.find(|e| !self.skip.contains(&e.key.as_str()));
         match next {
             Some(entry) => {
@@ -218,10 +200,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let node = self
-            .value
-            .take()
-            .ok_or_else(|| DeError("value without a key".into()))?;
+        let node = self.value.take().ok_or_else(|| DeError("value without a key".into()))?;
         seed.deserialize(NodeDeserializer(node))
     }
 
@@ -238,19 +217,11 @@ impl<'de> de::EnumAccess<'de> for EnumAccess<'de> {
     type Error = DeError;
     type Variant = VariantAccess<'de>;
 
-    fn variant_seed<V: DeserializeSeed<'de>>(
-        self,
-        seed: V,
-    ) -> Result<(V::Value, Self::Variant), DeError> {
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self::Variant), DeError> {
         let key: de::value::BorrowedStrDeserializer<'de, DeError> =
             de::value::BorrowedStrDeserializer::new(self.entry.key.as_str());
         let variant = seed.deserialize(key)?;
-        Ok((
-            variant,
-            VariantAccess {
-                node: &self.entry.value,
-            },
-        ))
+        Ok((variant, VariantAccess { node: &self.entry.value }))
     }
 }
 
@@ -288,10 +259,7 @@ mod tests {
     use crate::yaml::{Limits, parse_stream};
 
     fn root(text: &str) -> Node {
-        parse_stream(text, &Limits::default())
-            .documents
-            .remove(0)
-            .root
+        parse_stream(text, &Limits::default()).documents.remove(0).root
     }
 
     #[test]
@@ -301,10 +269,7 @@ mod tests {
         );
         let pvc: k8s_openapi::api::core::v1::PersistentVolumeClaim = from_node(&node).unwrap();
         assert_eq!(pvc.metadata.name.as_deref(), Some("data"));
-        assert_eq!(
-            pvc.spec.unwrap().access_modes.unwrap(),
-            vec!["ReadWriteOnce".to_string()]
-        );
+        assert_eq!(pvc.spec.unwrap().access_modes.unwrap(), vec!["ReadWriteOnce".to_string()]);
     }
 
     #[test]
@@ -312,13 +277,9 @@ mod tests {
         let node = root(
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: three\n  selector: {}\n  template:\n    spec:\n      containers:\n        - name: a\n          env:\n            - {name: A, value: 3}\n",
         );
-        let (path, message) =
-            from_node::<k8s_openapi::api::apps::v1::Deployment>(&node).unwrap_err();
+        let (path, message) = from_node::<k8s_openapi::api::apps::v1::Deployment>(&node).unwrap_err();
         assert_eq!(path.to_string(), "spec.replicas");
-        assert!(
-            message.contains("invalid type: string \"three\""),
-            "{message}"
-        );
+        assert!(message.contains("invalid type: string \"three\""), "{message}");
 
         let node = root(
             "kind: Pod\nspec:\n  containers:\n    - name: a\n      env:\n        - {name: A, value: 3}\n",

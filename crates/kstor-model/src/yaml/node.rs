@@ -141,13 +141,7 @@ impl Node {
     pub fn count(&self) -> usize {
         match &self.value {
             Value::Seq(items) => 1 + items.iter().map(Node::count).sum::<usize>(),
-            Value::Map(map) => {
-                1 + map
-                    .entries
-                    .iter()
-                    .map(|e| 1 + e.value.count())
-                    .sum::<usize>()
-            }
+            Value::Map(map) => 1 + map.entries.iter().map(|e| 1 + e.value.count()).sum::<usize>(),
             _ => 1,
         }
     }
@@ -159,17 +153,12 @@ impl Node {
             Value::Null => J::Null,
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f)
-                .map(J::Number)
-                .unwrap_or(J::Null),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
             Value::Str(s) => J::String(s.to_string()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
-            Value::Map(map) => J::Object(
-                map.entries
-                    .iter()
-                    .map(|e| (e.key.to_string(), e.value.to_json()))
-                    .collect(),
-            ),
+            Value::Map(map) => {
+                J::Object(map.entries.iter().map(|e| (e.key.to_string(), e.value.to_json())).collect())
+            }
         }
     }
 
@@ -188,11 +177,7 @@ impl Node {
             J::Object(obj) => Value::Map(Map {
                 entries: obj
                     .iter()
-                    .map(|(k, v)| Entry {
-                        key: k.into(),
-                        key_span: Span::NONE,
-                        value: Node::from_json(v),
-                    })
+                    .map(|(k, v)| Entry { key: k.into(), key_span: Span::NONE, value: Node::from_json(v) })
                     .collect(),
             }),
         };

@@ -74,16 +74,9 @@ impl Rule for AccessModeUnsupportedByDriver {
                     continue;
                 }
                 let why = if supported.is_empty() {
-                    format!(
-                        "{} does not support volumeMode {}",
-                        driver_name(&driver),
-                        claim.volume_mode
-                    )
+                    format!("{} does not support volumeMode {}", driver_name(&driver), claim.volume_mode)
                 } else if *mode == AccessMode::ReadWriteOncePod && !driver.csi {
-                    format!(
-                        "ReadWriteOncePod needs a CSI driver and {} is not one",
-                        driver_name(&driver)
-                    )
+                    format!("ReadWriteOncePod needs a CSI driver and {} is not one", driver_name(&driver))
                 } else {
                     let supported: Vec<&str> = supported.iter().map(|m| m.as_str()).collect();
                     format!(
@@ -104,8 +97,15 @@ impl Rule for AccessModeUnsupportedByDriver {
                     })
                     .map(|n| format!(" ({mode} needs {n})"))
                     .unwrap_or_default();
+                // A static volume binds whatever it declares; the driver fails later, when a
+                // second node (or pod) tries to use it. A dynamic claim is never provisioned.
+                let consequence = if claim.volume.is_some() {
+                    "the claim binds to its PersistentVolume, but the driver cannot serve the mode, so pods that rely on it fail to attach or mount"
+                } else {
+                    "provisioning fails and the claim stays Pending"
+                };
                 let message = format!(
-                    "{} requests {mode} on {}, but {why}{note}: provisioning fails and the claim stays Pending",
+                    "{} requests {mode} on {}, but {why}{note}: {consequence}",
                     claim.describe(graph),
                     class_phrase(graph, claim),
                 );

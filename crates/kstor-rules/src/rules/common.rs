@@ -1,9 +1,7 @@
 //! Wording and small judgements shared by several rules.
 
 use kstor_model::catalog::{Capabilities, Topology};
-use kstor_model::graph::{
-    Claim, ClassRef, ClassResolution, StorageGraph, Workload, WorkloadKind, kind_word,
-};
+use kstor_model::graph::{Claim, ClassRef, ClassResolution, StorageGraph, Workload, WorkloadKind, kind_word};
 
 /// `statefulset data/pg`.
 pub fn workload_name(w: &Workload) -> String {
@@ -18,13 +16,20 @@ pub fn role_and_workload(w: &Workload) -> String {
     }
 }
 
-/// `Amazon EBS (ebs.csi.aws.com)`.
+/// `Amazon EBS (ebs.csi.aws.com)`, `GCE Persistent Disk, regional PD (pd.csi.storage.gke.io)`.
 pub fn driver_name(d: &Capabilities) -> String {
-    format!("{} ({})", d.display_name, d.driver)
+    match &d.variant {
+        Some(variant) => format!("{}, {variant} ({})", d.display_name, d.driver),
+        None => format!("{} ({})", d.display_name, d.driver),
+    }
 }
 
 /// `class gp3`, `the default class gp3`, `the cluster's default class`, ….
 pub fn class_phrase(graph: &StorageGraph, claim: &Claim) -> String {
+    if let (Some(volume), ClassResolution::NoClass | ClassResolution::NotFound) = (claim.volume, &claim.class)
+    {
+        return format!("persistent volume {}", graph.volume(volume).name);
+    }
     match (&claim.class, &claim.class_ref) {
         (ClassResolution::Named(id), _) => format!("class {}", graph.class(*id).name),
         (ClassResolution::Default(id), _) => format!("the default class {}", graph.class(*id).name),
@@ -80,9 +85,5 @@ pub enum Conflict {
 /// The access modes of a claim, joined (`ReadWriteOnce, ReadWriteOncePod`).
 pub fn modes_text(claim: &Claim) -> String {
     let modes: Vec<&str> = claim.modes().map(|m| m.as_str()).collect();
-    if modes.is_empty() {
-        "no access mode".into()
-    } else {
-        modes.join(", ")
-    }
+    if modes.is_empty() { "no access mode".into() } else { modes.join(", ") }
 }

@@ -64,12 +64,7 @@ impl Rule for CsiSidecarWithoutResources {
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for workload in &ctx.graph.workloads {
-            for container in workload
-                .pod
-                .containers
-                .iter()
-                .chain(&workload.pod.init_containers)
-            {
+            for container in workload.pod.containers.iter().chain(&workload.pod.init_containers) {
                 let repository = image_repository(&container.image);
                 let last = repository.rsplit('/').next().unwrap_or(&repository);
                 if !SIDECARS.contains(&last)
@@ -84,13 +79,8 @@ impl Rule for CsiSidecarWithoutResources {
                     workload_name(workload),
                 );
                 out.push(
-                    Finding::at(
-                        &Self::META,
-                        workload.object,
-                        container.resources.path.clone(),
-                        message,
-                    )
-                    .help("set resources.requests (cpu, memory) and a memory limit"),
+                    Finding::at(&Self::META, workload.object, container.resources.path.clone(), message)
+                        .help("set resources.requests (cpu, memory) and a memory limit"),
                 );
             }
         }

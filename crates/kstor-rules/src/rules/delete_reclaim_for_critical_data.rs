@@ -71,20 +71,12 @@ impl Rule for DeleteReclaimForCriticalData {
                     continue;
                 };
                 let claim = graph.claim(claim_id);
-                if matches!(claim.origin, ClaimOrigin::Ephemeral { .. })
-                    || !reported.insert(claim_id)
-                {
+                if matches!(claim.origin, ClaimOrigin::Ephemeral { .. }) || !reported.insert(claim_id) {
                     continue;
                 }
-                let holder = format!(
-                    "{} holds {} data",
-                    claim.describe(graph),
-                    role_and_workload(workload)
-                );
-                let mount_note = format!(
-                    "container {} keeps its data at {}",
-                    container.name, mount.mount_path
-                );
+                let holder = format!("{} holds {} data", claim.describe(graph), role_and_workload(workload));
+                let mount_note =
+                    format!("container {} keeps its data at {}", container.name, mount.mount_path);
                 if let Some(volume_id) = claim.volume {
                     let volume = graph.volume(volume_id);
                     if volume.reclaim_policy.as_deref() == Some("Delete") {
@@ -96,9 +88,7 @@ impl Rule for DeleteReclaimForCriticalData {
                             Finding::at(
                                 &Self::META,
                                 volume.object,
-                                Path::root()
-                                    .key("spec")
-                                    .key("persistentVolumeReclaimPolicy"),
+                                Path::root().key("spec").key("persistentVolumeReclaimPolicy"),
                                 message,
                             )
                             .related(workload.object, mount.path.clone(), mount_note)

@@ -62,8 +62,7 @@ impl Rule for ImmediateBindingOnTopologyStorage {
             let Some(driver) = &class.driver else {
                 continue;
             };
-            if !matches!(driver.topology, Topology::Zonal | Topology::NodeLocal)
-                || !class.binds_immediately()
+            if !matches!(driver.topology, Topology::Zonal | Topology::NodeLocal) || !class.binds_immediately()
             {
                 continue;
             }
@@ -75,16 +74,15 @@ impl Rule for ImmediateBindingOnTopologyStorage {
                 continue;
             }
             let (path, how) = match &class.binding_mode {
-                Some(_) => (
-                    Path::root().key("volumeBindingMode"),
-                    "binds volumes Immediately",
-                ),
-                None => (
-                    Path::root().key("provisioner"),
-                    "leaves volumeBindingMode unset (Immediate)",
-                ),
+                Some(_) => (Path::root().key("volumeBindingMode"), "binds volumes Immediately"),
+                None => (Path::root().key("provisioner"), "leaves volumeBindingMode unset (Immediate)"),
             };
+            let static_class = class.provisioner == "kubernetes.io/no-provisioner";
             let (severity, consequence) = match driver.topology {
+                Topology::NodeLocal if static_class => (
+                    Severity::Error,
+                    "a claim is bound to a local volume on some node before its pod is scheduled, and the pod can then only run on that node, even if it does not fit there",
+                ),
                 Topology::NodeLocal => (
                     Severity::Error,
                     "the volume is created on a node chosen before the pod is scheduled, and the pod can never run anywhere else",
@@ -94,12 +92,12 @@ impl Rule for ImmediateBindingOnTopologyStorage {
                     "a volume can be created in a zone where its pod cannot be scheduled, leaving the pod Pending with a volume node affinity conflict",
                 ),
             };
-            let message = format!(
-                "storage class {} {how}, but {} volumes are {}: {consequence}",
-                class.name,
-                driver_name(driver),
-                driver.topology,
-            );
+            let volumes = if static_class {
+                "its local PersistentVolumes are node-local".to_string()
+            } else {
+                format!("{} volumes are {}", driver_name(driver), driver.topology)
+            };
+            let message = format!("storage class {} {how}, but {volumes}: {consequence}", class.name,);
             out.push(
                 Finding::at(&Self::META, class.object, path, message)
                     .severity(severity)

@@ -60,11 +60,7 @@ impl Rule for InvalidManifest {
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for diagnostic in ctx.graph.diagnostics() {
-            out.push(Finding::new(
-                &Self::META,
-                diagnostic.location.clone(),
-                diagnostic.message.clone(),
-            ));
+            out.push(Finding::new(&Self::META, diagnostic.location.clone(), diagnostic.message.clone()));
         }
     }
 }

@@ -52,11 +52,7 @@ impl Rule for MemoryEmptydirWithoutSizeLimit {
                 if volume.shadowed_by.is_some() {
                     continue;
                 }
-                let VolumeSource::EmptyDir {
-                    memory: true,
-                    size_limit: None,
-                } = &volume.source
-                else {
+                let VolumeSource::EmptyDir { memory: true, size_limit: None } = &volume.source else {
                     continue;
                 };
                 let message = format!(
@@ -65,13 +61,8 @@ impl Rule for MemoryEmptydirWithoutSizeLimit {
                     workload_name(workload),
                 );
                 out.push(
-                    Finding::at(
-                        &Self::META,
-                        workload.object,
-                        volume.path.key("emptyDir"),
-                        message,
-                    )
-                    .help("set `emptyDir.sizeLimit` and a container memory limit that covers it"),
+                    Finding::at(&Self::META, workload.object, volume.path.key("emptyDir"), message)
+                        .help("set `emptyDir.sizeLimit` and a container memory limit that covers it"),
                 );
             }
         }

@@ -57,15 +57,10 @@ impl Rule for NoSnapshotClassForDriver {
         let defines_snapshot_classes = !graph.snapshot_classes.is_empty();
         // Classes that hold critical data of a stateful workload.
         let mut stateful_classes = HashSet::new();
-        for workload in graph
-            .workloads
-            .iter()
-            .filter(|w| w.role.role.holds_critical_data())
-        {
+        for workload in graph.workloads.iter().filter(|w| w.role.role.holds_critical_data()) {
             for (_, mount) in graph.data_mounts(workload) {
-                if let Some(class) = graph
-                    .claim_of_mount(workload, mount)
-                    .and_then(|c| graph.class_of(graph.claim(c)))
+                if let Some(class) =
+                    graph.claim_of_mount(workload, mount).and_then(|c| graph.class_of(graph.claim(c)))
                 {
                     stateful_classes.insert(class.name.clone());
                 }
@@ -75,9 +70,7 @@ impl Rule for NoSnapshotClassForDriver {
             let Some(driver) = &class.driver else {
                 continue;
             };
-            if !driver.snapshots
-                || !driver.csi
-                || graph.snapshot_classes_for(&driver.driver).next().is_some()
+            if !driver.snapshots || !driver.csi || graph.snapshot_classes_for(&driver.driver).next().is_some()
             {
                 continue;
             }
@@ -96,18 +89,12 @@ impl Rule for NoSnapshotClassForDriver {
                 driver_name(driver),
                 driver.driver,
             );
-            out.push(
-                Finding::at(
-                    &Self::META,
-                    class.object,
-                    Path::root().key("provisioner"),
-                    message,
-                )
-                .help(format!(
+            out.push(Finding::at(&Self::META, class.object, Path::root().key("provisioner"), message).help(
+                format!(
                     "add a VolumeSnapshotClass with `driver: {}` and `deletionPolicy: Retain`",
                     driver.driver
-                )),
-            );
+                ),
+            ));
         }
     }
 }

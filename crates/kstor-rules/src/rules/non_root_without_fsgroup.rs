@@ -79,16 +79,12 @@ impl Rule for NonRootWithoutFsgroup {
             }
             let offending = workload.pod.containers.iter().find_map(|container| {
                 let user = non_root_user(container, security)?;
-                container
-                    .mounts
-                    .iter()
-                    .filter(|m| !graph.mount_is_read_only(workload, m))
-                    .find_map(|mount| {
-                        let claim = graph.claim(graph.claim_of_mount(workload, mount)?);
-                        let how = applies_fs_group(graph, claim)?;
-                        (!chowned_by_init(workload, &mount.volume))
-                            .then(|| (container, user.clone(), mount, claim, how))
-                    })
+                container.mounts.iter().filter(|m| !graph.mount_is_read_only(workload, m)).find_map(|mount| {
+                    let claim = graph.claim(graph.claim_of_mount(workload, mount)?);
+                    let how = applies_fs_group(graph, claim)?;
+                    (!chowned_by_init(workload, &mount.volume))
+                        .then(|| (container, user.clone(), mount, claim, how))
+                })
             });
             let Some((container, user, mount, claim, how)) = offending else {
                 continue;
@@ -145,16 +141,9 @@ fn chowned_by_init(workload: &Workload, volume: &str) -> bool {
     workload.pod.init_containers.iter().any(|init| {
         let root = match init.run_as_user.or(workload.pod.security.run_as_user) {
             Some(uid) => uid == 0,
-            None => {
-                init.run_as_non_root
-                    .or(workload.pod.security.run_as_non_root)
-                    != Some(true)
-            }
+            None => init.run_as_non_root.or(workload.pod.security.run_as_non_root) != Some(true),
         };
-        let changes_ownership = init
-            .command
-            .iter()
-            .any(|arg| arg.contains("chown") || arg.contains("chmod"));
+        let changes_ownership = init.command.iter().any(|arg| arg.contains("chown") || arg.contains("chmod"));
         root && changes_ownership && init.mounts.iter().any(|m| m.volume == volume)
     })
 }

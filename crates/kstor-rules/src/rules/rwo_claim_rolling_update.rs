@@ -10,7 +10,9 @@ crate::declare_rule! {
     /// Flags a single-replica Deployment that mounts a `ReadWriteOnce` or
     /// `ReadWriteOncePod` claim and updates with the `RollingUpdate` strategy (the default)
     /// while `maxSurge` lets a new pod start before the old one stops (the default `25%`
-    /// rounds up to one pod).
+    /// rounds up to one pod) and `maxUnavailable` keeps the old pod until the new one is
+    /// ready (the default `25%` rounds down to zero). Drivers that do not attach volumes are
+    /// exempt for `ReadWriteOnce`, as in KS202.
     ///
     /// ## Why it matters
     /// During every rollout the new pod is created while the old one still holds the
@@ -70,15 +72,11 @@ impl Rule for RwoClaimRollingUpdate {
             let Some(strategy) = &workload.strategy else {
                 continue;
             };
-            if strategy.recreate || !strategy.surges {
+            if strategy.recreate || !strategy.surges || !strategy.keeps_old_pod {
                 continue;
             }
             for volume in &workload.pod.volumes {
-                let VolumeSource::Claim {
-                    claim: Some(claim_id),
-                    ..
-                } = &volume.source
-                else {
+                let VolumeSource::Claim { claim: Some(claim_id), .. } = &volume.source else {
                     continue;
                 };
                 let claim = graph.claim(*claim_id);
@@ -109,10 +107,16 @@ impl Rule for RwoClaimRollingUpdate {
                         )
                         .related(
                             claim.object,
-                            claim.access_modes.first().map(|(_, p)| p.clone()).unwrap_or_else(|| claim.path.clone()),
+                            claim
+                                .access_modes
+                                .first()
+                                .map(|(_, p)| p.clone())
+                                .unwrap_or_else(|| claim.path.clone()),
                             format!("{} requests {}", claim.describe(graph), modes_text(claim)),
                         )
-                        .help("set `strategy.type: Recreate` (or rollingUpdate maxSurge: 0, maxUnavailable: 1)"),
+                        .help(
+                            "set `strategy.type: Recreate` (or rollingUpdate maxSurge: 0, maxUnavailable: 1)",
+                        ),
                 );
             }
         }

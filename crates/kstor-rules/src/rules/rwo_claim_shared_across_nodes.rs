@@ -13,6 +13,9 @@ crate::declare_rule! {
     /// pinned to a single node (`nodeName`, or a `kubernetes.io/hostname` selector or
     /// required affinity). With `ReadWriteOncePod` it fires even when they are pinned.
     ///
+    /// StatefulSets are reported too when their pod template (not a claim template) mounts a
+    /// standalone claim: every replica shares it.
+    ///
     /// `ReadWriteOnce` on drivers that do not attach volumes (NFS-like drivers with
     /// `attachRequired: false`) is not reported: nothing enforces the mode there.
     ///
@@ -67,6 +70,9 @@ impl Rule for RwoClaimSharedAcrossNodes {
         for workload in &graph.workloads {
             let many_pods = match workload.kind {
                 WorkloadKind::DaemonSet => true,
+                // A StatefulSet's claim templates give each pod its own claim, but a standalone
+                // claim in its pod template is shared by every replica just the same.
+                WorkloadKind::StatefulSet => workload.replicas.as_ref().is_some_and(|r| r.count > 1),
                 kind if kind.is_replicated_stateless() => {
                     workload.replicas.as_ref().is_some_and(|r| r.count > 1)
                 }
@@ -76,12 +82,7 @@ impl Rule for RwoClaimSharedAcrossNodes {
                 continue;
             }
             for volume in &workload.pod.volumes {
-                let VolumeSource::Claim {
-                    claim: Some(claim_id),
-                    claim_name,
-                    ..
-                } = &volume.source
-                else {
+                let VolumeSource::Claim { claim: Some(claim_id), claim_name, .. } = &volume.source else {
                     continue;
                 };
                 let claim = graph.claim(*claim_id);
@@ -89,9 +90,7 @@ impl Rule for RwoClaimSharedAcrossNodes {
                     continue;
                 };
                 let pods = match workload.kind {
-                    WorkloadKind::DaemonSet => {
-                        "runs a pod on every node, and all of them mount".to_string()
-                    }
+                    WorkloadKind::DaemonSet => "runs a pod on every node, and all of them mount".to_string(),
                     _ => format!(
                         "runs {} replicas that all mount",
                         workload.replicas.as_ref().map_or(1, |r| r.count)

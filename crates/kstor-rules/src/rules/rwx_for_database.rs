@@ -69,10 +69,8 @@ impl Rule for RwxForDatabase {
                     continue;
                 };
                 let claim = graph.claim(claim_id);
-                let Some((_, rwx_path)) = claim
-                    .access_modes
-                    .iter()
-                    .find(|(m, _)| *m == AccessMode::ReadWriteMany)
+                let Some((_, rwx_path)) =
+                    claim.access_modes.iter().find(|(m, _)| *m == AccessMode::ReadWriteMany)
                 else {
                     continue;
                 };

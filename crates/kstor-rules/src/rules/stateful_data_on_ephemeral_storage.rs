@@ -70,10 +70,7 @@ impl Rule for StatefulDataOnEphemeralStorage {
         let graph = ctx.graph;
         for workload in &graph.workloads {
             let role = &workload.role;
-            let engine = role
-                .engine
-                .as_deref()
-                .and_then(|e| graph.catalog.roles.engine(e));
+            let engine = role.engine.as_deref().and_then(|e| graph.catalog.roles.engine(e));
             let applies = workload.kind.is_long_running()
                 && role.role.holds_critical_data()
                 && role.evidence.knows_data_directory()
@@ -92,11 +89,7 @@ impl Rule for StatefulDataOnEphemeralStorage {
                 let (field, what, consequence) = match &volume.source {
                     VolumeSource::EmptyDir { memory, .. } => (
                         "emptyDir",
-                        if *memory {
-                            "a memory-backed emptyDir"
-                        } else {
-                            "an emptyDir"
-                        },
+                        if *memory { "a memory-backed emptyDir" } else { "an emptyDir" },
                         "it is deleted with the pod, so a rollout, eviction or reschedule loses the data",
                     ),
                     VolumeSource::HostPath { .. } => (
@@ -126,18 +119,16 @@ impl Rule for StatefulDataOnEphemeralStorage {
                 );
             }
             if data_mounts.is_empty() {
-                let Some(container) = role.container.and_then(|i| workload.pod.containers.get(i))
-                else {
+                let Some(container) = role.container.and_then(|i| workload.pod.containers.get(i)) else {
                     continue;
                 };
                 let message = format!(
                     "{who} mounts no volume at its data directory {}: the data lives in the container's writable layer and is lost whenever the container restarts or the pod is replaced",
                     role.data_dirs[0]
                 );
-                out.push(
-                    Finding::at(&Self::META, workload.object, container.path.clone(), message)
-                        .help("mount a PersistentVolumeClaim (StatefulSet volumeClaimTemplates) at the data directory"),
-                );
+                out.push(Finding::at(&Self::META, workload.object, container.path.clone(), message).help(
+                    "mount a PersistentVolumeClaim (StatefulSet volumeClaimTemplates) at the data directory",
+                ));
             }
         }
     }

@@ -19,9 +19,7 @@ pub fn load_config(explicit: Option<&Path>, disabled: bool) -> Result<Config, St
     }
     let path = match explicit {
         Some(p) => Some(p.to_path_buf()),
-        None => std::env::current_dir()
-            .ok()
-            .and_then(|dir| Config::discover(&dir)),
+        None => std::env::current_dir().ok().and_then(|dir| Config::discover(&dir)),
     };
     match path {
         Some(p) => Config::load(&p).map_err(|e| e.to_string()),
@@ -42,18 +40,9 @@ pub fn run(args: &LintArgs) -> u8 {
     let inputs: Vec<Input> = args
         .paths
         .iter()
-        .map(|p| {
-            if p.as_os_str() == "-" {
-                Input::Stdin
-            } else {
-                Input::Path(p.clone())
-            }
-        })
+        .map(|p| if p.as_os_str() == "-" { Input::Stdin } else { Input::Path(p.clone()) })
         .collect();
-    let limits = Limits {
-        max_file_bytes: args.max_file_size,
-        ..Limits::default()
-    };
+    let limits = Limits { max_file_bytes: args.max_file_size, ..Limits::default() };
     let (graph, result) = match pipeline::lint(&inputs, &config, &settings, limits) {
         Ok(r) => r,
         Err(PipelineError::Input(e)) => return fail(e),
@@ -74,30 +63,16 @@ pub fn run(args: &LintArgs) -> u8 {
         ColorArg::Always => true,
         ColorArg::Never => false,
         ColorArg::Auto => {
-            args.output.is_none()
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none()
+            args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     };
     let mut buffer = Vec::new();
-    if let Err(e) = render(
-        format,
-        &Output {
-            graph: &graph,
-            result: &result,
-        },
-        color,
-        &mut buffer,
-    ) {
+    if let Err(e) = render(format, &Output { graph: &graph, result: &result }, color, &mut buffer) {
         return fail(format!("cannot render the report: {e}"));
     }
     let written = match &args.output {
-        Some(path) => {
-            write_atomically(path, &buffer).map_err(|e| format!("{}: {e}", path.display()))
-        }
-        None => std::io::stdout()
-            .write_all(&buffer)
-            .map_err(|e| e.to_string()),
+        Some(path) => write_atomically(path, &buffer).map_err(|e| format!("{}: {e}", path.display())),
+        None => std::io::stdout().write_all(&buffer).map_err(|e| e.to_string()),
     };
     if let Err(e) = written {
         return fail(e);
@@ -113,13 +88,5 @@ pub fn run(args: &LintArgs) -> u8 {
         Some(FailOnArg::Never) => FailOn::Never,
         None => config.fail_on.unwrap_or(FailOn::Warning),
     };
-    if result
-        .findings
-        .iter()
-        .any(|f| fail_on.fails(f.finding.severity))
-    {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
-    }
+    if result.findings.iter().any(|f| fail_on.fails(f.finding.severity)) { EXIT_FINDINGS } else { EXIT_OK }
 }

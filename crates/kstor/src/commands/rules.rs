@@ -10,10 +10,7 @@ use crate::cli::RulesArgs;
 pub fn run(args: &RulesArgs) -> u8 {
     if args.format == "json" {
         let rules: Vec<_> = RULES.iter().map(|r| r.meta()).collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&rules).expect("rule metadata serialises")
-        );
+        println!("{}", serde_json::to_string_pretty(&rules).expect("rule metadata serialises"));
         return EXIT_OK;
     }
     print!("{}", table());
@@ -23,19 +20,11 @@ pub fn run(args: &RulesArgs) -> u8 {
 /// The rule table as text.
 pub fn table() -> String {
     let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
     table.set_header(["code", "name", "severity", "group", "summary"]);
     for rule in RULES {
         let m = rule.meta();
-        table.add_row([
-            m.code,
-            m.name,
-            m.severity.as_str(),
-            m.group.as_str(),
-            m.summary,
-        ]);
+        table.add_row([m.code, m.name, m.severity.as_str(), m.group.as_str(), m.summary]);
     }
     format!("{table}\n")
 }

@@ -12,6 +12,7 @@ pub mod object;
 pub mod path;
 pub mod quantity;
 pub mod source;
+pub mod strmap;
 pub mod yaml;
 
 pub use load::{Diagnostic, Input, LoadOptions, Location, Position, Workspace, load};

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::object::{Object, ObjectId, Origin};
 use crate::path::Path;
 use crate::source::{SourceFile, SourceId, Span};
-use crate::yaml::{Limits, Node, ParsedStream, Value, parse_stream};
+use crate::yaml::{Limits, ParsedStream, Tree, parse_shared};
 
 /// One thing to read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -156,23 +156,25 @@ fn io_message(error: &std::io::Error) -> String {
 
 /// The text of one input, or why it could not be used.
 enum Read_ {
-    Text(String),
+    Text(Arc<str>),
     /// Unusable content: a message located at a byte offset (too large, not UTF-8).
     Invalid(String, usize, String),
     Io(String),
 }
 
 fn read_input(pending: &Pending, limits: &Limits) -> (String, Read_) {
+    let mut size_hint = 0;
     let (name, reader): (String, Box<dyn Read>) = match pending {
         Pending::Stdin => ("-".to_string(), Box::new(std::io::stdin())),
         Pending::File(path) => {
             let name = path.display().to_string();
             match std::fs::File::open(path) {
                 Ok(file) => {
-                    if let Ok(meta) = file.metadata()
-                        && meta.len() > limits.max_file_bytes
-                    {
-                        return (name, too_large(meta.len(), limits));
+                    if let Ok(meta) = file.metadata() {
+                        if meta.len() > limits.max_file_bytes {
+                            return (name, too_large(meta.len(), limits));
+                        }
+                        size_hint = meta.len();
                     }
                     (name, Box::new(file))
                 }
@@ -183,7 +185,7 @@ fn read_input(pending: &Pending, limits: &Limits) -> (String, Read_) {
             }
         }
     };
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(size_hint as usize + 1);
     if let Err(e) = reader.take(limits.max_file_bytes + 1).read_to_end(&mut bytes) {
         return (name.clone(), Read_::Io(format!("{name}: {}", io_message(&e))));
     }
@@ -191,7 +193,7 @@ fn read_input(pending: &Pending, limits: &Limits) -> (String, Read_) {
         return (name, too_large(bytes.len() as u64, limits));
     }
     match String::from_utf8(bytes) {
-        Ok(text) => (name, Read_::Text(text)),
+        Ok(text) => (name, Read_::Text(Arc::from(text))),
         Err(e) => {
             let offset = e.utf8_error().valid_up_to();
             let bytes = e.into_bytes();
@@ -227,7 +229,7 @@ pub fn load(inputs: &[Input], options: &LoadOptions) -> Result<Workspace, InputE
         .map(|pending| {
             let (name, read) = read_input(pending, &limits);
             let stream = match &read {
-                Read_::Text(text) => Some(parse_stream(text, &limits)),
+                Read_::Text(text) => Some(parse_shared(Arc::clone(text), &limits)),
                 _ => None,
             };
             (name, read, stream)
@@ -238,7 +240,7 @@ pub fn load(inputs: &[Input], options: &LoadOptions) -> Result<Workspace, InputE
     for (name, read, stream) in parsed {
         let (text, invalid) = match read {
             Read_::Text(text) => (text, None),
-            Read_::Invalid(text, offset, message) => (text, Some((offset, message))),
+            Read_::Invalid(text, offset, message) => (Arc::from(text), Some((offset, message))),
             Read_::Io(message) => {
                 workspace.io_errors.push(message);
                 continue;
@@ -267,7 +269,8 @@ impl Workspace {
 
     /// Parses a text and adds its objects (used for stdin-like inputs held in memory, and tests).
     pub fn add_text(&mut self, name: &str, text: String, limits: &Limits) -> SourceId {
-        let stream = parse_stream(&text, limits);
+        let text: Arc<str> = Arc::from(text);
+        let stream = parse_shared(Arc::clone(&text), limits);
         let source = self.add_source(SourceFile::new(name, text));
         self.add_stream(source, stream);
         source
@@ -277,7 +280,8 @@ impl Workspace {
     pub fn add_api_object(&mut self, value: &serde_json::Value) -> ObjectId {
         let id = ObjectId(self.objects.len() as u32);
         let origin = Origin { source: None, document: 0, item: None };
-        self.objects.push(Object::from_node(id, origin, Node::from_json(value)));
+        let (tree, root) = Tree::from_json(value);
+        self.objects.push(Object::new(id, origin, Arc::new(tree), root));
         id
     }
 
@@ -293,17 +297,27 @@ impl Workspace {
             .into_iter()
             .map(|c| IgnoreLine { line: file.line_col(c.offset).line, rules: c.rules })
             .collect();
+        let tree = Arc::new(stream.tree);
         for document in stream.documents {
-            self.add_document(source, document.index, None, document.root);
+            self.add_document(source, &tree, document.index, None, document.root);
         }
     }
 
-    fn add_document(&mut self, source: SourceId, document: usize, item: Option<usize>, root: Node) {
+    fn add_document(
+        &mut self,
+        source: SourceId,
+        tree: &Arc<Tree>,
+        document: usize,
+        item: Option<usize>,
+        root: u32,
+    ) {
         let invalid =
             |message: String, span: Span| Diagnostic { location: Location::Span { source, span }, message };
-        let Value::Map(map) = &root.value else {
-            let message = format!("a Kubernetes object must be a mapping, found {}", root.described());
-            self.diagnostics.push(invalid(message, Span { start: root.span.start, end: root.span.start }));
+        let node = tree.node(root);
+        let Some(map) = node.as_map() else {
+            let message = format!("a Kubernetes object must be a mapping, found {}", node.described());
+            let start = node.span().start;
+            self.diagnostics.push(invalid(message, Span { start, end: start }));
             return;
         };
         let api_version = map.entry("apiVersion");
@@ -316,34 +330,33 @@ impl Workspace {
             match entry {
                 None => {
                     let message = format!("object has no `{field}`");
-                    let start = map.entries.first().map(|e| e.key_span.start).unwrap_or(root.span.start);
+                    let start = map.first().map(|e| e.key_span.start).unwrap_or(node.span().start);
                     self.diagnostics.push(invalid(message, Span { start, end: start }));
                     return;
                 }
                 Some(e) if e.value.as_str().is_none_or(str::is_empty) => {
                     let message =
                         format!("`{field}` must be a non-empty string, found {}", e.value.described());
-                    self.diagnostics.push(invalid(message, e.value.span));
+                    self.diagnostics.push(invalid(message, e.value.span()));
                     return;
                 }
                 Some(_) => {}
             }
         }
-        let kind = root.get_str("kind").unwrap_or_default();
+        let kind = node.get_str("kind").unwrap_or_default();
         if item.is_none()
             && kind.ends_with("List")
-            && let Some(Value::Seq(_)) = root.get("items").map(|n| &n.value)
+            && let Some(items) = node.get("items").and_then(|n| n.as_seq())
         {
-            let Value::Map(mut map) = root.value else { unreachable!() };
-            let Some(Node { value: Value::Seq(items), .. }) = map.remove("items") else { unreachable!() };
+            let items: Vec<u32> = items.iter().map(|n| n.index()).collect();
             for (index, item_node) in items.into_iter().enumerate() {
-                self.add_document(source, document, Some(index), item_node);
+                self.add_document(source, tree, document, Some(index), item_node);
             }
             return;
         }
         let id = ObjectId(self.objects.len() as u32);
         let origin = Origin { source: Some(source), document, item };
-        self.objects.push(Object::from_node(id, origin, root));
+        self.objects.push(Object::new(id, origin, Arc::clone(tree), root));
     }
 
     /// The source of an object, if it came from a file.
@@ -425,7 +438,7 @@ impl Workspace {
             Location::Field { object, path } => {
                 let object = self.objects.get(object.0 as usize)?;
                 let source = object.origin.source?;
-                (source, path.resolve(&object.root).span)
+                (source, path.resolve(object.root()).span)
             }
         };
         let file = self.sources.get(source.0 as usize)?;

@@ -1,12 +1,14 @@
 //! Loaded Kubernetes objects: their identity, metadata and span-preserving tree.
 
-use std::collections::BTreeMap;
+use crate::strmap::StrMap;
 use std::fmt;
 
 use serde::Serialize;
 
 use crate::source::SourceId;
-use crate::yaml::{Node, Value};
+use std::sync::Arc;
+
+use crate::yaml::{Node, Tree};
 
 /// Index of an object in its [`crate::Workspace`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -72,28 +74,27 @@ pub struct Object {
     /// apiVersion, kind, namespace and name.
     pub reference: ObjectRef,
     /// `metadata.labels` (string values only).
-    pub labels: BTreeMap<String, String>,
+    pub labels: StrMap,
     /// `metadata.annotations` (string values only).
-    pub annotations: BTreeMap<String, String>,
-    /// The full tree, with spans into the source.
-    pub root: Node,
+    pub annotations: StrMap,
+    /// The tree the object lives in (shared by every object of its source).
+    pub tree: Arc<Tree>,
+    /// The index of the object's root node in `tree`.
+    pub root_index: u32,
 }
 
 impl Object {
     /// Builds an object from a mapping node that has string `apiVersion` and `kind`.
-    pub fn from_node(id: ObjectId, origin: Origin, root: Node) -> Self {
+    pub fn new(id: ObjectId, origin: Origin, tree: Arc<Tree>, root_index: u32) -> Self {
+        let root = tree.node(root_index);
         let metadata = root.get("metadata");
-        let string_map = |key: &str| -> BTreeMap<String, String> {
+        let string_map = |key: &str| -> StrMap {
             metadata
                 .and_then(|m| m.get(key))
-                .and_then(Node::as_map)
+                .and_then(|m| m.as_map())
                 .map(|map| {
-                    map.entries
-                        .iter()
-                        .filter_map(|e| match &e.value.value {
-                            Value::Str(s) => Some((e.key.to_string(), s.to_string())),
-                            _ => None,
-                        })
+                    map.iter()
+                        .filter_map(|e| e.value.as_str().map(|s| (e.key.to_string(), s.to_string())))
                         .collect()
                 })
                 .unwrap_or_default()
@@ -109,14 +110,14 @@ impl Object {
             namespace: metadata.and_then(|m| m.get_str("namespace")).map(str::to_string),
             name,
         };
-        Object {
-            id,
-            origin,
-            reference,
-            labels: string_map("labels"),
-            annotations: string_map("annotations"),
-            root,
-        }
+        let labels = string_map("labels");
+        let annotations = string_map("annotations");
+        Object { id, origin, reference, labels, annotations, tree, root_index }
+    }
+
+    /// The object's root node.
+    pub fn root(&self) -> Node<'_> {
+        self.tree.node(self.root_index)
     }
 
     /// The namespace objects without one are matched in (`default`).

@@ -5,6 +5,7 @@
 //! exist resolves to its deepest existing ancestor ("the missing field's parent").
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::source::Span;
 use crate::yaml::{Node, Text, Value};
@@ -19,13 +20,22 @@ pub enum Segment {
 }
 
 /// A path from an object's root to one of its fields.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Path(Vec<Segment>);
+///
+/// Persistent: extending a path shares its prefix (`Arc`), so the many paths the model keeps
+/// per workload (every container, mount and volume) cost one small node each.
+#[derive(Clone, Default)]
+pub struct Path(Option<Arc<Link>>);
+
+struct Link {
+    parent: Path,
+    segment: Segment,
+    len: usize,
+}
 
 impl Path {
     /// The object itself.
     pub fn root() -> Self {
-        Path(Vec::new())
+        Path(None)
     }
 
     /// Parses the dotted form used in messages and docs (`spec.volumes[0].emptyDir`).
@@ -49,52 +59,79 @@ impl Path {
         path
     }
 
+    /// Number of segments.
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |link| link.len)
+    }
+
+    /// Whether this is the object itself (no segments).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// Whether this is the object itself.
+    pub fn is_root(&self) -> bool {
+        self.0.is_none()
+    }
+
     /// Appends a segment.
     pub fn push(&mut self, segment: Segment) {
-        self.0.push(segment);
+        let parent = std::mem::take(self);
+        let len = parent.len() + 1;
+        self.0 = Some(Arc::new(Link { parent, segment, len }));
     }
 
     /// This path extended by a key.
     #[must_use]
     pub fn key(&self, key: &str) -> Path {
-        let mut p = self.clone();
-        p.push(Segment::Key(key.into()));
-        p
+        let mut path = self.clone();
+        path.push(Segment::Key(key.into()));
+        path
     }
 
     /// This path extended by an index.
     #[must_use]
     pub fn index(&self, index: usize) -> Path {
-        let mut p = self.clone();
-        p.push(Segment::Index(index));
-        p
+        let mut path = self.clone();
+        path.push(Segment::Index(index));
+        path
     }
 
     /// This path extended by another (relative) path.
     #[must_use]
     pub fn join(&self, other: &Path) -> Path {
-        let mut p = self.clone();
-        p.0.extend(other.0.iter().cloned());
-        p
+        let mut path = self.clone();
+        for segment in other.segments() {
+            path.push(segment);
+        }
+        path
     }
 
     /// The segments, root first.
-    pub fn segments(&self) -> &[Segment] {
-        &self.0
+    pub fn segments(&self) -> Vec<Segment> {
+        let mut out = Vec::with_capacity(self.len());
+        let mut current = self;
+        while let Some(link) = &current.0 {
+            out.push(link.segment.clone());
+            current = &link.parent;
+        }
+        out.reverse();
+        out
     }
 
     /// Resolves the path against an object's tree.
-    pub fn resolve(&self, root: &Node) -> Resolved {
+    pub fn resolve(&self, root: Node<'_>) -> Resolved {
         let mut current = root;
-        let mut span = Span { start: root.span.start, end: root.span.start };
-        for (depth, segment) in self.0.iter().enumerate() {
-            let next = match (segment, &current.value) {
+        let mut span = Span { start: root.span().start, end: root.span().start };
+        let segments = self.segments();
+        for (depth, segment) in segments.iter().enumerate() {
+            let next = match (segment, current.value()) {
                 (Segment::Key(key), Value::Map(map)) => map.entry(key).map(|entry| {
-                    let end = match entry.value.value {
+                    let end = match entry.value.value() {
                         Value::Map(_) | Value::Seq(_) => entry.key_span.end,
-                        _ => entry.value.span.end.max(entry.key_span.end),
+                        _ => entry.value.span().end.max(entry.key_span.end),
                     };
-                    (Span { start: entry.key_span.start, end }, &entry.value)
+                    (Span { start: entry.key_span.start, end }, entry.value)
                 }),
                 (Segment::Index(i), Value::Seq(items)) => items.get(*i).map(|item| (item_span(item), item)),
                 _ => None,
@@ -104,30 +141,41 @@ impl Path {
                     span = s;
                     current = node;
                 }
-                None => {
-                    return Resolved { span, matched: depth };
-                }
+                None => return Resolved { span, matched: depth },
             }
         }
-        Resolved { span, matched: self.0.len() }
+        Resolved { span, matched: segments.len() }
+    }
+
+    /// The node the path leads to, if it exists.
+    pub fn node<'t>(&self, root: Node<'t>) -> Option<Node<'t>> {
+        let mut current = root;
+        for segment in &self.segments() {
+            current = match (segment, current.value()) {
+                (Segment::Key(key), Value::Map(map)) => map.get(key)?,
+                (Segment::Index(i), Value::Seq(items)) => items.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(current)
     }
 }
 
 /// A sequence item's span; for a mapping item, its `name` entry (Kubernetes lists are keyed
 /// by name) or else its first entry.
-fn item_span(item: &Node) -> Span {
-    match &item.value {
-        Value::Map(map) => match map.entry("name").or(map.entries.first()) {
+fn item_span(item: Node<'_>) -> Span {
+    match item.value() {
+        Value::Map(map) => match map.entry("name").or(map.first()) {
             Some(first) => {
-                let end = match first.value.value {
+                let end = match first.value.value() {
                     Value::Map(_) | Value::Seq(_) => first.key_span.end,
-                    _ => first.value.span.end,
+                    _ => first.value.span().end,
                 };
                 Span { start: first.key_span.start, end: end.max(first.key_span.start) }
             }
-            None => item.span,
+            None => item.span(),
         },
-        _ => item.span,
+        _ => item.span(),
     }
 }
 
@@ -143,7 +191,7 @@ pub struct Resolved {
 impl fmt::Display for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;
-        for segment in &self.0 {
+        for segment in &self.segments() {
             match segment {
                 Segment::Key(k) => {
                     if !first {
@@ -160,6 +208,38 @@ impl fmt::Display for Path {
             first = false;
         }
         Ok(())
+    }
+}
+
+impl fmt::Debug for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Path({self})")
+    }
+}
+
+impl PartialEq for Path {
+    fn eq(&self, other: &Path) -> bool {
+        self.len() == other.len() && self.segments() == other.segments()
+    }
+}
+
+impl Eq for Path {}
+
+impl std::hash::Hash for Path {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.segments().hash(state);
+    }
+}
+
+impl PartialOrd for Path {
+    fn partial_cmp(&self, other: &Path) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Path {
+    fn cmp(&self, other: &Path) -> std::cmp::Ordering {
+        self.segments().cmp(&other.segments())
     }
 }
 
@@ -190,22 +270,24 @@ mod tests {
 
     #[test]
     fn resolves_items_keys_and_missing_fields() {
-        let root = parse_stream(TEXT, &Limits::default()).documents.remove(0).root;
-        let item = Path::parse("spec.accessModes[1]").resolve(&root);
+        let stream = parse_stream(TEXT, &Limits::default());
+        let root = stream.root(0);
+        let item = Path::parse("spec.accessModes[1]").resolve(root);
         assert_eq!((slice(item.span), item.matched), ("ReadWriteMany", 3));
-        let key = Path::parse("spec.volumes[0].emptyDir").resolve(&root);
+        let key = Path::parse("spec.volumes[0].emptyDir").resolve(root);
         assert_eq!(slice(key.span), "emptyDir");
-        let volume = Path::parse("spec.volumes[0]").resolve(&root);
+        let volume = Path::parse("spec.volumes[0]").resolve(root);
         assert_eq!(slice(volume.span), "name: a");
         let text = "items:\n  - image: x\n    name: c\n  - image: y\n";
-        let root2 = parse_stream(text, &Limits::default()).documents.remove(0).root;
-        let named = Path::parse("items[0]").resolve(&root2).span;
+        let stream2 = parse_stream(text, &Limits::default());
+        let root2 = stream2.root(0);
+        let named = Path::parse("items[0]").resolve(root2).span;
         assert_eq!(&text[named.start as usize..named.end as usize], "name: c");
-        let unnamed = Path::parse("items[1]").resolve(&root2).span;
+        let unnamed = Path::parse("items[1]").resolve(root2).span;
         assert_eq!(&text[unnamed.start as usize..unnamed.end as usize], "image: y");
-        let missing = Path::parse("spec.securityContext.fsGroup").resolve(&root);
+        let missing = Path::parse("spec.securityContext.fsGroup").resolve(root);
         assert_eq!((slice(missing.span), missing.matched), ("spec", 1));
-        let scalar_key = Path::parse("spec.volumes[0].name").resolve(&root);
+        let scalar_key = Path::parse("spec.volumes[0].name").resolve(root);
         assert_eq!(slice(scalar_key.span), "name: a");
     }
 }

@@ -50,15 +50,16 @@ pub struct SourceFile {
     /// The path as the user gave it (or as found while walking a directory); "-" for stdin.
     pub name: String,
     /// The full text.
-    pub text: String,
+    pub text: Arc<str>,
     line_starts: Vec<u32>,
 }
 
 impl SourceFile {
     /// Creates a source and indexes its line starts.
-    pub fn new(name: impl Into<String>, text: String) -> Arc<Self> {
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Arc<Self> {
+        let text: Arc<str> = text.into();
         let mut line_starts = vec![0u32];
-        line_starts.extend(memchr_iter(b'\n', text.as_bytes()).map(|i| (i + 1) as u32));
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| (i + 1) as u32));
         Arc::new(SourceFile { name: name.into(), text, line_starts })
     }
 
@@ -95,10 +96,6 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
         index -= 1;
     }
     index
-}
-
-fn memchr_iter(needle: u8, haystack: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    haystack.iter().enumerate().filter_map(move |(i, &b)| (b == needle).then_some(i))
 }
 
 #[cfg(test)]

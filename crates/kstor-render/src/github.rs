@@ -35,7 +35,7 @@ pub(crate) fn render(output: &Output<'_>, out: &mut dyn Write) -> io::Result<()>
         properties.push(format!("title={}", escape_property(&format!("{} {}", f.rule.code, f.rule.name))));
         let mut message = f.message.clone();
         if r.position.is_none()
-            && let Some(object) = &r.object
+            && let Some(object) = r.object(output.graph)
         {
             message = format!("{object}: {message}");
         }

@@ -16,7 +16,7 @@ pub(crate) fn render(output: &Output<'_>, out: &mut dyn Write) -> io::Result<()>
     for r in &output.result.findings {
         let f = &r.finding;
         let file = file_name(output, r.position.as_ref())
-            .or_else(|| r.object.as_ref().map(|o| o.to_string()))
+            .or_else(|| r.object(output.graph).map(|o| o.to_string()))
             .unwrap_or_else(|| "-".into());
         let location =
             r.position.as_ref().map(|p| format!("{}:{}", p.start.line, p.start.column)).unwrap_or_default();

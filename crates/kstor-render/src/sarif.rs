@@ -94,13 +94,11 @@ pub fn sarif_report(output: &Output<'_>) -> Value {
         .map(|r| {
             let f = &r.finding;
             let rule_index = RULES.iter().position(|rule| rule.meta().code == f.rule.code).unwrap_or(0);
-            let related: Vec<Value> = f
-                .related
-                .iter()
-                .zip(&r.related)
+            let related: Vec<Value> = r
+                .related_with(output.graph)
                 .enumerate()
-                .map(|(i, (rel, (position, object)))| {
-                    let mut value = location(output, position.as_ref(), object.as_ref());
+                .map(|(i, (rel, position, object))| {
+                    let mut value = location(output, position, object);
                     value["id"] = json!(i);
                     value["message"] = json!({"text": rel.message});
                     value
@@ -115,7 +113,7 @@ pub fn sarif_report(output: &Output<'_>) -> Value {
                 "ruleIndex": rule_index,
                 "level": level(f.severity),
                 "message": {"text": text},
-                "locations": [location(output, r.position.as_ref(), r.object.as_ref())],
+                "locations": [location(output, r.position.as_ref(), r.object(output.graph))],
                 "relatedLocations": related,
             })
         })

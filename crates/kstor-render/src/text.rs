@@ -73,7 +73,7 @@ fn render_one<'a>(output: &'a Output<'a>, reported: &'a Reported) -> Vec<Group<'
         per_file.entry(p.source.0).or_default().push((AnnotationKind::Primary, p, String::new()));
         order.push(p.source.0);
     }
-    for (related, (position, object)) in f.related.iter().zip(&reported.related) {
+    for (related, position, object) in reported.related_with(output.graph) {
         match position {
             Some(p) => {
                 if !order.contains(&p.source.0) {
@@ -93,7 +93,7 @@ fn render_one<'a>(output: &'a Output<'a>, reported: &'a Reported) -> Vec<Group<'
     }
     let mut group = Group::with_title(title);
     if reported.position.is_none() {
-        let origin = reported.object.as_ref().map(|o| o.to_string()).unwrap_or_else(|| "input".into());
+        let origin = reported.object(output.graph).map(|o| o.to_string()).unwrap_or_else(|| "input".into());
         group = group.element(Origin::path(origin));
     }
     for source in order {

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use kstor_model::graph::StorageGraph;
-use kstor_model::{ObjectRef, Position};
+use kstor_model::{Location, ObjectRef, Position};
 use rayon::prelude::*;
 
 use crate::config::Config;
@@ -69,12 +69,43 @@ pub struct Reported {
     pub finding: Finding,
     /// Where it is in a file (`None` for objects from an API server).
     pub position: Option<Position>,
-    /// The object it is on.
-    pub object: Option<ObjectRef>,
-    /// Field path inside the object, when the finding is on a field.
-    pub path: Option<String>,
-    /// Positions and objects of the related locations, in order.
-    pub related: Vec<(Option<Position>, Option<ObjectRef>)>,
+    /// Positions of the related locations, in order.
+    pub related: Vec<Option<Position>>,
+}
+
+fn object_of<'g>(graph: &'g StorageGraph, location: &Location) -> Option<&'g ObjectRef> {
+    match location {
+        Location::Field { object, .. } => Some(&graph.object(*object).reference),
+        Location::Span { .. } => None,
+    }
+}
+
+impl Reported {
+    /// The object the finding is on.
+    pub fn object<'g>(&self, graph: &'g StorageGraph) -> Option<&'g ObjectRef> {
+        object_of(graph, &self.finding.location)
+    }
+
+    /// The field path inside the object, when the finding is on a field.
+    pub fn path(&self) -> Option<String> {
+        match &self.finding.location {
+            Location::Field { path, .. } => Some(path.to_string()),
+            Location::Span { .. } => None,
+        }
+    }
+
+    /// The related locations with their positions and objects.
+    pub fn related_with<'a, 'g>(
+        &'a self,
+        graph: &'g StorageGraph,
+    ) -> impl Iterator<Item = (&'a crate::Related, Option<&'a Position>, Option<&'g ObjectRef>)> + use<'a, 'g>
+    {
+        self.finding
+            .related
+            .iter()
+            .zip(&self.related)
+            .map(move |(related, position)| (related, position.as_ref(), object_of(graph, &related.location)))
+    }
 }
 
 /// The outcome of a lint run.
@@ -117,48 +148,32 @@ pub fn lint(graph: &StorageGraph, settings: &Settings) -> LintResult {
         }
         result.findings.push(report(graph, finding));
     }
-    result.findings.sort_by(|a, b| sort_key(graph, a).cmp(&sort_key(graph, b)));
+    result.findings.sort_by(|a, b| order(graph, a, b));
     result
 }
 
 fn report(graph: &StorageGraph, finding: Finding) -> Reported {
     let ws = &graph.workspace;
-    let object_ref = |location: &kstor_model::Location| match location {
-        kstor_model::Location::Field { object, .. } => Some(ws.object(*object).reference.clone()),
-        kstor_model::Location::Span { .. } => None,
-    };
-    let path = match &finding.location {
-        kstor_model::Location::Field { path, .. } => Some(path.to_string()),
-        kstor_model::Location::Span { .. } => None,
-    };
     Reported {
         position: ws.position(&finding.location),
-        object: object_ref(&finding.location),
-        path,
-        related: finding
-            .related
-            .iter()
-            .map(|r| (ws.position(&r.location), object_ref(&r.location)))
-            .collect(),
+        related: finding.related.iter().map(|r| ws.position(&r.location)).collect(),
         finding,
     }
 }
 
-fn sort_key<'a>(graph: &'a StorageGraph, r: &'a Reported) -> (String, u32, u32, &'static str, &'a str) {
-    match &r.position {
-        Some(p) => (
-            graph.workspace.sources[p.source.0 as usize].name.clone(),
-            p.start.line,
-            p.start.column,
-            r.finding.rule.code,
-            &r.finding.message,
-        ),
-        None => (
-            r.object.as_ref().map(|o| format!("~{o}")).unwrap_or_default(),
-            0,
-            0,
-            r.finding.rule.code,
-            &r.finding.message,
-        ),
-    }
+/// Orders findings by file name, line, column, code and message; findings on objects
+/// without a file (from a cluster) come last, by object.
+fn order(graph: &StorageGraph, a: &Reported, b: &Reported) -> std::cmp::Ordering {
+    let file = |r: &Reported| {
+        r.position.as_ref().map(|p| graph.workspace.sources[p.source.0 as usize].name.as_str())
+    };
+    let place = |r: &Reported| r.position.as_ref().map(|p| (p.start.line, p.start.column));
+    (file(a).is_none(), file(a), place(a), a.object(graph), a.finding.rule.code, &a.finding.message).cmp(&(
+        file(b).is_none(),
+        file(b),
+        place(b),
+        b.object(graph),
+        b.finding.rule.code,
+        &b.finding.message,
+    ))
 }

@@ -105,6 +105,9 @@ pub struct LintArgs {
     /// Colour the text output.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+    /// Print how long loading, the graph, the rules and rendering took (stderr).
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// Arguments of `kstor rules`.

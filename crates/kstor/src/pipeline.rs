@@ -1,6 +1,7 @@
 //! The lint pipeline shared by the CLI and the tests: load → graph → rules.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use kstor_model::catalog::Catalog;
 use kstor_model::graph::{self, StorageGraph};
@@ -17,11 +18,36 @@ pub fn catalog_for(config: &Config) -> Arc<Catalog> {
     }
 }
 
+/// Wall time of each phase of a run (printed by `kstor lint --timings`).
+#[derive(Clone, Debug, Default)]
+pub struct Timings {
+    /// Reading and parsing the files.
+    pub load: Duration,
+    /// Typed decoding, extraction and linking.
+    pub graph: Duration,
+    /// Running the rules, suppression and ordering.
+    pub rules: Duration,
+}
+
 /// Loads the inputs and builds the graph.
 pub fn build_graph(inputs: &[Input], config: &Config, limits: Limits) -> Result<StorageGraph, PipelineError> {
+    build_graph_timed(inputs, config, limits, &mut Timings::default())
+}
+
+fn build_graph_timed(
+    inputs: &[Input],
+    config: &Config,
+    limits: Limits,
+    timings: &mut Timings,
+) -> Result<StorageGraph, PipelineError> {
     let options = LoadOptions { limits, exclude: config.exclude_matchers().map_err(PipelineError::Usage)? };
+    let start = Instant::now();
     let workspace = kstor_model::load(inputs, &options)?;
-    Ok(graph::build(workspace, catalog_for(config)))
+    timings.load = start.elapsed();
+    let start = Instant::now();
+    let graph = graph::build(workspace, catalog_for(config));
+    timings.graph = start.elapsed();
+    Ok(graph)
 }
 
 /// Loads, builds and lints.
@@ -31,8 +57,21 @@ pub fn lint(
     settings: &Settings,
     limits: Limits,
 ) -> Result<(StorageGraph, LintResult), PipelineError> {
-    let graph = build_graph(inputs, config, limits)?;
+    lint_timed(inputs, config, settings, limits, &mut Timings::default())
+}
+
+/// [`lint`], recording how long each phase took.
+pub fn lint_timed(
+    inputs: &[Input],
+    config: &Config,
+    settings: &Settings,
+    limits: Limits,
+    timings: &mut Timings,
+) -> Result<(StorageGraph, LintResult), PipelineError> {
+    let graph = build_graph_timed(inputs, config, limits, timings)?;
+    let start = Instant::now();
     let result = kstor_rules::lint(&graph, settings);
+    timings.rules = start.elapsed();
     Ok((graph, result))
 }
 

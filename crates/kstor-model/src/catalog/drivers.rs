@@ -1,6 +1,8 @@
 //! The CSI driver capability catalog.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+
+use crate::strmap::StrMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -180,7 +182,7 @@ pub struct ParameterCondition {
 
 impl ParameterCondition {
     /// True when one of the named parameters has one of the values.
-    pub fn matches(&self, parameters: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, parameters: &StrMap) -> bool {
         parameters.iter().any(|(key, value)| {
             self.parameter.iter().any(|p| p.eq_ignore_ascii_case(key))
                 && self.values.iter().any(|pattern| wildcard_match(pattern, value))
@@ -433,11 +435,7 @@ impl DriverCatalog {
     /// Capabilities of a provisioner for a StorageClass's parameters. `driver` is the name
     /// the driver runs under: the provisioner itself (`rook-ceph.rbd.csi.ceph.com`), or the
     /// CSI replacement of an in-tree name.
-    pub fn capabilities(
-        &self,
-        provisioner: &str,
-        parameters: &BTreeMap<String, String>,
-    ) -> Option<Capabilities> {
+    pub fn capabilities(&self, provisioner: &str, parameters: &StrMap) -> Option<Capabilities> {
         let found = self.lookup(provisioner)?;
         let mut caps = found.spec.capabilities(parameters);
         caps.driver = match found.in_tree {
@@ -465,7 +463,7 @@ impl DriverCatalog {
 
 impl DriverSpec {
     /// Capabilities for a StorageClass with these parameters.
-    pub fn capabilities(&self, parameters: &BTreeMap<String, String>) -> Capabilities {
+    pub fn capabilities(&self, parameters: &StrMap) -> Capabilities {
         let mut caps = Capabilities {
             driver: self.name.clone(),
             display_name: self.display_name.clone(),
@@ -519,7 +517,7 @@ impl DriverSpec {
 mod tests {
     use super::*;
 
-    fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn params(pairs: &[(&str, &str)]) -> StrMap {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 

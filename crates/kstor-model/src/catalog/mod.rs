@@ -19,7 +19,6 @@ pub use drivers::{
 pub use patterns::{Pattern, PatternInfo, PatternTable};
 pub use roles::{Engine, Role, RoleCatalog, RoleOverride};
 
-use crate::path::Path;
 use crate::yaml::{Limits, from_node, parse_stream};
 
 /// Drivers, roles and patterns, as used by one run.
@@ -83,15 +82,16 @@ pub fn parse_data<T: for<'a> Deserialize<'a>>(file: &str, text: &str) -> Result<
             message: error.message.clone(),
         });
     }
-    let empty =
-        crate::yaml::Node::new(crate::source::Span::NONE, crate::yaml::Value::Map(Default::default()));
-    let root = stream.documents.first().map(|d| &d.root).unwrap_or(&empty);
+    let Some(document) = stream.documents.first() else {
+        return from_node::<T>(parse_stream("{}", &Limits::default()).root(0))
+            .map_err(|(_, message)| DataError { file: file.into(), location: "1:1".into(), message });
+    };
+    let root = stream.tree.node(document.root);
     from_node::<T>(root).map_err(|(path, message)| {
-        let resolved: Path = path;
-        let position = resolved.resolve(root);
+        let position = path.resolve(root);
         DataError {
             file: file.into(),
-            location: format!("{} ({})", source.line_col(position.span.start), resolved),
+            location: format!("{} ({})", source.line_col(position.span.start), path),
             message,
         }
     })

@@ -176,7 +176,9 @@ pub struct RoleCatalog {
     pub roles: Vec<RoleInfo>,
     /// Engines.
     pub engines: Vec<Engine>,
-    not_engines: Vec<String>,
+    not_engines: Vec<ImagePattern>,
+    /// Compiled `images` of each engine, parallel to `engines`.
+    engine_images: Vec<Vec<ImagePattern>>,
     components: BTreeMap<String, Role>,
     unique_ports: HashMap<i32, usize>,
     /// User overrides by image pattern (checked first).
@@ -200,10 +202,13 @@ impl RoleCatalog {
             .filter(|(_, owners)| owners.len() == 1)
             .map(|(port, owners)| (port, owners[0]))
             .collect();
+        let engine_images =
+            file.engines.iter().map(|e| e.images.iter().map(|p| ImagePattern::new(p)).collect()).collect();
         RoleCatalog {
             roles: file.roles,
             engines: file.engines,
-            not_engines: file.not_engines,
+            not_engines: file.not_engines.iter().map(|p| ImagePattern::new(p)).collect(),
+            engine_images,
             components: file.components,
             unique_ports,
             overrides: Vec::new(),
@@ -218,20 +223,22 @@ impl RoleCatalog {
     /// What an image reference says (`docker.io/bitnami/postgresql:16` → postgres).
     pub fn match_image(&self, image: &str) -> ImageMatch<'_> {
         let repository = image_repository(image);
-        if self.not_engines.iter().any(|p| repository_matches(p, &repository)) {
+        let segments: Vec<&str> = repository.split('/').collect();
+        if self.not_engines.iter().any(|p| p.matches(&segments)) {
             return ImageMatch::NotEngine;
         }
-        self.engines
+        self.engine_images
             .iter()
-            .find(|e| e.images.iter().any(|p| repository_matches(p, &repository)))
-            .map_or(ImageMatch::Unknown, ImageMatch::Engine)
+            .position(|patterns| patterns.iter().any(|p| p.matches(&segments)))
+            .map_or(ImageMatch::Unknown, |i| ImageMatch::Engine(&self.engines[i]))
     }
 
     /// A user override for this image, if any.
     pub fn override_for_image(&self, image: &str) -> Option<&RoleOverride> {
         let repository = image_repository(image);
+        let segments: Vec<&str> = repository.split('/').collect();
         self.overrides.iter().find(|o| {
-            repository_matches(&o.image, &repository)
+            ImagePattern::new(&o.image).matches(&segments)
                 || glob_match(&o.image.to_ascii_lowercase(), &image.to_ascii_lowercase())
         })
     }
@@ -292,17 +299,22 @@ pub fn image_repository(image: &str) -> String {
     segments.join("/").to_ascii_lowercase()
 }
 
-/// Matches a catalog pattern against a repository: patterns without `/` match the last
-/// segment; patterns with `/` match the trailing segments.
-fn repository_matches(pattern: &str, repository: &str) -> bool {
-    let pattern = image_repository(pattern);
-    let pattern_segments = pattern.split('/').count();
-    let repo_segments: Vec<&str> = repository.split('/').collect();
-    if pattern_segments > repo_segments.len() {
-        return false;
+/// An image pattern, normalised once: patterns without `/` match the repository's last
+/// segment, patterns with `/` its trailing segments; `*` is a wildcard within a segment.
+#[derive(Clone, Debug)]
+struct ImagePattern {
+    segments: Vec<String>,
+}
+
+impl ImagePattern {
+    fn new(pattern: &str) -> Self {
+        ImagePattern { segments: image_repository(pattern).split('/').map(str::to_string).collect() }
     }
-    let tail = repo_segments[repo_segments.len() - pattern_segments..].join("/");
-    glob_match(&pattern, &tail)
+
+    fn matches(&self, repository: &[&str]) -> bool {
+        let Some(offset) = repository.len().checked_sub(self.segments.len()) else { return false };
+        self.segments.iter().zip(&repository[offset..]).all(|(p, r)| glob_match(p, r))
+    }
 }
 
 /// `*` matches any run of characters.

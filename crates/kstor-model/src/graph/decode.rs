@@ -8,7 +8,7 @@ use super::snapshot_types as snap;
 use crate::load::{Diagnostic, Location};
 use crate::object::Object;
 use crate::path::{Path, Segment};
-use crate::yaml::{Map, Node, Value, from_object_node};
+use crate::yaml::{Node, Override, Overrides, from_object_node};
 
 /// A decoded object of a kind kstor models.
 #[allow(clippy::large_enum_variant, missing_docs)]
@@ -35,31 +35,34 @@ pub enum Typed {
 /// Most repairs tried on one object before giving up on modelling it.
 const MAX_REPAIRS: usize = 16;
 
-/// Decodes an object; every wrong field becomes a KS001 diagnostic. A wrong field is
-/// replaced by null (or, when that does not help, its enclosing list item by `{}`) in a
-/// scratch copy and decoding is retried, so one bad field neither hides the object's other
-/// problems nor keeps its storage facts out of the model.
+/// Decodes an object; every wrong field becomes a KS001 diagnostic. A wrong field is then
+/// read as null (or, when that does not help, its enclosing list item as `{}`) and decoding
+/// retried, so one bad field neither hides the object's other problems nor keeps its storage
+/// facts out of the model. The tree itself is never changed.
 fn decode<T: DeserializeOwned>(object: &Object, diagnostics: &mut Vec<Diagnostic>) -> Option<T> {
-    let (path, message) = match from_object_node::<T>(&object.root) {
+    let root = object.root();
+    let mut overrides = Overrides::new();
+    let (path, message) = match from_object_node::<T>(root, &overrides) {
         Ok(value) => return Some(value),
         Err(error) => error,
     };
     diagnostics.push(type_error(object, &path, &message));
-    let mut scratch = object.root.clone();
     let mut last = path;
-    blank(&mut scratch, &last, false);
+    if !step_over(root, &last, false, &mut overrides) {
+        return None;
+    }
     for _ in 0..MAX_REPAIRS {
-        match from_object_node::<T>(&scratch) {
+        match from_object_node::<T>(root, &overrides) {
             Ok(value) => return Some(value),
             Err((path, message)) => {
                 if path == last || path.segments().is_empty() {
-                    // Null did not satisfy the type: drop the enclosing list item instead.
-                    if !blank(&mut scratch, &path, true) {
+                    // Null did not satisfy the type: read the enclosing list item as `{}`.
+                    if !step_over(root, &path, true, &mut overrides) {
                         return None;
                     }
                 } else {
                     diagnostics.push(type_error(object, &path, &message));
-                    blank(&mut scratch, &path, false);
+                    step_over(root, &path, false, &mut overrides);
                 }
                 last = path;
             }
@@ -68,9 +71,9 @@ fn decode<T: DeserializeOwned>(object: &Object, diagnostics: &mut Vec<Diagnostic
     None
 }
 
-/// Replaces the value at `path` by null, or (with `item`) its nearest enclosing list item by
-/// an empty mapping. Returns false when there is nothing to replace.
-fn blank(root: &mut Node, path: &Path, item: bool) -> bool {
+/// Overrides the node at `path` to null, or (with `item`) its nearest enclosing list item to
+/// an empty mapping. Returns false when there is nothing (new) to override.
+fn step_over(root: Node<'_>, path: &Path, item: bool, overrides: &mut Overrides) -> bool {
     let segments = path.segments();
     let cut = if item {
         match segments.iter().rposition(|s| matches!(s, Segment::Index(_))) {
@@ -80,28 +83,13 @@ fn blank(root: &mut Node, path: &Path, item: bool) -> bool {
     } else {
         segments.len()
     };
-    let Some(node) = node_at_mut(root, &segments[..cut]) else {
-        return false;
-    };
-    let replacement = if item { Value::Map(Map::default()) } else { Value::Null };
-    if node.value == replacement {
-        return false;
-    }
-    node.value = replacement;
-    true
-}
-
-fn node_at_mut<'a>(mut node: &'a mut Node, segments: &[Segment]) -> Option<&'a mut Node> {
-    for segment in segments {
-        node = match (segment, &mut node.value) {
-            (Segment::Key(key), Value::Map(map)) => {
-                &mut map.entries.iter_mut().find(|e| e.key == *key)?.value
-            }
-            (Segment::Index(i), Value::Seq(items)) => items.get_mut(*i)?,
-            _ => return None,
-        };
-    }
-    Some(node)
+    let prefix: Path = segments[..cut].iter().cloned().fold(Path::root(), |mut p, s| {
+        p.push(s);
+        p
+    });
+    let Some(node) = prefix.node(root) else { return false };
+    let replacement = if item { Override::EmptyMap } else { Override::Null };
+    overrides.insert(node.index(), replacement) != Some(replacement)
 }
 
 fn type_error(object: &Object, path: &Path, message: &str) -> Diagnostic {

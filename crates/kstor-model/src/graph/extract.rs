@@ -3,7 +3,8 @@
 //! Runs in parallel (one object at a time, no shared state); [`super::build`] links the
 //! results through hash maps afterwards.
 
-use std::collections::BTreeMap;
+use crate::strmap::StrMap;
+use crate::yaml::Text;
 
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -57,7 +58,7 @@ impl<'a> Checker<'a> {
     pub fn new(object: &Object, diagnostics: &'a mut Vec<Diagnostic>) -> Self {
         Checker {
             object: object.id,
-            namespace: object.effective_namespace().to_string(),
+            namespace: object.effective_namespace().into(),
             diagnostics,
             ephemeral: Vec::new(),
         }
@@ -102,7 +103,7 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                     strategy: None,
                     pod,
                     templates: Vec::new(),
-                    template_annotations: BTreeMap::new(),
+                    template_annotations: StrMap::new(),
                 },
                 &mut check,
             )
@@ -311,7 +312,7 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 object: object.id,
                 name,
                 provisioner: sc.provisioner,
-                parameters: sc.parameters.unwrap_or_default(),
+                parameters: sc.parameters.unwrap_or_default().into(),
                 reclaim_policy: sc.reclaim_policy,
                 binding_mode: sc.volume_binding_mode,
                 allow_volume_expansion: sc.allow_volume_expansion,
@@ -338,7 +339,7 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 &mut check,
             );
             let driver =
-                spec.csi.as_ref().map(|c| c.driver.clone()).or_else(|| in_tree_pv_source(&object.root));
+                spec.csi.as_ref().map(|c| c.driver.clone()).or_else(|| in_tree_pv_source(object.root()));
             Extracted::Volume(Box::new(PersistentVolumeInfo {
                 object: object.id,
                 name,
@@ -401,12 +402,12 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
     }
 }
 
-fn is_default(annotations: &BTreeMap<String, String>, keys: &[&str]) -> bool {
-    keys.iter().any(|k| annotations.get(*k).map(String::as_str) == Some("true"))
+fn is_default(annotations: &StrMap, keys: &[&str]) -> bool {
+    keys.iter().any(|k| annotations.get(k).map(String::as_str) == Some("true"))
 }
 
-fn template_annotations(metadata: &Option<ObjectMeta>) -> BTreeMap<String, String> {
-    metadata.as_ref().and_then(|m| m.annotations.clone()).unwrap_or_default()
+fn template_annotations(metadata: &Option<ObjectMeta>) -> StrMap {
+    metadata.as_ref().and_then(|m| m.annotations.clone()).unwrap_or_default().into()
 }
 
 fn replicas(value: Option<i32>, root: &Path) -> Replicas {
@@ -420,7 +421,7 @@ struct Parts {
     strategy: Option<Strategy>,
     pod: PodTemplate,
     templates: Vec<ClaimDraft>,
-    template_annotations: BTreeMap<String, String>,
+    template_annotations: StrMap,
 }
 
 fn workload(object: &Object, parts: Parts, check: &mut Checker<'_>) -> Extracted {
@@ -432,8 +433,8 @@ fn workload(object: &Object, parts: Parts, check: &mut Checker<'_>) -> Extracted
         workload: Workload {
             object: object.id,
             kind,
-            namespace: object.effective_namespace().to_string(),
-            name: object.reference.name.clone(),
+            namespace: object.effective_namespace().into(),
+            name: object.reference.name.as_str().into(),
             replicas,
             strategy,
             pod,
@@ -491,7 +492,7 @@ fn deployment_strategy(
 }
 
 fn from_template(template: &core::PodTemplateSpec, path: &Path, check: &mut Checker<'_>) -> PodTemplate {
-    let labels = template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
+    let labels: StrMap = template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default().into();
     let spec = template.spec.clone().unwrap_or_default();
     pod_template(&spec, path.key("spec"), &labels, check)
 }
@@ -500,7 +501,7 @@ fn from_template(template: &core::PodTemplateSpec, path: &Path, check: &mut Chec
 pub fn pod_template(
     spec: &core::PodSpec,
     path: Path,
-    labels: &BTreeMap<String, String>,
+    labels: &StrMap,
     check: &mut Checker<'_>,
 ) -> PodTemplate {
     let volumes: Vec<PodVolume> = spec
@@ -598,13 +599,13 @@ fn placement(spec: &core::PodSpec) -> Placement {
             });
         }
     }
-    Placement { node_name: spec.node_name.clone(), hostname, zones, node_selector }
+    Placement { node_name: spec.node_name.clone(), hostname, zones, node_selector: node_selector.into() }
 }
 
 fn pod_volume(volume: &core::Volume, index: usize, path: Path, check: &mut Checker<'_>) -> PodVolume {
     let source = if let Some(pvc) = &volume.persistent_volume_claim {
         VolumeSource::Claim {
-            claim_name: pvc.claim_name.clone(),
+            claim_name: pvc.claim_name.as_str().into(),
             read_only: pvc.read_only.unwrap_or(false),
             claim: None,
         }
@@ -659,7 +660,7 @@ fn pod_volume(volume: &core::Volume, index: usize, path: Path, check: &mut Check
     } else {
         VolumeSource::Other { kind: volume_kind_name(volume) }
     };
-    PodVolume { name: volume.name.clone(), path, source, shadowed_by: None }
+    PodVolume { name: volume.name.as_str().into(), path, source, shadowed_by: None }
 }
 
 /// The name of the first volume-source field set (for in-tree and uncommon types).
@@ -673,7 +674,7 @@ fn volume_kind_name(volume: &core::Volume) -> String {
 
 /// The volume type field of a PersistentVolume that is not CSI (`nfs`, `local`,
 /// `awsElasticBlockStore`, …): the first `spec` key that is not a common PV field.
-fn in_tree_pv_source(root: &crate::yaml::Node) -> Option<String> {
+fn in_tree_pv_source(root: crate::yaml::Node<'_>) -> Option<String> {
     const COMMON: [&str; 10] = [
         "accessModes",
         "capacity",
@@ -687,7 +688,7 @@ fn in_tree_pv_source(root: &crate::yaml::Node) -> Option<String> {
         "csi",
     ];
     let spec = root.get("spec")?.as_map()?;
-    spec.entries.iter().map(|e| e.key.as_str()).find(|k| !COMMON.contains(k)).map(str::to_string)
+    spec.iter().map(|e| e.key).find(|k| !COMMON.contains(k)).map(str::to_string)
 }
 
 fn container(
@@ -705,10 +706,10 @@ fn container(
         .flatten()
         .enumerate()
         .map(|(i, m)| Mount {
-            volume: m.name.clone(),
-            mount_path: m.mount_path.clone(),
+            volume: m.name.as_str().into(),
+            mount_path: m.mount_path.as_str().into(),
             read_only: m.read_only.unwrap_or(false),
-            sub_path: m.sub_path.clone().or_else(|| m.sub_path_expr.clone()),
+            sub_path: m.sub_path.as_deref().or(m.sub_path_expr.as_deref()).map(Into::into),
             path: path.key("volumeMounts").index(i),
             target: resolve(&m.name),
         })
@@ -719,8 +720,8 @@ fn container(
         .flatten()
         .enumerate()
         .map(|(i, d)| Mount {
-            volume: d.name.clone(),
-            mount_path: d.device_path.clone(),
+            volume: d.name.as_str().into(),
+            mount_path: d.device_path.as_str().into(),
             read_only: false,
             sub_path: None,
             path: path.key("volumeDevices").index(i),
@@ -737,11 +738,11 @@ fn container(
         None => Resources { path: path.clone(), ..Resources::default() },
     };
     let _ = check;
-    let mut command = c.command.clone().unwrap_or_default();
-    command.extend(c.args.clone().unwrap_or_default());
+    let command: Vec<Text> =
+        c.command.iter().flatten().chain(c.args.iter().flatten()).map(|a| Text::from(a.as_str())).collect();
     ContainerInfo {
-        name: c.name.clone(),
-        image: c.image.clone().unwrap_or_default(),
+        name: c.name.as_str().into(),
+        image: c.image.as_deref().unwrap_or_default().into(),
         path,
         command,
         mounts,
@@ -815,8 +816,8 @@ fn claim(
             check,
         ),
         path,
-        namespace: namespace.to_string(),
-        name: name.to_string(),
+        namespace: namespace.into(),
+        name: name.into(),
         volume_mode,
         class_ref,
         class_path,

@@ -23,6 +23,7 @@ use crate::catalog::{Capabilities, Catalog, Confidence, FsGroupPolicy, StorageKi
 use crate::load::{Diagnostic, Location, Workspace};
 use crate::object::{Object, ObjectId};
 use crate::path::Path;
+use crate::yaml::Text;
 use extract::{ClaimDraft, Extracted};
 
 const NO_PROVISIONER: &str = "kubernetes.io/no-provisioner";
@@ -46,7 +47,7 @@ pub struct StorageGraph {
     pub snapshot_classes: Vec<SnapshotClassInfo>,
     /// CSIDriver objects.
     pub csi_drivers: Vec<CsiDriverInfo>,
-    claim_index: HashMap<(String, String), ClaimId>,
+    claim_index: HashMap<(Text, Text), ClaimId>,
     class_index: HashMap<String, ClassId>,
     default_class: Option<ClassId>,
     snapshot_classes_by_driver: HashMap<String, Vec<SnapshotClassId>>,
@@ -61,7 +62,18 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
         .map(|object| {
             let mut diagnostics = Vec::new();
             let typed = decode::decode_object(object, &mut diagnostics);
-            let extracted = extract::extract(object, typed, &mut diagnostics);
+            let mut extracted = extract::extract(object, typed, &mut diagnostics);
+            if let Extracted::Workload(draft) = &mut extracted {
+                let workload = &mut draft.workload;
+                let (role, problem) =
+                    role::classify(object, &workload.pod, &workload.annotations, &catalog.roles);
+                workload.role = role;
+                if let Some(message) = problem {
+                    let path = annotation_path(object, ROLE_ANNOTATION);
+                    diagnostics
+                        .push(Diagnostic { location: Location::Field { object: object.id, path }, message });
+                }
+            }
             (extracted, diagnostics)
         })
         .collect();
@@ -97,6 +109,9 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
     }
     graph.workspace = workspace;
     graph.link();
+    graph.workloads.shrink_to_fit();
+    graph.claims.shrink_to_fit();
+    graph.workspace.objects.shrink_to_fit();
     graph
 }
 
@@ -192,7 +207,6 @@ impl StorageGraph {
         }
 
         // Workload volumes → standalone claims; roles; who uses which claim.
-        let catalog = Arc::clone(&self.catalog);
         for (i, workload) in self.workloads.iter_mut().enumerate() {
             for volume in &mut workload.pod.volumes {
                 if let VolumeSource::Claim { claim_name, claim, .. } = &mut volume.source {
@@ -201,19 +215,6 @@ impl StorageGraph {
                         self.claim_users.entry(*c).or_default().push(WorkloadId(i));
                     }
                 }
-            }
-            let object = &self.workspace.objects[workload.object.0 as usize];
-            let (role, problem) =
-                role::classify(object, &workload.pod, &workload.annotations, &catalog.roles);
-            workload.role = role;
-            if let Some(message) = problem {
-                self.workspace.diagnostics.push(Diagnostic {
-                    location: Location::Field {
-                        object: workload.object,
-                        path: annotation_path(object, ROLE_ANNOTATION),
-                    },
-                    message,
-                });
             }
         }
     }
@@ -278,7 +279,7 @@ impl StorageGraph {
 
     /// A standalone claim by namespace and name.
     pub fn claim_named(&self, namespace: &str, name: &str) -> Option<ClaimId> {
-        self.claim_index.get(&(namespace.to_string(), name.to_string())).copied()
+        self.claim_index.get(&(Text::from(namespace), Text::from(name))).copied()
     }
 
     /// The class a claim resolves to (named or default).
@@ -397,7 +398,7 @@ fn pick_default(classes: &[StorageClassInfo]) -> Option<ClassId> {
 fn capabilities(
     catalog: &Catalog,
     provisioner: &str,
-    parameters: &std::collections::BTreeMap<String, String>,
+    parameters: &crate::strmap::StrMap,
     csi: Option<&CsiDriverInfo>,
 ) -> Option<Capabilities> {
     let mut caps = match catalog.drivers.capabilities(provisioner, parameters) {

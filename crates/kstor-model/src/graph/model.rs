@@ -1,12 +1,13 @@
 //! The resolved storage model: workloads, claims, classes, volumes, drivers and snapshots.
 
-use std::collections::BTreeMap;
+use crate::strmap::StrMap;
 
 use serde::Serialize;
 
 use crate::catalog::{AccessMode, Capabilities, FsGroupPolicy, Pattern, Role, VolumeMode};
 use crate::object::ObjectId;
 use crate::path::Path;
+use crate::yaml::Text;
 
 macro_rules! id_type {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
@@ -76,9 +77,9 @@ pub struct Workload {
     /// Its kind.
     pub kind: WorkloadKind,
     /// Effective namespace (`default` when unset).
-    pub namespace: String,
+    pub namespace: Text,
     /// Name.
-    pub name: String,
+    pub name: Text,
     /// `spec.replicas` (defaults to 1); `None` for DaemonSets, Pods, Jobs and CronJobs.
     pub replicas: Option<Replicas>,
     /// Deployment update strategy.
@@ -92,7 +93,7 @@ pub struct Workload {
     /// What the workload is.
     pub role: RoleAssignment,
     /// Annotations of the workload object and its pod template, merged.
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: StrMap,
 }
 
 /// `spec.replicas` and where it is written.
@@ -135,7 +136,7 @@ pub struct PodTemplate {
     /// Path of the pod spec in the object (`spec.template.spec`).
     pub path: Path,
     /// Template labels.
-    pub labels: BTreeMap<String, String>,
+    pub labels: StrMap,
     /// Volumes.
     pub volumes: Vec<PodVolume>,
     /// App containers.
@@ -160,7 +161,7 @@ pub struct Placement {
     /// and driver zone keys), if constrained.
     pub zones: Option<Vec<String>>,
     /// `nodeSelector`.
-    pub node_selector: BTreeMap<String, String>,
+    pub node_selector: StrMap,
 }
 
 impl Placement {
@@ -189,7 +190,7 @@ pub struct PodSecurity {
 #[derive(Clone, Debug)]
 pub struct PodVolume {
     /// `name`.
-    pub name: String,
+    pub name: Text,
     /// Path of the volume entry (`spec.volumes[0]`).
     pub path: Path,
     /// What backs it.
@@ -204,7 +205,7 @@ pub enum VolumeSource {
     /// `persistentVolumeClaim`.
     Claim {
         /// `claimName`.
-        claim_name: String,
+        claim_name: Text,
         /// `readOnly`.
         read_only: bool,
         /// The resolved claim, if the input defines it.
@@ -250,13 +251,13 @@ pub enum VolumeSource {
 #[derive(Clone, Debug, Default)]
 pub struct ContainerInfo {
     /// `name`.
-    pub name: String,
+    pub name: Text,
     /// `image`.
-    pub image: String,
+    pub image: Text,
     /// Path of the container entry.
     pub path: Path,
     /// `command` followed by `args`.
-    pub command: Vec<String>,
+    pub command: Vec<Text>,
     /// Volume mounts.
     pub mounts: Vec<Mount>,
     /// Raw block `volumeDevices`.
@@ -270,7 +271,7 @@ pub struct ContainerInfo {
     /// Container ports.
     pub ports: Vec<i32>,
     /// Environment variables with literal values.
-    pub env: BTreeMap<String, String>,
+    pub env: StrMap,
 }
 
 /// A container's resources.
@@ -290,13 +291,13 @@ pub struct Resources {
 #[derive(Clone, Debug)]
 pub struct Mount {
     /// `name` (the volume).
-    pub volume: String,
+    pub volume: Text,
     /// `mountPath` (or `devicePath`).
-    pub mount_path: String,
+    pub mount_path: Text,
     /// `readOnly`.
     pub read_only: bool,
     /// `subPath`.
-    pub sub_path: Option<String>,
+    pub sub_path: Option<Text>,
     /// Path of the mount entry.
     pub path: Path,
     /// What it mounts.
@@ -362,7 +363,7 @@ pub struct RoleAssignment {
     /// The container running the engine (index into app containers), when known.
     pub container: Option<usize>,
     /// Data directories of the engine (defaults plus env overrides).
-    pub data_dirs: Vec<String>,
+    pub data_dirs: Vec<Text>,
 }
 
 impl RoleAssignment {
@@ -433,9 +434,9 @@ pub struct Claim {
     /// Path of the claim inside its object (root for PVCs).
     pub path: Path,
     /// Effective namespace.
-    pub namespace: String,
+    pub namespace: Text,
     /// Name (template name for templates).
-    pub name: String,
+    pub name: Text,
     /// Requested access modes and where each is written.
     pub access_modes: Vec<(AccessMode, Path)>,
     /// `volumeMode`.
@@ -512,7 +513,7 @@ pub struct StorageClassInfo {
     /// `provisioner`.
     pub provisioner: String,
     /// `parameters`.
-    pub parameters: BTreeMap<String, String>,
+    pub parameters: StrMap,
     /// `reclaimPolicy` as written.
     pub reclaim_policy: Option<String>,
     /// `volumeBindingMode` as written.
@@ -606,7 +607,7 @@ pub struct VolumePattern {
     /// The workload.
     pub workload: WorkloadId,
     /// Volume (or claim template) name.
-    pub volume: String,
+    pub volume: Text,
     /// The pattern.
     pub pattern: Pattern,
 }

@@ -15,7 +15,7 @@ const COMPONENT_LABELS: [&str; 3] = ["app.kubernetes.io/component", "component",
 pub fn classify(
     object: &Object,
     pod: &PodTemplate,
-    annotations: &std::collections::BTreeMap<String, String>,
+    annotations: &crate::strmap::StrMap,
     catalog: &RoleCatalog,
 ) -> (RoleAssignment, Option<String>) {
     let mut problem = None;
@@ -118,7 +118,10 @@ fn assignment(
         let engine = engine?;
         match pod.containers.len() {
             1 => Some(0),
-            _ => pod.containers.iter().position(|c| c.name == engine.name || engine.names.contains(&c.name)),
+            _ => pod
+                .containers
+                .iter()
+                .position(|c| c.name == engine.name || engine.names.iter().any(|n| *n == c.name)),
         }
     });
     let mut data_dirs: Vec<String> = engine.map(|e| e.data_dirs.clone()).unwrap_or_default();
@@ -150,13 +153,19 @@ fn assignment(
             }
         }
     }
-    RoleAssignment { role, engine: engine.map(|e| e.name.clone()), evidence, container, data_dirs }
+    RoleAssignment {
+        role,
+        engine: engine.map(|e| e.name.clone()),
+        evidence,
+        container,
+        data_dirs: data_dirs.into_iter().map(Into::into).collect(),
+    }
 }
 
 /// Absolute paths on a command line that may name a data directory: positional paths and
 /// values of flags (`--datadir=/x`, `--data-dir /x`), but not of flags about configuration,
 /// logs, certificates, sockets or temporary files.
-fn argument_paths(command: &[String]) -> Vec<&str> {
+fn argument_paths(command: &[crate::yaml::Text]) -> Vec<&str> {
     const NOT_DATA: [&str; 10] =
         ["conf", "log", "cert", "tls", "key", "secret", "sock", "pid", "tmp", "plugin"];
     let mut out = Vec::new();

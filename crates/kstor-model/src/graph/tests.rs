@@ -113,7 +113,7 @@ fn resolves_workloads_claims_classes_and_drivers() {
 fn names_volume_patterns() {
     let g = graph(BUNDLE);
     let patterns: Vec<(String, Pattern)> =
-        g.volume_patterns(WorkloadId(0)).into_iter().map(|p| (p.volume, p.pattern)).collect();
+        g.volume_patterns(WorkloadId(0)).into_iter().map(|p| (p.volume.to_string(), p.pattern)).collect();
     assert_eq!(
         patterns,
         vec![

@@ -2,33 +2,56 @@
 //! from the span-preserving tree; combined with `serde_path_to_error` a type error comes
 //! back with the path of the offending field, which the loader turns into a position.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
-use super::node::{Entry, Node, Value};
+use super::node::{Entry, MapIter, Node, SeqIter, Value};
 use crate::path::{Path, Segment};
+
+/// How a node is read instead of its real value (used to step over fields already reported
+/// as wrong, so decoding can go on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Override {
+    /// Read as null.
+    Null,
+    /// Read as an empty mapping.
+    EmptyMap,
+}
+
+/// Node overrides by node index.
+pub type Overrides = HashMap<u32, Override>;
+
+static NO_OVERRIDES: std::sync::LazyLock<Overrides> = std::sync::LazyLock::new(HashMap::new);
 
 /// Deserializes `T` from a node; on failure returns the path of the offending field
 /// (relative to `node`) and serde's message.
-pub fn from_node<'a, T: de::Deserialize<'a>>(node: &'a Node) -> Result<T, (Path, String)> {
-    decode_with(NodeDeserializer(node))
+pub fn from_node<'a, T: de::Deserialize<'a>>(node: Node<'a>) -> Result<T, (Path, String)> {
+    decode_with(NodeDeserializer { node, overrides: &NO_OVERRIDES })
 }
 
-/// Like [`from_node`], but hides the root's `apiVersion` and `kind`: objects of older API
-/// versions (`extensions/v1beta1`, `storage.k8s.io/v1beta1`) are checked against the
-/// current types, whose structure they share.
-pub fn from_object_node<'a, T: de::Deserialize<'a>>(node: &'a Node) -> Result<T, (Path, String)> {
-    decode_with(RootDeserializer(node))
+/// Like [`from_node`], but hides the root's `apiVersion` and `kind` (objects of older API
+/// versions such as `extensions/v1beta1` are checked against the current types, whose
+/// structure they share), and reads overridden nodes as their override.
+pub fn from_object_node<'a, T: de::Deserialize<'a>>(
+    node: Node<'a>,
+    overrides: &'a Overrides,
+) -> Result<T, (Path, String)> {
+    decode_with(RootDeserializer(NodeDeserializer { node, overrides }))
 }
 
+/// Decodes without path tracking first (errors are rare and tracking costs on every node),
+/// then again with `serde_path_to_error` to locate an error.
 fn decode_with<'a, T: de::Deserialize<'a>, D>(deserializer: D) -> Result<T, (Path, String)>
 where
-    D: de::Deserializer<'a, Error = DeError>,
+    D: de::Deserializer<'a, Error = DeError> + Copy,
 {
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let path = convert_path(error.path());
-        (path, error.into_inner().0)
+    T::deserialize(deserializer).or_else(|_| {
+        serde_path_to_error::deserialize(deserializer).map_err(|error| {
+            let path = convert_path(error.path());
+            (path, error.into_inner().0)
+        })
     })
 }
 
@@ -64,29 +87,54 @@ impl de::Error for DeError {
     }
 }
 
-/// A `serde::Deserializer` reading from a borrowed [`Node`].
-pub struct NodeDeserializer<'a>(pub &'a Node);
+/// A `serde::Deserializer` reading from a [`Node`].
+#[derive(Clone, Copy)]
+pub struct NodeDeserializer<'a> {
+    node: Node<'a>,
+    overrides: &'a Overrides,
+}
+
+impl<'a> NodeDeserializer<'a> {
+    fn at(&self, node: Node<'a>) -> Self {
+        NodeDeserializer { node, overrides: self.overrides }
+    }
+
+    fn value(&self) -> Value<'a> {
+        match self.overrides.get(&self.node.index()) {
+            None => self.node.value(),
+            Some(Override::Null) => Value::Null,
+            Some(Override::EmptyMap) => Value::Null,
+        }
+    }
+
+    fn is_empty_map(&self) -> bool {
+        self.overrides.get(&self.node.index()) == Some(&Override::EmptyMap)
+    }
+}
 
 impl<'de> de::Deserializer<'de> for NodeDeserializer<'de> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match &self.0.value {
+        if self.is_empty_map() {
+            return visitor.visit_map(EmptyMap);
+        }
+        match self.value() {
             Value::Null => visitor.visit_unit(),
-            Value::Bool(b) => visitor.visit_bool(*b),
-            Value::Int(i) => visitor.visit_i64(*i),
-            Value::Float(f) => visitor.visit_f64(*f),
-            Value::Str(s) => visitor.visit_borrowed_str(s.as_str()),
-            Value::Seq(items) => visitor.visit_seq(SeqAccess { items: items.iter() }),
+            Value::Bool(b) => visitor.visit_bool(b),
+            Value::Int(i) => visitor.visit_i64(i),
+            Value::Float(f) => visitor.visit_f64(f),
+            Value::Str(s) => visitor.visit_borrowed_str(s),
+            Value::Seq(items) => visitor.visit_seq(SeqAccess { items: items.iter(), de: self }),
             Value::Map(map) => {
-                visitor.visit_map(MapAccess { entries: map.entries.iter(), value: None, skip: &[] })
+                visitor.visit_map(MapAccess { entries: map.iter(), value: None, de: self, skip: &[] })
             }
         }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0.value {
-            Value::Null => visitor.visit_none(),
+        match self.value() {
+            Value::Null if !self.is_empty_map() => visitor.visit_none(),
             _ => visitor.visit_some(self),
         }
     }
@@ -105,12 +153,13 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'de> {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
-        match &self.0.value {
-            Value::Str(s) => visitor.visit_enum(s.as_str().into_deserializer()),
-            Value::Map(map) if map.entries.len() == 1 => {
-                visitor.visit_enum(EnumAccess { entry: &map.entries[0] })
+        match self.value() {
+            Value::Str(s) => visitor.visit_enum(s.into_deserializer()),
+            Value::Map(map) if map.len() == 1 => {
+                let entry = map.first().expect("one entry");
+                visitor.visit_enum(EnumAccess { entry, de: self })
             }
-            _ => Err(de::Error::invalid_type(unexpected(self.0), &"an enum variant")),
+            _ => Err(de::Error::invalid_type(unexpected(self.value()), &"an enum variant")),
         }
     }
 
@@ -125,12 +174,12 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'de> {
     }
 }
 
-fn unexpected(node: &Node) -> de::Unexpected<'_> {
-    match &node.value {
+fn unexpected(value: Value<'_>) -> de::Unexpected<'_> {
+    match value {
         Value::Null => de::Unexpected::Unit,
-        Value::Bool(b) => de::Unexpected::Bool(*b),
-        Value::Int(i) => de::Unexpected::Signed(*i),
-        Value::Float(f) => de::Unexpected::Float(*f),
+        Value::Bool(b) => de::Unexpected::Bool(b),
+        Value::Int(i) => de::Unexpected::Signed(i),
+        Value::Float(f) => de::Unexpected::Float(f),
         Value::Str(s) => de::Unexpected::Str(s),
         Value::Seq(_) => de::Unexpected::Seq,
         Value::Map(_) => de::Unexpected::Map,
@@ -138,7 +187,8 @@ fn unexpected(node: &Node) -> de::Unexpected<'_> {
 }
 
 /// The root of an object: a mapping without its type fields.
-struct RootDeserializer<'a>(&'a Node);
+#[derive(Clone, Copy)]
+struct RootDeserializer<'a>(NodeDeserializer<'a>);
 
 const TYPE_FIELDS: [&str; 2] = ["apiVersion", "kind"];
 
@@ -146,11 +196,14 @@ impl<'de> de::Deserializer<'de> for RootDeserializer<'de> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match &self.0.value {
-            Value::Map(map) => {
-                visitor.visit_map(MapAccess { entries: map.entries.iter(), value: None, skip: &TYPE_FIELDS })
-            }
-            _ => de::Deserializer::deserialize_any(NodeDeserializer(self.0), visitor),
+        match self.0.value() {
+            Value::Map(map) => visitor.visit_map(MapAccess {
+                entries: map.iter(),
+                value: None,
+                de: self.0,
+                skip: &TYPE_FIELDS,
+            }),
+            _ => de::Deserializer::deserialize_any(self.0, visitor),
         }
     }
 
@@ -162,14 +215,15 @@ impl<'de> de::Deserializer<'de> for RootDeserializer<'de> {
 }
 
 struct SeqAccess<'a> {
-    items: std::slice::Iter<'a, Node>,
+    items: SeqIter<'a>,
+    de: NodeDeserializer<'a>,
 }
 
 impl<'de> de::SeqAccess<'de> for SeqAccess<'de> {
     type Error = DeError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
-        self.items.next().map(|node| seed.deserialize(NodeDeserializer(node))).transpose()
+        self.items.next().map(|node| seed.deserialize(self.de.at(node))).transpose()
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -178,8 +232,9 @@ impl<'de> de::SeqAccess<'de> for SeqAccess<'de> {
 }
 
 struct MapAccess<'a> {
-    entries: std::slice::Iter<'a, Entry>,
-    value: Option<&'a Node>,
+    entries: MapIter<'a>,
+    value: Option<Node<'a>>,
+    de: NodeDeserializer<'a>,
     skip: &'static [&'static str],
 }
 
@@ -187,12 +242,12 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
     type Error = DeError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
-        let next = self.entries.find(|e| !self.skip.contains(&e.key.as_str()));
-        match next {
+        let skip = self.skip;
+        match self.entries.find(|e| !skip.contains(&e.key)) {
             Some(entry) => {
-                self.value = Some(&entry.value);
+                self.value = Some(entry.value);
                 let key: de::value::BorrowedStrDeserializer<'de, DeError> =
-                    de::value::BorrowedStrDeserializer::new(entry.key.as_str());
+                    de::value::BorrowedStrDeserializer::new(entry.key);
                 seed.deserialize(key).map(Some)
             }
             None => Ok(None),
@@ -201,7 +256,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         let node = self.value.take().ok_or_else(|| DeError("value without a key".into()))?;
-        seed.deserialize(NodeDeserializer(node))
+        seed.deserialize(self.de.at(node))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -209,8 +264,24 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
     }
 }
 
+/// A mapping without entries (a list item blanked by an [`Override::EmptyMap`]).
+struct EmptyMap;
+
+impl<'de> de::MapAccess<'de> for EmptyMap {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, _seed: K) -> Result<Option<K::Value>, DeError> {
+        Ok(None)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, _seed: V) -> Result<V::Value, DeError> {
+        Err(DeError("value without a key".into()))
+    }
+}
+
 struct EnumAccess<'a> {
-    entry: &'a Entry,
+    entry: Entry<'a>,
+    de: NodeDeserializer<'a>,
 }
 
 impl<'de> de::EnumAccess<'de> for EnumAccess<'de> {
@@ -219,14 +290,14 @@ impl<'de> de::EnumAccess<'de> for EnumAccess<'de> {
 
     fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self::Variant), DeError> {
         let key: de::value::BorrowedStrDeserializer<'de, DeError> =
-            de::value::BorrowedStrDeserializer::new(self.entry.key.as_str());
+            de::value::BorrowedStrDeserializer::new(self.entry.key);
         let variant = seed.deserialize(key)?;
-        Ok((variant, VariantAccess { node: &self.entry.value }))
+        Ok((variant, VariantAccess { de: self.de.at(self.entry.value) }))
     }
 }
 
 struct VariantAccess<'a> {
-    node: &'a Node,
+    de: NodeDeserializer<'a>,
 }
 
 impl<'de> de::VariantAccess<'de> for VariantAccess<'de> {
@@ -237,11 +308,11 @@ impl<'de> de::VariantAccess<'de> for VariantAccess<'de> {
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, DeError> {
-        seed.deserialize(NodeDeserializer(self.node))
+        seed.deserialize(self.de)
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
-        de::Deserializer::deserialize_any(NodeDeserializer(self.node), visitor)
+        de::Deserializer::deserialize_any(self.de, visitor)
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -249,43 +320,57 @@ impl<'de> de::VariantAccess<'de> for VariantAccess<'de> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
-        de::Deserializer::deserialize_any(NodeDeserializer(self.node), visitor)
+        de::Deserializer::deserialize_any(self.de, visitor)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::{Limits, parse_stream};
+    use crate::yaml::{Limits, ParsedStream, parse_stream};
 
-    fn root(text: &str) -> Node {
-        parse_stream(text, &Limits::default()).documents.remove(0).root
+    fn parsed(text: &str) -> ParsedStream {
+        parse_stream(text, &Limits::default())
     }
 
     #[test]
     fn reads_typed_kubernetes_objects() {
-        let node = root(
+        let stream = parsed(
             "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 10Gi}}\n",
         );
-        let pvc: k8s_openapi::api::core::v1::PersistentVolumeClaim = from_node(&node).unwrap();
+        let pvc: k8s_openapi::api::core::v1::PersistentVolumeClaim = from_node(stream.root(0)).unwrap();
         assert_eq!(pvc.metadata.name.as_deref(), Some("data"));
         assert_eq!(pvc.spec.unwrap().access_modes.unwrap(), vec!["ReadWriteOnce".to_string()]);
     }
 
     #[test]
     fn type_errors_carry_the_field_path() {
-        let node = root(
+        let stream = parsed(
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: three\n  selector: {}\n  template:\n    spec:\n      containers:\n        - name: a\n          env:\n            - {name: A, value: 3}\n",
         );
-        let (path, message) = from_node::<k8s_openapi::api::apps::v1::Deployment>(&node).unwrap_err();
+        let (path, message) =
+            from_node::<k8s_openapi::api::apps::v1::Deployment>(stream.root(0)).unwrap_err();
         assert_eq!(path.to_string(), "spec.replicas");
         assert!(message.contains("invalid type: string \"three\""), "{message}");
 
-        let node = root(
+        let stream = parsed(
             "kind: Pod\nspec:\n  containers:\n    - name: a\n      env:\n        - {name: A, value: 3}\n",
         );
-        let (path, message) = from_node::<k8s_openapi::api::core::v1::Pod>(&node).unwrap_err();
+        let (path, message) = from_node::<k8s_openapi::api::core::v1::Pod>(stream.root(0)).unwrap_err();
         assert_eq!(path.to_string(), "spec.containers[0].env[0].value");
         assert!(message.contains("integer `3`"), "{message}");
+    }
+
+    #[test]
+    fn overrides_step_over_wrong_fields() {
+        let stream = parsed(
+            "kind: Pod\nspec:\n  containers:\n    - name: a\n      env:\n        - {name: A, value: 3}\n",
+        );
+        let root = stream.root(0);
+        let value = root.get("spec").unwrap().get("containers").unwrap().as_seq().unwrap().get(0).unwrap();
+        let value = value.get("env").unwrap().as_seq().unwrap().get(0).unwrap().get("value").unwrap();
+        let overrides = Overrides::from([(value.index(), Override::Null)]);
+        let pod: k8s_openapi::api::core::v1::Pod = from_object_node(root, &overrides).unwrap();
+        assert_eq!(pod.spec.unwrap().containers[0].env.as_ref().unwrap()[0].value, None);
     }
 }

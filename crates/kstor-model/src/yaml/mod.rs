@@ -5,6 +5,8 @@ mod node;
 mod parse;
 mod scalar;
 
-pub use de::{NodeDeserializer, from_node, from_object_node};
-pub use node::{Entry, Map, Node, Text, Value};
-pub use parse::{Document, IgnoreComment, Limits, ParsedStream, SyntaxError, parse_stream};
+pub use scalar::Scalar;
+
+pub use de::{NodeDeserializer, Override, Overrides, from_node, from_object_node};
+pub use node::{Entry, Map, MapIter, Node, Seq, SeqIter, Text, Tree, Value};
+pub use parse::{Document, IgnoreComment, Limits, ParsedStream, SyntaxError, parse_shared, parse_stream};

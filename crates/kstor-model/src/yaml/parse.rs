@@ -1,15 +1,16 @@
-//! Builds [`Node`] trees from the YAML event stream, with limits and error recovery.
+//! Builds [`Tree`]s from the YAML event stream, with limits and error recovery.
 //!
 //! Multi-document streams are split into documents; a syntax error abandons only the document
 //! it occurs in (the parser resynchronises at the next `---`), so one broken document never
 //! hides the others. Alias expansion and nesting depth are bounded (see [`Limits`]).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use granit_parser::{Event, Parser, ScalarStyle, ScanError};
 
-use super::node::{Entry, Map, Node, Text, Value};
-use super::scalar::resolve_plain;
+use super::node::{Kind, Raw, Tree, split};
+use super::scalar::{Scalar, resolve_plain};
 use crate::source::Span;
 
 /// Resource limits applied while loading input.
@@ -30,12 +31,12 @@ impl Default for Limits {
 }
 
 /// One document of a YAML stream.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Document {
     /// 0-based position of the document in its stream.
     pub index: usize,
-    /// The document's root node.
-    pub root: Node,
+    /// The index of the document's root node in the stream's tree.
+    pub root: u32,
 }
 
 /// A syntax or limit error, located at a byte offset.
@@ -61,6 +62,8 @@ pub struct IgnoreComment {
 /// Everything parsed from one YAML text.
 #[derive(Debug, Default)]
 pub struct ParsedStream {
+    /// All nodes of all documents.
+    pub tree: Tree,
     /// Documents with content (empty documents are skipped).
     pub documents: Vec<Document>,
     /// Syntax and limit errors; each abandoned the rest of its document.
@@ -69,11 +72,16 @@ pub struct ParsedStream {
     pub ignore_comments: Vec<IgnoreComment>,
 }
 
+impl ParsedStream {
+    /// The root node of a document.
+    pub fn root(&self, document: usize) -> super::Node<'_> {
+        self.tree.node(self.documents[document].root)
+    }
+}
+
 /// kubectl decodes input that starts with `{` as JSON, strictly: trailing commas, comments
-/// or single quotes that YAML would accept are errors there.
-/// Checks input that starts with `{` strictly as JSON. Returns the byte ranges of the
+/// or single quotes that YAML would accept are errors there. Returns the byte ranges of the
 /// JSON values (kubectl accepts several concatenated objects) and the first syntax error.
-/// Byte ranges of the JSON values, and the first JSON syntax error.
 type JsonValues = (Vec<(usize, usize)>, Option<SyntaxError>);
 
 fn json_values(text: &str) -> Option<JsonValues> {
@@ -120,67 +128,56 @@ fn byte_offset(text: &str, line: usize, column: usize) -> usize {
 
 /// Parses a YAML (or JSON) stream into documents.
 pub fn parse_stream(text: &str, limits: &Limits) -> ParsedStream {
-    match json_values(text) {
+    parse_shared(Arc::from(text), limits)
+}
+
+/// [`parse_stream`] over a text the caller keeps (the tree shares it).
+pub fn parse_shared(text: Arc<str>, limits: &Limits) -> ParsedStream {
+    let mut out = ParsedStream { tree: Tree::new(Arc::clone(&text)), ..ParsedStream::default() };
+    match json_values(&text) {
         // Several concatenated JSON objects: each is parsed on its own (YAML would read them
-        // as one broken document), with spans shifted back into the whole text.
+        // as one broken document).
         Some((ranges, None)) if ranges.len() > 1 => {
-            let mut out = ParsedStream::default();
             for (index, (start, end)) in ranges.into_iter().enumerate() {
-                let part = parse_yaml(&text[start..end], limits);
-                let shift =
-                    |span: Span| Span { start: span.start + start as u32, end: span.end + start as u32 };
-                for mut document in part.documents {
-                    shift_spans(&mut document.root, start as u32);
-                    out.documents.push(Document { index, root: document.root });
-                }
-                out.errors.extend(part.errors.into_iter().map(|e| SyntaxError {
-                    span: shift(e.span),
-                    document: index,
-                    ..e
-                }));
+                parse_yaml(&text, start..end, index, limits, &mut out);
             }
-            out
         }
         Some((_, error)) => {
-            let mut out = parse_yaml(text, limits);
+            parse_yaml(&text, 0..text.len(), 0, limits, &mut out);
             out.errors.extend(error);
-            out
         }
-        None => parse_yaml(text, limits),
+        None => parse_yaml(&text, 0..text.len(), 0, limits, &mut out),
     }
+    out.tree.finish();
+    out
 }
 
-fn shift_spans(node: &mut Node, by: u32) {
-    node.span.start += by;
-    node.span.end += by;
-    match &mut node.value {
-        Value::Seq(items) => items.iter_mut().for_each(|i| shift_spans(i, by)),
-        Value::Map(map) => {
-            for entry in &mut map.entries {
-                entry.key_span.start += by;
-                entry.key_span.end += by;
-                shift_spans(&mut entry.value, by);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn parse_yaml(text: &str, limits: &Limits) -> ParsedStream {
+/// Parses `text[range]`, numbering documents from `first_document`.
+fn parse_yaml(
+    text: &str,
+    range: std::ops::Range<usize>,
+    first_document: usize,
+    limits: &Limits,
+    out: &mut ParsedStream,
+) {
+    let part = &text[range.clone()];
     let options = granit_parser::options! {
         block_nesting_limit: limits.max_depth,
         flow_nesting_limit: limits.max_depth,
+        // Comment events cost time on every comment; only suppression comments matter.
+        emit_comments: part.contains(IGNORE_MARKER),
     };
-    let mut parser = Parser::new_from_str_with_options(text, options);
-    let scan_error = |e: &ScanError, len: usize| scan_error(e, len, limits);
-    let mut out = ParsedStream::default();
-    let mut builder = Builder::new(limits);
-    let mut document_index = 0usize;
+    let mut parser = Parser::new_from_str_with_options(part, options);
+    let shift = range.start;
+    let len = text.len();
+    let scan_error = |e: &ScanError| scan_error(e, shift, len, limits);
+    let mut builder = Builder::new(limits, &mut out.tree);
+    let mut document_index = first_document;
     let mut in_document = false;
 
     while let Some(next) = parser.next_event() {
-        let result = next.map_err(|e| scan_error(&e, text.len())).and_then(|(event, span)| {
-            let span = to_span(&span, text.len());
+        let result = next.map_err(|e| scan_error(&e)).and_then(|(event, span)| {
+            let span = to_span(&span, shift, len);
             match event {
                 Event::StreamStart | Event::StreamEnd => Ok(None),
                 Event::DocumentStart(..) => {
@@ -190,10 +187,11 @@ fn parse_yaml(text: &str, limits: &Limits) -> ParsedStream {
                 }
                 Event::DocumentEnd => {
                     in_document = false;
-                    let root = builder.take_root();
+                    let root = builder.root.take();
                     let index = document_index;
                     document_index += 1;
-                    Ok(root.filter(|r| r.value != Value::Null).map(|root| Document { index, root }))
+                    let tree = &*builder.tree;
+                    Ok(root.filter(|&r| !tree.node(r).is_null()).map(|root| Document { index, root }))
                 }
                 Event::Comment(comment, _) => {
                     if let Some(rules) = parse_ignore_comment(&comment) {
@@ -221,7 +219,7 @@ fn parse_yaml(text: &str, limits: &Limits) -> ParsedStream {
                     Ok(true) => continue,
                     Ok(false) => break,
                     Err(e) => {
-                        let (span, message) = scan_error(&e, text.len());
+                        let (span, message) = scan_error(&e);
                         out.errors.push(SyntaxError { span, message, document: document_index });
                         break;
                     }
@@ -229,13 +227,12 @@ fn parse_yaml(text: &str, limits: &Limits) -> ParsedStream {
             }
         }
     }
-    out
 }
 
 type BuildError = (Span, String);
 
-fn scan_error(error: &ScanError, len: usize, limits: &Limits) -> BuildError {
-    let offset = error.marker().byte_offset().unwrap_or(0).min(len);
+fn scan_error(error: &ScanError, shift: usize, len: usize, limits: &Limits) -> BuildError {
+    let offset = (error.marker().byte_offset().unwrap_or(0) + shift).min(len);
     let message = match error.kind() {
         granit_parser::ErrorKind::RecursionLimitExceeded => {
             format!("nesting deeper than the limit of {} levels", limits.max_depth)
@@ -245,12 +242,15 @@ fn scan_error(error: &ScanError, len: usize, limits: &Limits) -> BuildError {
     (Span::new(offset, offset), message)
 }
 
-fn to_span(span: &granit_parser::Span, len: usize) -> Span {
+fn to_span(span: &granit_parser::Span, shift: usize, len: usize) -> Span {
     match span.byte_range() {
-        Some(range) => Span::new(range.start.min(len), range.end.min(len)),
+        Some(range) => Span::new((range.start + shift).min(len), (range.end + shift).min(len)),
         None => Span::NONE,
     }
 }
+
+/// The text every suppression comment contains.
+const IGNORE_MARKER: &str = "kstor:ignore";
 
 /// Recognises `kstor:ignore` and `kstor:ignore KS201, rwx-for-database -- reason`.
 fn parse_ignore_comment(comment: &str) -> Option<Vec<String>> {
@@ -269,27 +269,41 @@ fn parse_ignore_comment(comment: &str) -> Option<Vec<String>> {
     Some(rules)
 }
 
+/// A collection being built; its children wait in the builder's scratch list.
 enum Frame {
-    Seq { start: u32, anchor: usize, items: Vec<Node> },
-    Map { start: u32, anchor: usize, map: Map, key: Option<(Text, Span)>, merges: Vec<Node> },
+    Seq { node: u32, start: u32, anchor: usize, first: usize },
+    Map { node: u32, start: u32, anchor: usize, first: usize, key: Option<u32>, merges: Vec<u32> },
 }
 
-struct Builder<'l> {
+/// What an anchor stands for: its node, and the size and depth an alias to it adds.
+#[derive(Clone, Copy)]
+struct Anchored {
+    node: u32,
+    count: usize,
+    depth: usize,
+}
+
+struct Builder<'l, 't> {
     limits: &'l Limits,
+    tree: &'t mut Tree,
     /// Problems that do not abandon the document (duplicate keys).
     problems: Vec<BuildError>,
     stack: Vec<Frame>,
-    root: Option<Node>,
-    anchors: HashMap<usize, Node>,
+    /// Children of the open collections, innermost last.
+    scratch: Vec<u32>,
+    root: Option<u32>,
+    anchors: HashMap<usize, Anchored>,
     alias_nodes: usize,
 }
 
-impl<'l> Builder<'l> {
-    fn new(limits: &'l Limits) -> Self {
+impl<'l, 't> Builder<'l, 't> {
+    fn new(limits: &'l Limits, tree: &'t mut Tree) -> Self {
         Builder {
             limits,
+            tree,
             problems: Vec::new(),
             stack: Vec::new(),
+            scratch: Vec::new(),
             root: None,
             anchors: HashMap::new(),
             alias_nodes: 0,
@@ -298,13 +312,10 @@ impl<'l> Builder<'l> {
 
     fn reset(&mut self) {
         self.stack.clear();
+        self.scratch.clear();
         self.root = None;
         self.anchors.clear();
         self.alias_nodes = 0;
-    }
-
-    fn take_root(&mut self) -> Option<Node> {
-        self.root.take()
     }
 
     fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), BuildError> {
@@ -312,55 +323,60 @@ impl<'l> Builder<'l> {
             Event::Scalar(text, style, anchor, tag) => {
                 // Keys keep their source text: resolving `y:` or `on:` to booleans (as go-yaml
                 // does) only makes messages confusing, and no Kubernetes field is named so.
-                let value = if self.expecting_key() {
-                    Value::Str(text.as_ref().into())
+                let node = if self.expecting_key() {
+                    self.tree.push_str(span, &text)
                 } else {
                     let core_tag = tag.as_deref().and_then(|t| t.core_suffix().map(str::to_owned));
-                    scalar_value(&text, style, core_tag.as_deref())
+                    let scalar = scalar_value(&text, style, core_tag.as_deref());
+                    self.push_scalar(span, scalar)
                 };
-                let node = Node::new(span, value);
-                self.remember(anchor, &node);
+                self.remember(anchor, node);
                 self.push(node, 0)
             }
             Event::SequenceStart(_, anchor, _) => {
                 self.check_depth(span)?;
-                self.stack.push(Frame::Seq { start: span.start, anchor, items: Vec::new() });
+                let node = self.placeholder(span);
+                self.stack.push(Frame::Seq { node, start: span.start, anchor, first: self.scratch.len() });
                 Ok(())
             }
             Event::MappingStart(_, anchor, _) => {
                 self.check_depth(span)?;
+                let node = self.placeholder(span);
+                let first = self.scratch.len();
                 self.stack.push(Frame::Map {
+                    node,
                     start: span.start,
                     anchor,
-                    map: Map::default(),
+                    first,
                     key: None,
                     merges: Vec::new(),
                 });
                 Ok(())
             }
             Event::SequenceEnd => match self.stack.pop() {
-                Some(Frame::Seq { start, anchor, items }) => {
-                    let node = Node::new(Span { start, end: span.end }, Value::Seq(items));
-                    self.remember(anchor, &node);
+                Some(Frame::Seq { node, start, anchor, first }) => {
+                    let len = self.scratch.len() - first;
+                    self.close(node, Kind::Seq, Span { start, end: span.end }, first, len);
+                    self.remember(anchor, node);
                     self.push(node, 0)
                 }
                 _ => Err((span, "unbalanced sequence end".into())),
             },
             Event::MappingEnd => match self.stack.pop() {
-                Some(Frame::Map { start, anchor, mut map, merges, .. }) => {
-                    apply_merges(&mut map, merges);
-                    let node = Node::new(Span { start, end: span.end }, Value::Map(map));
-                    self.remember(anchor, &node);
+                Some(Frame::Map { node, start, anchor, first, merges, .. }) => {
+                    self.apply_merges(first, &merges);
+                    let len = (self.scratch.len() - first) / 2;
+                    self.close(node, Kind::Map, Span { start, end: span.end }, first, len);
+                    self.remember(anchor, node);
                     self.push(node, 0)
                 }
                 _ => Err((span, "unbalanced mapping end".into())),
             },
             Event::Alias(id) => {
-                let Some(target) = self.anchors.get(&id) else {
+                let Some(target) = self.anchors.get(&id).copied() else {
                     return Err((span, "alias refers to an unknown anchor".into()));
                 };
-                let count = target.count();
-                self.alias_nodes += count;
+                self.alias_nodes += target.count;
                 if self.alias_nodes > self.limits.max_alias_nodes {
                     return Err((
                         span,
@@ -370,12 +386,32 @@ impl<'l> Builder<'l> {
                         ),
                     ));
                 }
-                let mut node = target.clone();
-                node.span = span;
-                let depth = depth_of(&node);
-                self.push(node, depth)
+                // The alias shares the anchored node: nothing is copied.
+                self.push(target.node, target.depth)
             }
             _ => Ok(()),
+        }
+    }
+
+    /// A collection node whose children are filled in when it closes.
+    fn placeholder(&mut self, span: Span) -> u32 {
+        self.tree.push(Raw { start: span.start, end: span.end, a: 0, b: 0, kind: Kind::Null })
+    }
+
+    fn close(&mut self, node: u32, kind: Kind, span: Span, first: usize, len: usize) {
+        let a = self.tree.children.len() as u32;
+        self.tree.children.extend(self.scratch.drain(first..));
+        self.tree.nodes[node as usize] = Raw { start: span.start, end: span.end, a, b: len as u32, kind };
+    }
+
+    fn push_scalar(&mut self, span: Span, scalar: Scalar<'_>) -> u32 {
+        let raw = |kind, (a, b)| Raw { start: span.start, end: span.end, a, b, kind };
+        match scalar {
+            Scalar::Null => self.tree.push(raw(Kind::Null, (0, 0))),
+            Scalar::Bool(b) => self.tree.push(raw(if b { Kind::True } else { Kind::False }, (0, 0))),
+            Scalar::Int(i) => self.tree.push(raw(Kind::Int, split(i as u64))),
+            Scalar::Float(f) => self.tree.push(raw(Kind::Float, split(f.to_bits()))),
+            Scalar::Str(s) => self.tree.push_str(span, s),
         }
     }
 
@@ -390,118 +426,131 @@ impl<'l> Builder<'l> {
         Ok(())
     }
 
-    fn remember(&mut self, anchor: usize, node: &Node) {
+    fn remember(&mut self, anchor: usize, node: u32) {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            let n = self.tree.node(node);
+            self.anchors.insert(anchor, Anchored { node, count: n.count(), depth: n.depth() });
         }
     }
 
-    fn push(&mut self, node: Node, extra_depth: usize) -> Result<(), BuildError> {
+    fn push(&mut self, node: u32, extra_depth: usize) -> Result<(), BuildError> {
         if self.stack.len() + extra_depth > self.limits.max_depth {
-            return Err((
-                node.span,
-                format!("nesting deeper than the limit of {} levels", self.limits.max_depth),
-            ));
+            let span = self.tree.node(node).span();
+            return Err((span, format!("nesting deeper than the limit of {} levels", self.limits.max_depth)));
         }
-        match self.stack.last_mut() {
-            None => {
-                self.root = Some(node);
+        let Some(frame) = self.stack.last_mut() else {
+            self.root = Some(node);
+            return Ok(());
+        };
+        match frame {
+            Frame::Seq { .. } => {
+                self.scratch.push(node);
                 Ok(())
             }
-            Some(Frame::Seq { items, .. }) => {
-                items.push(node);
-                Ok(())
-            }
-            Some(Frame::Map { map, key, merges, .. }) => match key.take() {
+            Frame::Map { key, merges, first, .. } => match key.take() {
                 None => {
-                    let text = key_text(&node)?;
-                    *key = Some((text, node.span));
+                    let key_node = self.tree.node(node);
+                    if key_node.as_str().is_none() {
+                        let described = key_node.described();
+                        return Err((
+                            key_node.span(),
+                            format!(
+                                "a mapping key must be a string, found {described}; Kubernetes objects have string keys"
+                            ),
+                        ));
+                    }
+                    *key = Some(node);
                     Ok(())
                 }
-                Some((text, key_span)) if text == "<<" => collect_merge(node, merges, key_span),
-                Some((text, key_span)) => {
-                    if let Some(existing) = map.entries.iter_mut().find(|e| e.key == text) {
+                Some(key_node) => {
+                    let key_text = self.tree.node(key_node).as_str().unwrap_or_default();
+                    if key_text == "<<" {
+                        let key_span = self.tree.node(key_node).span();
+                        return collect_merge(self.tree, node, merges, key_span);
+                    }
+                    let first = *first;
+                    let pairs = &mut self.scratch[first..];
+                    let tree = &*self.tree;
+                    let duplicate =
+                        pairs.chunks_exact(2).position(|pair| tree.node(pair[0]).as_str() == Some(key_text));
+                    if let Some(i) = duplicate {
                         // Not fatal: the document is still built (the last value wins, as in
                         // kubectl's non-strict decoding) and the duplicate is reported.
-                        let message = format!("duplicate key `{text}`; only its last value is kept");
-                        existing.value = node;
-                        existing.key_span = key_span;
-                        self.problems.push((key_span, message));
+                        let span = tree.node(key_node).span();
+                        self.problems
+                            .push((span, format!("duplicate key `{key_text}`; only its last value is kept")));
+                        pairs[2 * i] = key_node;
+                        pairs[2 * i + 1] = node;
                         return Ok(());
                     }
-                    map.entries.push(Entry { key: text, key_span, value: node });
+                    self.scratch.push(key_node);
+                    self.scratch.push(node);
                     Ok(())
                 }
             },
         }
     }
+
+    /// YAML merge keys: entries of merged mappings fill in keys the mapping does not set
+    /// itself; earlier sources win over later ones.
+    fn apply_merges(&mut self, first: usize, merges: &[u32]) {
+        for &source in merges {
+            let Some(map) = self.tree.node(source).as_map() else { continue };
+            let pairs: Vec<(u32, &str, u32)> = (0..map.len())
+                .map(|i| {
+                    let key = self.tree.children[self.tree.nodes[source as usize].a as usize + 2 * i];
+                    let value = self.tree.children[self.tree.nodes[source as usize].a as usize + 2 * i + 1];
+                    (key, self.tree.node(key).as_str().unwrap_or_default(), value)
+                })
+                .collect();
+            let mut add = Vec::new();
+            for (key, text, value) in pairs {
+                let present = self.scratch[first..]
+                    .chunks_exact(2)
+                    .chain(add.chunks_exact(2))
+                    .any(|pair| self.tree.node(pair[0]).as_str() == Some(text));
+                if !present {
+                    add.extend([key, value]);
+                }
+            }
+            self.scratch.extend(add);
+        }
+    }
 }
 
-fn scalar_value(text: &str, style: ScalarStyle, core_tag: Option<&str>) -> Value {
+fn scalar_value<'a>(text: &'a str, style: ScalarStyle, core_tag: Option<&str>) -> Scalar<'a> {
     match core_tag {
-        Some("str") => return Value::Str(text.into()),
-        Some("null") => return Value::Null,
+        Some("str") => return Scalar::Str(text),
+        Some("null") => return Scalar::Null,
         Some("bool" | "int" | "float") => return resolve_plain(text),
         _ => {}
     }
     match style {
         ScalarStyle::Plain => resolve_plain(text),
-        _ => Value::Str(text.into()),
+        _ => Scalar::Str(text),
     }
 }
 
-fn key_text(node: &Node) -> Result<Text, BuildError> {
-    match &node.value {
-        Value::Str(s) => Ok(s.clone()),
-        Value::Null => Ok(Text::const_new("null")),
-        Value::Bool(b) => Ok(if *b { "true".into() } else { "false".into() }),
-        Value::Int(i) => Ok(i.to_string().into()),
-        Value::Float(f) => Ok(f.to_string().into()),
-        Value::Seq(_) | Value::Map(_) => {
-            Err((node.span, "a mapping key must be a scalar; Kubernetes objects have string keys".into()))
-        }
+fn collect_merge(tree: &Tree, node: u32, merges: &mut Vec<u32>, key_span: Span) -> Result<(), BuildError> {
+    let value = tree.node(node);
+    if value.as_map().is_some() {
+        merges.push(node);
+        return Ok(());
     }
-}
-
-fn collect_merge(node: Node, merges: &mut Vec<Node>, key_span: Span) -> Result<(), BuildError> {
-    match node.value {
-        Value::Map(_) => {
-            merges.push(node);
-            Ok(())
-        }
-        Value::Seq(items) if items.iter().all(|i| matches!(i.value, Value::Map(_))) => {
-            merges.extend(items);
-            Ok(())
-        }
-        _ => Err((key_span, "a merge key `<<` must refer to a mapping or a list of mappings".into())),
+    if let Some(items) = value.as_seq()
+        && items.iter().all(|i| i.as_map().is_some())
+    {
+        merges.extend(items.iter().map(|i| i.index()));
+        return Ok(());
     }
-}
-
-/// YAML merge keys: entries of merged mappings fill in keys the mapping does not set itself;
-/// earlier sources win over later ones.
-fn apply_merges(map: &mut Map, merges: Vec<Node>) {
-    for merge in merges {
-        if let Value::Map(source) = merge.value {
-            for entry in source.entries {
-                if map.entry(&entry.key).is_none() {
-                    map.entries.push(entry);
-                }
-            }
-        }
-    }
-}
-
-fn depth_of(node: &Node) -> usize {
-    match &node.value {
-        Value::Seq(items) => 1 + items.iter().map(depth_of).max().unwrap_or(0),
-        Value::Map(map) => 1 + map.entries.iter().map(|e| depth_of(&e.value)).max().unwrap_or(0),
-        _ => 0,
-    }
+    Err((key_span, "a merge key `<<` must refer to a mapping or a list of mappings".into()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use serde_json::json;
 
     fn parse(text: &str) -> ParsedStream {
         parse_stream(text, &Limits::default())
@@ -513,12 +562,12 @@ mod tests {
             "kind: PersistentVolumeClaim\nspec:\n  accessModes:\n    - ReadWriteOnce\n    - ReadWriteMany\n";
         let stream = parse(text);
         assert!(stream.errors.is_empty(), "{:?}", stream.errors);
-        let root = &stream.documents[0].root;
+        let root = stream.root(0);
         let spec = root.as_map().unwrap().entry("spec").unwrap();
         assert_eq!(&text[spec.key_span.start as usize..spec.key_span.end as usize], "spec");
         let modes = spec.value.get("accessModes").unwrap().as_seq().unwrap();
-        let second = &modes[1];
-        assert_eq!(&text[second.span.start as usize..second.span.end as usize], "ReadWriteMany");
+        let second = modes.get(1).unwrap().span();
+        assert_eq!(&text[second.start as usize..second.end as usize], "ReadWriteMany");
     }
 
     #[test]
@@ -534,8 +583,11 @@ mod tests {
         let text = "a: 1\n---\nb: [1, 2\n---\nc: 3\n";
         let stream = parse(text);
         assert_eq!(stream.errors.len(), 1);
-        let keys: Vec<_> =
-            stream.documents.iter().map(|d| d.root.as_map().unwrap().entries[0].key.to_string()).collect();
+        let keys: Vec<_> = stream
+            .documents
+            .iter()
+            .map(|d| stream.tree.node(d.root).as_map().unwrap().first().unwrap().key.to_string())
+            .collect();
         assert_eq!(keys, vec!["a", "c"]);
         assert_eq!(stream.errors[0].document, 1);
     }
@@ -545,11 +597,11 @@ mod tests {
         let text = "base: &b {x: 1, y: 2}\nderived:\n  <<: *b\n  y: 3\ncopy: *b\n";
         let stream = parse(text);
         assert!(stream.errors.is_empty(), "{:?}", stream.errors);
-        let root = &stream.documents[0].root;
+        let root = stream.root(0);
         let derived = root.get("derived").unwrap();
-        assert_eq!(derived.get("x").unwrap().value, Value::Int(1));
-        assert_eq!(derived.get("y").unwrap().value, Value::Int(3));
-        assert_eq!(root.get("copy").unwrap().get("y").unwrap().value, Value::Int(2));
+        assert_eq!(derived.get("x").unwrap().to_json(), json!(1));
+        assert_eq!(derived.get("y").unwrap().to_json(), json!(3));
+        assert_eq!(root.get("copy").unwrap().get("y").unwrap().to_json(), json!(2));
     }
 
     #[test]
@@ -580,20 +632,20 @@ mod tests {
         let stream = parse("a: 1\na: 2\nb: 3\n");
         assert_eq!(stream.errors.len(), 1);
         assert!(stream.errors[0].message.contains("duplicate key `a`"));
-        let root = &stream.documents[0].root;
-        assert_eq!(root.get("a").unwrap().value, Value::Int(2), "the document is kept");
-        assert_eq!(root.get("b").unwrap().value, Value::Int(3));
+        let root = stream.root(0);
+        assert_eq!(root.get("a").unwrap().to_json(), json!(2), "the document is kept");
+        assert_eq!(root.get("b").unwrap().to_json(), json!(3));
     }
 
     #[test]
     fn quoted_scalars_stay_strings() {
         let stream = parse("a: \"3\"\nb: '3'\nc: 3\nd: !!str 3\ne: yes\n");
-        let root = &stream.documents[0].root;
-        assert_eq!(root.get("a").unwrap().value, Value::Str("3".into()));
-        assert_eq!(root.get("b").unwrap().value, Value::Str("3".into()));
-        assert_eq!(root.get("c").unwrap().value, Value::Int(3));
-        assert_eq!(root.get("d").unwrap().value, Value::Str("3".into()));
-        assert_eq!(root.get("e").unwrap().value, Value::Bool(true));
+        let root = stream.root(0);
+        assert_eq!(root.get("a").unwrap().to_json(), json!("3"));
+        assert_eq!(root.get("b").unwrap().to_json(), json!("3"));
+        assert_eq!(root.get("c").unwrap().to_json(), json!(3));
+        assert_eq!(root.get("d").unwrap().to_json(), json!("3"));
+        assert_eq!(root.get("e").unwrap().to_json(), json!(true));
     }
 
     #[test]
@@ -616,7 +668,8 @@ mod tests {
         assert!(concatenated.errors.is_empty(), "{:?}", concatenated.errors);
         let second = &concatenated.documents[1];
         assert_eq!(second.index, 1);
-        let b = second.root.get("b").unwrap().as_seq().unwrap()[0].span;
+        let b =
+            concatenated.tree.node(second.root).get("b").unwrap().as_seq().unwrap().get(0).unwrap().span();
         assert_eq!(&text[b.start as usize..b.end as usize], "2", "spans point into the whole text");
     }
 
@@ -624,6 +677,6 @@ mod tests {
     fn parses_json() {
         let stream = parse("{\"kind\": \"List\", \"items\": [{\"a\": 1}, {\"b\": \"x\"}]}");
         assert!(stream.errors.is_empty());
-        assert_eq!(stream.documents[0].root.get("items").unwrap().as_seq().unwrap().len(), 2);
+        assert_eq!(stream.root(0).get("items").unwrap().as_seq().unwrap().len(), 2);
     }
 }

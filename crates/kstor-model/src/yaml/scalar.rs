@@ -6,10 +6,25 @@
 //! string in JSON). kstor resolves the same way so that it judges the object the API server
 //! will receive.
 
-use super::node::Value;
+/// A resolved scalar.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scalar<'a> {
+    /// null.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string (the text itself).
+    Str(&'a str),
+}
+
+use Scalar as Value;
 
 /// Resolves a plain (unquoted) scalar to its typed value.
-pub fn resolve_plain(text: &str) -> Value {
+pub fn resolve_plain(text: &str) -> Scalar<'_> {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
@@ -30,13 +45,13 @@ pub fn resolve_plain(text: &str) -> Value {
         if let Ok(f) = text.parse::<f64>() {
             return Value::Float(f);
         }
-        return Value::Str(text.into());
+        return Value::Str(text);
     }
     if !(first.is_ascii_digit() || first == b'+' || first == b'-') {
-        return Value::Str(text.into());
+        return Value::Str(text);
     }
     if is_timestamp(text) {
-        return Value::Str(text.into());
+        return Value::Str(text);
     }
     let plain: String = text.chars().filter(|&c| c != '_').collect();
     if let Some(i) = parse_go_int(&plain) {
@@ -47,7 +62,7 @@ pub fn resolve_plain(text: &str) -> Value {
     {
         return Value::Float(f);
     }
-    Value::Str(text.into())
+    Value::Str(text)
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)`: optional sign, then `0x`, `0o`, `0b`, a leading `0`
@@ -140,7 +155,7 @@ fn is_timestamp(s: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn v(s: &str) -> Value {
+    fn v(s: &str) -> Value<'_> {
         resolve_plain(s)
     }
 
@@ -155,7 +170,7 @@ mod tests {
         for n in ["~", "null", "Null"] {
             assert_eq!(v(n), Value::Null, "{n}");
         }
-        assert_eq!(v("yEs"), Value::Str("yEs".into()));
+        assert_eq!(v("yEs"), Value::Str("yEs"));
     }
 
     #[test]
@@ -177,12 +192,12 @@ mod tests {
         assert_eq!(v(".5"), Value::Float(0.5));
         assert_eq!(v("1e3"), Value::Float(1000.0));
         assert_eq!(v("1."), Value::Float(1.0));
-        assert_eq!(v("10Gi"), Value::Str("10Gi".into()));
-        assert_eq!(v("25%"), Value::Str("25%".into()));
+        assert_eq!(v("10Gi"), Value::Str("10Gi"));
+        assert_eq!(v("25%"), Value::Str("25%"));
         assert_eq!(v("0789"), Value::Float(789.0));
-        assert_eq!(v("2024-01-31"), Value::Str("2024-01-31".into()));
-        assert_eq!(v("-"), Value::Str("-".into()));
-        assert_eq!(v("1.2.3"), Value::Str("1.2.3".into()));
+        assert_eq!(v("2024-01-31"), Value::Str("2024-01-31"));
+        assert_eq!(v("-"), Value::Str("-"));
+        assert_eq!(v("1.2.3"), Value::Str("1.2.3"));
         assert!(matches!(v(".nan"), Value::Float(f) if f.is_nan()));
     }
 }

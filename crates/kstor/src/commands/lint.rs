@@ -9,7 +9,7 @@ use kstor_rules::{Config, FailOn, Settings};
 
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, fail};
 use crate::cli::{ColorArg, FailOnArg, FormatArg, LintArgs};
-use crate::output::write_atomically;
+use crate::output::{write_atomically, write_stdout};
 use crate::pipeline::{self, PipelineError};
 
 /// Loads the config named on the command line, or the nearest one, or none.
@@ -43,7 +43,8 @@ pub fn run(args: &LintArgs) -> u8 {
         .map(|p| if p.as_os_str() == "-" { Input::Stdin } else { Input::Path(p.clone()) })
         .collect();
     let limits = Limits { max_file_bytes: args.max_file_size, ..Limits::default() };
-    let (graph, result) = match pipeline::lint(&inputs, &config, &settings, limits) {
+    let mut timings = pipeline::Timings::default();
+    let (graph, result) = match pipeline::lint_timed(&inputs, &config, &settings, limits, &mut timings) {
         Ok(r) => r,
         Err(PipelineError::Input(e)) => return fail(e),
         Err(PipelineError::Usage(e)) => return fail(e),
@@ -66,19 +67,31 @@ pub fn run(args: &LintArgs) -> u8 {
             args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     };
-    let mut buffer = Vec::new();
-    if let Err(e) = render(format, &Output { graph: &graph, result: &result }, color, &mut buffer) {
-        return fail(format!("cannot render the report: {e}"));
-    }
+    let render_start = std::time::Instant::now();
+    let output = Output { graph: &graph, result: &result };
+    let report = |out: &mut dyn Write| render(format, &output, color, out);
     let written = match &args.output {
-        Some(path) => write_atomically(path, &buffer).map_err(|e| format!("{}: {e}", path.display())),
-        None => std::io::stdout().write_all(&buffer).map_err(|e| e.to_string()),
+        Some(path) => write_atomically(path, report).map_err(|e| format!("{}: {e}", path.display())),
+        None => write_stdout(report).map_err(|e| format!("cannot write the report: {e}")),
     };
     if let Err(e) = written {
         return fail(e);
     }
+    if args.timings {
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        eprintln!(
+            "kstor: timings: load {:.1} ms, graph {:.1} ms, rules {:.1} ms, render {:.1} ms",
+            ms(timings.load),
+            ms(timings.graph),
+            ms(timings.rules),
+            ms(render_start.elapsed())
+        );
+    }
 
-    if !graph.workspace.io_errors.is_empty() {
+    let io_failed = !graph.workspace.io_errors.is_empty();
+    // The process ends here: freeing every tree node one by one would only cost time.
+    std::mem::forget(graph);
+    if io_failed {
         return EXIT_ERROR;
     }
     let fail_on = match args.fail_on {

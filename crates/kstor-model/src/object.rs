@@ -1,6 +1,5 @@
 //! Loaded Kubernetes objects: their identity, metadata and span-preserving tree.
 
-use crate::strmap::StrMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -73,10 +72,6 @@ pub struct Object {
     pub origin: Origin,
     /// apiVersion, kind, namespace and name.
     pub reference: ObjectRef,
-    /// `metadata.labels` (string values only).
-    pub labels: StrMap,
-    /// `metadata.annotations` (string values only).
-    pub annotations: StrMap,
     /// The tree the object lives in (shared by every object of its source).
     pub tree: Arc<Tree>,
     /// The index of the object's root node in `tree`.
@@ -88,17 +83,6 @@ impl Object {
     pub fn new(id: ObjectId, origin: Origin, tree: Arc<Tree>, root_index: u32) -> Self {
         let root = tree.node(root_index);
         let metadata = root.get("metadata");
-        let string_map = |key: &str| -> StrMap {
-            metadata
-                .and_then(|m| m.get(key))
-                .and_then(|m| m.as_map())
-                .map(|map| {
-                    map.iter()
-                        .filter_map(|e| e.value.as_str().map(|s| (e.key.to_string(), s.to_string())))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
         let name = metadata
             .and_then(|m| m.get_str("name"))
             .map(str::to_string)
@@ -110,14 +94,22 @@ impl Object {
             namespace: metadata.and_then(|m| m.get_str("namespace")).map(str::to_string),
             name,
         };
-        let labels = string_map("labels");
-        let annotations = string_map("annotations");
-        Object { id, origin, reference, labels, annotations, tree, root_index }
+        Object { id, origin, reference, tree, root_index }
     }
 
     /// The object's root node.
     pub fn root(&self) -> Node<'_> {
         self.tree.node(self.root_index)
+    }
+
+    /// A `metadata.labels` value (string values only).
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.root().get("metadata")?.get("labels")?.get_str(key)
+    }
+
+    /// A `metadata.annotations` value (string values only).
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.root().get("metadata")?.get("annotations")?.get_str(key)
     }
 
     /// The namespace objects without one are matched in (`default`).

@@ -41,5 +41,5 @@ pub fn is_suppressed(graph: &StorageGraph, finding: &Finding) -> bool {
 }
 
 fn annotated(graph: &StorageGraph, object: ObjectId, finding: &Finding) -> bool {
-    graph.object(object).annotations.get(IGNORE_ANNOTATION).is_some_and(|list| names_rule(list, finding))
+    graph.object(object).annotation(IGNORE_ANNOTATION).is_some_and(|list| names_rule(list, finding))
 }

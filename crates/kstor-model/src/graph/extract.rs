@@ -91,137 +91,55 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
     let namespace = object.effective_namespace().to_string();
     let name = object.reference.name.clone();
     let root = Path::root();
+    let pod_template_path = root.key("spec").key("template");
     match typed {
         Typed::Pod(pod) => {
             let spec = pod.spec.unwrap_or_default();
-            let pod = pod_template(&spec, root.key("spec"), &object.labels, &mut check);
-            workload(
-                object,
-                Parts {
-                    kind: WorkloadKind::Pod,
-                    replicas: None,
-                    strategy: None,
-                    pod,
-                    templates: Vec::new(),
-                    template_annotations: StrMap::new(),
-                },
-                &mut check,
-            )
+            let pod = pod_template(&spec, root.key("spec"), &StrMap::new(), &mut check);
+            workload(object, Parts { pod, ..Parts::new(WorkloadKind::Pod) }, &mut check)
         }
         Typed::Deployment(d) => {
             let spec = d.spec;
-            let template_path = root.key("spec").key("template");
-            let pod = from_template(&spec.template, &template_path, &mut check);
-            let replicas = replicas(spec.replicas, &root);
-            let strategy = deployment_strategy(spec.strategy.as_ref(), &mut check);
-            let annotations = template_annotations(&spec.template.metadata);
-            workload(
-                object,
-                Parts {
-                    kind: WorkloadKind::Deployment,
-                    replicas: Some(replicas),
-                    strategy,
-                    pod,
-                    templates: Vec::new(),
-                    template_annotations: annotations,
-                },
-                &mut check,
-            )
+            let parts = Parts {
+                replicas: Some(replicas(spec.replicas, &root)),
+                strategy: deployment_strategy(spec.strategy.as_ref(), &mut check),
+                ..Parts::new(WorkloadKind::Deployment)
+            };
+            templated(object, parts, &spec.template, &pod_template_path, &mut check)
         }
         Typed::ReplicaSet(rs) => {
-            let spec = rs.spec;
-            let template = spec.template.unwrap_or_default();
-            let pod = from_template(&template, &root.key("spec").key("template"), &mut check);
-            let annotations = template_annotations(&template.metadata);
-            let replicas = replicas(spec.replicas, &root);
-            workload(
-                object,
-                Parts {
-                    kind: WorkloadKind::ReplicaSet,
-                    replicas: Some(replicas),
-                    strategy: None,
-                    pod,
-                    templates: Vec::new(),
-                    template_annotations: annotations,
-                },
-                &mut check,
-            )
+            let parts = Parts {
+                replicas: Some(replicas(rs.spec.replicas, &root)),
+                ..Parts::new(WorkloadKind::ReplicaSet)
+            };
+            templated(object, parts, &rs.spec.template.unwrap_or_default(), &pod_template_path, &mut check)
         }
         Typed::ReplicationController(rc) => {
             let spec = rc.spec.unwrap_or_default();
-            let template = spec.template.unwrap_or_default();
-            let pod = from_template(&template, &root.key("spec").key("template"), &mut check);
-            let annotations = template_annotations(&template.metadata);
-            let replicas = replicas(spec.replicas, &root);
-            workload(
-                object,
-                Parts {
-                    kind: WorkloadKind::ReplicationController,
-                    replicas: Some(replicas),
-                    strategy: None,
-                    pod,
-                    templates: Vec::new(),
-                    template_annotations: annotations,
-                },
-                &mut check,
-            )
+            let parts = Parts {
+                replicas: Some(replicas(spec.replicas, &root)),
+                ..Parts::new(WorkloadKind::ReplicationController)
+            };
+            templated(object, parts, &spec.template.unwrap_or_default(), &pod_template_path, &mut check)
         }
-        Typed::DaemonSet(ds) => {
-            let spec = ds.spec;
-            let pod = from_template(&spec.template, &root.key("spec").key("template"), &mut check);
-            let annotations = template_annotations(&spec.template.metadata);
-            workload(
-                object,
-                Parts {
-                    kind: WorkloadKind::DaemonSet,
-                    replicas: None,
-                    strategy: None,
-                    pod,
-                    templates: Vec::new(),
-                    template_annotations: annotations,
-                },
-                &mut check,
-            )
-        }
+        Typed::DaemonSet(ds) => templated(
+            object,
+            Parts::new(WorkloadKind::DaemonSet),
+            &ds.spec.template,
+            &pod_template_path,
+            &mut check,
+        ),
         Typed::Job(job) => {
-            let spec = job.spec.unwrap_or_default();
-            let pod = from_template(&spec.template, &root.key("spec").key("template"), &mut check);
-            let annotations = template_annotations(&spec.template.metadata);
-            workload(
-                object,
-                Parts {
-                    kind: WorkloadKind::Job,
-                    replicas: None,
-                    strategy: None,
-                    pod,
-                    templates: Vec::new(),
-                    template_annotations: annotations,
-                },
-                &mut check,
-            )
+            let template = job.spec.unwrap_or_default().template;
+            templated(object, Parts::new(WorkloadKind::Job), &template, &pod_template_path, &mut check)
         }
         Typed::CronJob(cj) => {
-            let spec = cj.spec;
-            let job_spec = spec.job_template.spec.unwrap_or_default();
-            let template_path = root.key("spec").key("jobTemplate").key("spec").key("template");
-            let pod = from_template(&job_spec.template, &template_path, &mut check);
-            let annotations = template_annotations(&job_spec.template.metadata);
-            workload(
-                object,
-                Parts {
-                    kind: WorkloadKind::CronJob,
-                    replicas: None,
-                    strategy: None,
-                    pod,
-                    templates: Vec::new(),
-                    template_annotations: annotations,
-                },
-                &mut check,
-            )
+            let template = cj.spec.job_template.spec.unwrap_or_default().template;
+            let path = root.key("spec").key("jobTemplate").key("spec").key("template");
+            templated(object, Parts::new(WorkloadKind::CronJob), &template, &path, &mut check)
         }
         Typed::StatefulSet(sts) => {
             let spec = sts.spec;
-            let pod = from_template(&spec.template, &root.key("spec").key("template"), &mut check);
             let templates: Vec<ClaimDraft> = spec
                 .volume_claim_templates
                 .unwrap_or_default()
@@ -251,24 +169,13 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                     when_scaled: p.when_scaled.clone().map(|v| (v, base.key("whenScaled"))),
                 }
             });
-            let annotations = template_annotations(&spec.template.metadata);
-            let replicas = replicas(spec.replicas, &root);
-            let Extracted::Workload(mut draft) = workload(
-                object,
-                Parts {
-                    kind: WorkloadKind::StatefulSet,
-                    replicas: Some(replicas),
-                    strategy: None,
-                    pod,
-                    templates,
-                    template_annotations: annotations,
-                },
-                &mut check,
-            ) else {
-                unreachable!()
+            let parts = Parts {
+                replicas: Some(replicas(spec.replicas, &root)),
+                templates,
+                retention,
+                ..Parts::new(WorkloadKind::StatefulSet)
             };
-            draft.workload.retention = retention;
-            Extracted::Workload(draft)
+            templated(object, parts, &spec.template, &pod_template_path, &mut check)
         }
         Typed::PersistentVolumeClaim(pvc) => {
             let claim = claim(
@@ -317,7 +224,7 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 binding_mode: sc.volume_binding_mode,
                 allow_volume_expansion: sc.allow_volume_expansion,
                 allowed_topologies,
-                is_default: is_default(&object.annotations, &DEFAULT_CLASS_ANNOTATIONS),
+                is_default: is_default(object, &DEFAULT_CLASS_ANNOTATIONS),
                 created: sc.metadata.creation_timestamp.map(|t| t.0.to_string()),
                 driver: None,
                 csi_driver: None,
@@ -347,7 +254,7 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 storage_class: spec
                     .storage_class_name
                     .clone()
-                    .or_else(|| object.annotations.get(BETA_CLASS_ANNOTATION).cloned()),
+                    .or_else(|| object.annotation(BETA_CLASS_ANNOTATION).map(str::to_string)),
                 claim_ref: spec.claim_ref.as_ref().and_then(|r| {
                     Some((r.namespace.clone().unwrap_or_else(|| "default".into()), r.name.clone()?))
                 }),
@@ -372,7 +279,7 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 name,
                 driver: vsc.driver.unwrap_or_default(),
                 deletion_policy: vsc.deletion_policy,
-                is_default: is_default(&object.annotations, &[DEFAULT_SNAPSHOT_CLASS_ANNOTATION]),
+                is_default: is_default(object, &[DEFAULT_SNAPSHOT_CLASS_ANNOTATION]),
             })
         }
         Typed::CsiDriver(driver) => {
@@ -402,12 +309,13 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
     }
 }
 
-fn is_default(annotations: &StrMap, keys: &[&str]) -> bool {
-    keys.iter().any(|k| annotations.get(k).map(String::as_str) == Some("true"))
+fn is_default(object: &Object, keys: &[&str]) -> bool {
+    keys.iter().any(|k| object.annotation(k) == Some("true"))
 }
 
-fn template_annotations(metadata: &Option<ObjectMeta>) -> StrMap {
-    metadata.as_ref().and_then(|m| m.annotations.clone()).unwrap_or_default().into()
+/// The `kstor.io/role` annotation of a pod template.
+fn template_role(metadata: &Option<ObjectMeta>) -> Option<Text> {
+    metadata.as_ref()?.annotations.as_ref()?.get(super::ROLE_ANNOTATION).map(|r| Text::from(r.as_str()))
 }
 
 fn replicas(value: Option<i32>, root: &Path) -> Replicas {
@@ -421,13 +329,41 @@ struct Parts {
     strategy: Option<Strategy>,
     pod: PodTemplate,
     templates: Vec<ClaimDraft>,
-    template_annotations: StrMap,
+    retention: Option<RetentionPolicy>,
+    template_role: Option<Text>,
+}
+
+impl Parts {
+    fn new(kind: WorkloadKind) -> Self {
+        Parts {
+            kind,
+            replicas: None,
+            strategy: None,
+            pod: PodTemplate::default(),
+            templates: Vec::new(),
+            retention: None,
+            template_role: None,
+        }
+    }
+}
+
+/// A workload whose pods come from a pod template at `path`.
+fn templated(
+    object: &Object,
+    parts: Parts,
+    template: &core::PodTemplateSpec,
+    path: &Path,
+    check: &mut Checker<'_>,
+) -> Extracted {
+    let pod = from_template(template, path, check);
+    let template_role = template_role(&template.metadata);
+    workload(object, Parts { pod, template_role, ..parts }, check)
 }
 
 fn workload(object: &Object, parts: Parts, check: &mut Checker<'_>) -> Extracted {
-    let Parts { kind, replicas, strategy, pod, templates, template_annotations } = parts;
-    let mut annotations = template_annotations;
-    annotations.extend(object.annotations.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let Parts { kind, replicas, strategy, pod, templates, retention, template_role } = parts;
+    // The workload's own annotation wins over its pod template's.
+    let role_annotation = object.annotation(super::ROLE_ANNOTATION).map(Text::from).or(template_role);
     let ephemeral = std::mem::take(&mut check.ephemeral);
     Extracted::Workload(Box::new(WorkloadDraft {
         workload: Workload {
@@ -439,9 +375,9 @@ fn workload(object: &Object, parts: Parts, check: &mut Checker<'_>) -> Extracted
             strategy,
             pod,
             claim_templates: Vec::new(),
-            retention: None,
+            retention,
             role: RoleAssignment::generic(),
-            annotations,
+            role_annotation,
         },
         templates,
         ephemeral,

@@ -65,8 +65,12 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
             let mut extracted = extract::extract(object, typed, &mut diagnostics);
             if let Extracted::Workload(draft) = &mut extracted {
                 let workload = &mut draft.workload;
-                let (role, problem) =
-                    role::classify(object, &workload.pod, &workload.annotations, &catalog.roles);
+                let (role, problem) = role::classify(
+                    object,
+                    &workload.pod,
+                    workload.role_annotation.as_deref(),
+                    &catalog.roles,
+                );
                 workload.role = role;
                 if let Some(message) = problem {
                     let path = annotation_path(object, ROLE_ANNOTATION);

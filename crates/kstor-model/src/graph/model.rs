@@ -92,8 +92,8 @@ pub struct Workload {
     pub retention: Option<RetentionPolicy>,
     /// What the workload is.
     pub role: RoleAssignment,
-    /// Annotations of the workload object and its pod template, merged.
-    pub annotations: StrMap,
+    /// The `kstor.io/role` annotation (of the workload, else of its pod template).
+    pub role_annotation: Option<Text>,
 }
 
 /// `spec.replicas` and where it is written.

@@ -15,11 +15,11 @@ const COMPONENT_LABELS: [&str; 3] = ["app.kubernetes.io/component", "component",
 pub fn classify(
     object: &Object,
     pod: &PodTemplate,
-    annotations: &crate::strmap::StrMap,
+    role_annotation: Option<&str>,
     catalog: &RoleCatalog,
 ) -> (RoleAssignment, Option<String>) {
     let mut problem = None;
-    if let Some(value) = annotations.get(ROLE_ANNOTATION) {
+    if let Some(value) = role_annotation {
         match value.parse::<Role>() {
             Ok(role) => {
                 // Keep the engine when an image agrees with the annotated role.
@@ -44,7 +44,7 @@ pub fn classify(
     if all_known_non_engines {
         return (RoleAssignment::generic(), problem);
     }
-    let label = |key: &str| object.labels.get(key).or_else(|| pod.labels.get(key));
+    let label = |key: &str| object.label(key).or_else(|| pod.labels.get(key).map(String::as_str));
     if let Some(engine) = label(NAME_LABEL).and_then(|n| catalog.engine_by_app_name(n)) {
         return (assignment(engine.role, Some((None, engine)), Evidence::NameLabel, pod), problem);
     }

@@ -20,7 +20,7 @@ use crate::progress::Progress;
 use crate::report::ProfileResult;
 use crate::units::{format_bytes, format_ns};
 use crate::verdict::verdict;
-use crate::workdir::BenchDir;
+use crate::workdir::{AlignedBuf, BenchDir};
 
 /// A benchmark profile. The names are part of the CLI and JSON contract.
 #[derive(
@@ -176,6 +176,37 @@ fn direct_io_choice(dir: &BenchDir, opts: &RunOptions) -> (bool, Option<String>)
                 "O_DIRECT not supported here ({why}): buffered I/O, the page cache may serve or absorb some operations"
             )),
         ),
+    }
+}
+
+/// The laid-out data file, opened for one data profile (`randread-4k`, `seq-write`, …).
+struct DataFile {
+    file: std::fs::File,
+    size: u64,
+    /// Whether the file is open with O_DIRECT.
+    direct: bool,
+    /// Why O_DIRECT is not used, when it is not.
+    note: Option<String>,
+}
+
+impl DataFile {
+    /// Lays out (or reuses) the data file and opens it for reading or for writing, with
+    /// O_DIRECT where the filesystem and the options allow it.
+    fn open(dir: &mut BenchDir, opts: &RunOptions, progress: &Progress, write: bool) -> io::Result<Self> {
+        let (direct, note) = direct_io_choice(dir, opts);
+        let (path, size) = dir.data_file(opts.size, progress)?;
+        let file = crate::workdir::open(&path, !write, write, direct)?;
+        Ok(DataFile { file, size, direct, note })
+    }
+
+    /// One transfer of `buf` at `offset`: a write or a read.
+    fn transfer(&self, write: bool, buf: &mut AlignedBuf, offset: u64) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        if write {
+            self.file.write_all_at(buf.as_slice(), offset)
+        } else {
+            self.file.read_exact_at(buf.as_mut_slice(), offset)
+        }
     }
 }
 

@@ -2,12 +2,11 @@
 //! the laid-out data file, one at a time (queue depth 1), O_DIRECT where allowed.
 
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::time::Instant;
 
-use super::{Measured, Meter, Profile, RunOptions, direct_io_choice};
+use super::{DataFile, Measured, Meter, Profile, RunOptions};
 use crate::progress::Progress;
-use crate::workdir::{AlignedBuf, BenchDir, DIRECT_ALIGN, open};
+use crate::workdir::{AlignedBuf, BenchDir, DIRECT_ALIGN};
 
 pub(super) fn run(
     dir: &mut BenchDir,
@@ -15,27 +14,21 @@ pub(super) fn run(
     opts: &RunOptions,
     progress: &Progress,
 ) -> io::Result<Measured> {
-    let (direct, note) = direct_io_choice(dir, opts);
-    let (path, size) = dir.data_file(opts.size, progress)?;
     let write = profile == Profile::Randwrite4k;
-    let file = open(&path, !write, write, direct)?;
+    let data = DataFile::open(dir, opts, progress, write)?;
     let bs = DIRECT_ALIGN as u64;
-    let blocks = size / bs;
+    let blocks = data.size / bs;
     let mut rng = fastrand::Rng::new();
     let mut buf = AlignedBuf::random(DIRECT_ALIGN, &mut rng);
     let mut m = Meter::new(profile, opts, progress);
     loop {
         let off = rng.u64(..blocks) * bs;
         let t0 = Instant::now();
-        if write {
-            file.write_all_at(buf.as_slice(), off)?;
-        } else {
-            file.read_exact_at(buf.as_mut_slice(), off)?;
-        }
+        data.transfer(write, &mut buf, off)?;
         let t1 = Instant::now();
         m.record(t0, t1, bs);
         if !m.keep_going(t1)? {
-            return Ok(m.finish(direct, note.into_iter().collect()));
+            return Ok(m.finish(data.direct, data.note.into_iter().collect()));
         }
     }
 }

@@ -5,12 +5,11 @@
 //! end with an fdatasync whose time counts in the throughput (not in the latencies).
 
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::time::Instant;
 
-use super::{Measured, Meter, Profile, RunOptions, direct_io_choice};
+use super::{DataFile, Measured, Meter, Profile, RunOptions};
 use crate::progress::Progress;
-use crate::workdir::{AlignedBuf, BenchDir, drop_cache, open};
+use crate::workdir::{AlignedBuf, BenchDir, drop_cache};
 
 pub(super) fn run(
     dir: &mut BenchDir,
@@ -18,10 +17,9 @@ pub(super) fn run(
     opts: &RunOptions,
     progress: &Progress,
 ) -> io::Result<Measured> {
-    let (direct, note) = direct_io_choice(dir, opts);
-    let (path, size) = dir.data_file(opts.size, progress)?;
     let write = profile == Profile::SeqWrite;
-    let file = open(&path, !write, write, direct)?;
+    let data = DataFile::open(dir, opts, progress, write)?;
+    let size = data.size;
     // The data file is a multiple of 4 KiB, so this block size stays O_DIRECT-aligned.
     let bs = profile.block_size().min(size);
     let mut rng = fastrand::Rng::new();
@@ -30,26 +28,22 @@ pub(super) fn run(
     let mut off = 0u64;
     loop {
         let t0 = Instant::now();
-        if write {
-            file.write_all_at(buf.as_slice(), off)?;
-        } else {
-            file.read_exact_at(buf.as_mut_slice(), off)?;
-        }
+        data.transfer(write, &mut buf, off)?;
         let t1 = Instant::now();
         m.record(t0, t1, bs);
         off += bs;
         if off + bs > size {
             off = 0;
-            if !direct && !write {
-                drop_cache(&file);
+            if !data.direct && !write {
+                drop_cache(&data.file);
             }
         }
         if !m.keep_going(t1)? {
             break;
         }
     }
-    if write && !direct {
-        file.sync_data()?;
+    if write && !data.direct {
+        data.file.sync_data()?;
     }
-    Ok(m.finish(direct, note.into_iter().collect()))
+    Ok(m.finish(data.direct, data.note.into_iter().collect()))
 }

@@ -108,6 +108,10 @@ pub struct LintArgs {
     /// Print how long loading, the graph, the rules and rendering took (stderr).
     #[arg(long)]
     pub timings: bool,
+    /// The input is the complete bundle: every claim, StorageClass and VolumeSnapshotClass it
+    /// names must be defined in it (KS703).
+    #[arg(long)]
+    pub complete: bool,
 }
 
 /// Arguments of `kstor rules`.

@@ -26,6 +26,7 @@ pub enum Typed {
     StorageClass(storage::v1::StorageClass),
     CsiDriver(storage::v1::CSIDriver),
     VolumeSnapshotClass(snap::VolumeSnapshotClass),
+    VolumeSnapshot(snap::VolumeSnapshot),
     /// A kind kstor type-checks but does not model further.
     Checked,
     /// A kind kstor does not know (custom resources): kept, not checked.
@@ -169,7 +170,7 @@ pub fn decode_object(object: &Object, diagnostics: &mut Vec<Diagnostic>) -> Type
         ("snapshot.storage.k8s.io", "VolumeSnapshotClass") => {
             typed!(VolumeSnapshotClass)
         }
-        ("snapshot.storage.k8s.io", "VolumeSnapshot") => check::<snap::VolumeSnapshot>(object, d),
+        ("snapshot.storage.k8s.io", "VolumeSnapshot") => typed!(VolumeSnapshot),
         ("snapshot.storage.k8s.io", "VolumeSnapshotContent") => {
             check::<snap::VolumeSnapshotContent>(object, d)
         }

@@ -41,6 +41,7 @@ pub enum Extracted {
     Class(Box<StorageClassInfo>),
     Volume(Box<PersistentVolumeInfo>),
     SnapshotClass(SnapshotClassInfo),
+    Snapshot(SnapshotInfo),
     CsiDriver(CsiDriverInfo),
     Nothing,
 }
@@ -245,8 +246,27 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 &root.key("spec").key("accessModes"),
                 &mut check,
             );
-            let driver =
-                spec.csi.as_ref().map(|c| c.driver.clone()).or_else(|| in_tree_pv_source(object.root()));
+            let source_field = in_tree_pv_source(object.root());
+            let driver = spec.csi.as_ref().map(|c| c.driver.clone()).or_else(|| source_field.clone());
+            let fs_type = spec.csi.as_ref().and_then(|c| c.fs_type.clone()).or_else(|| {
+                let field = source_field.as_deref()?;
+                object.root().get("spec")?.get(field)?.get_str("fsType").map(str::to_string)
+            });
+            let volume_mode = match spec.volume_mode.as_deref() {
+                Some("Block") => VolumeMode::Block,
+                Some("Filesystem") | None => VolumeMode::Filesystem,
+                Some(other) => {
+                    let path = root.key("spec").key("volumeMode");
+                    check.one_of(other, &["Filesystem", "Block"], "volumeMode", &path);
+                    VolumeMode::Filesystem
+                }
+            };
+            let source = spec
+                .csi
+                .as_ref()
+                .map(|_| "csi".to_string())
+                .or(source_field)
+                .map(|field| (field.clone(), root.key("spec").key(&field)));
             Extracted::Volume(Box::new(PersistentVolumeInfo {
                 object: object.id,
                 name,
@@ -268,6 +288,9 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                     .and_then(|c| c.get("storage"))
                     .and_then(|q| parse_quantity(&q.0)),
                 phase: pv.status.and_then(|s| s.phase),
+                source,
+                fs_type,
+                volume_mode,
             }))
         }
         Typed::VolumeSnapshotClass(vsc) => {
@@ -280,6 +303,25 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 driver: vsc.driver.unwrap_or_default(),
                 deletion_policy: vsc.deletion_policy,
                 is_default: is_default(object, &[DEFAULT_SNAPSHOT_CLASS_ANNOTATION]),
+                parameters: vsc.parameters.unwrap_or_default().into(),
+            })
+        }
+        Typed::VolumeSnapshot(vs) => {
+            let spec = vs.spec.unwrap_or_default();
+            let spec_path = root.key("spec");
+            let source = spec.source.unwrap_or_default();
+            Extracted::Snapshot(SnapshotInfo {
+                object: object.id,
+                namespace: namespace.as_str().into(),
+                name: name.as_str().into(),
+                class_name: spec
+                    .volume_snapshot_class_name
+                    .map(|c| (c, spec_path.key("volumeSnapshotClassName"))),
+                source_claim: source
+                    .persistent_volume_claim_name
+                    .map(|c| (c, spec_path.key("source").key("persistentVolumeClaimName"))),
+                source_content: source.volume_snapshot_content_name,
+                ready_to_use: vs.status.and_then(|s| s.ready_to_use),
             })
         }
         Typed::CsiDriver(driver) => {
@@ -378,6 +420,7 @@ fn workload(object: &Object, parts: Parts, check: &mut Checker<'_>) -> Extracted
             retention,
             role: RoleAssignment::generic(),
             role_annotation,
+            custom_kind: None,
         },
         templates,
         ephemeral,
@@ -767,5 +810,27 @@ fn claim(
             .and_then(|r| r.get("storage"))
             .and_then(|q| parse_quantity(&q.0)),
         phase: status.and_then(|s| s.phase.clone()),
+        data_source: data_source(spec, &spec_path),
     }
+}
+
+/// `dataSourceRef` wins (it is the superset; the API server keeps both equal when both are
+/// set); `dataSource` otherwise.
+fn data_source(spec: &core::PersistentVolumeClaimSpec, spec_path: &Path) -> Option<DataSource> {
+    if let Some(r) = &spec.data_source_ref {
+        return Some(DataSource {
+            api_group: r.api_group.clone().unwrap_or_default(),
+            kind: r.kind.clone(),
+            name: r.name.clone(),
+            namespace: r.namespace.clone(),
+            path: spec_path.key("dataSourceRef"),
+        });
+    }
+    spec.data_source.as_ref().map(|r| DataSource {
+        api_group: r.api_group.clone().unwrap_or_default(),
+        kind: r.kind.clone(),
+        name: r.name.clone(),
+        namespace: None,
+        path: spec_path.key("dataSource"),
+    })
 }

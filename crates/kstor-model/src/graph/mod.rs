@@ -47,6 +47,8 @@ pub struct StorageGraph {
     pub snapshot_classes: Vec<SnapshotClassInfo>,
     /// CSIDriver objects.
     pub csi_drivers: Vec<CsiDriverInfo>,
+    /// VolumeSnapshots.
+    pub snapshots: Vec<SnapshotInfo>,
     claim_index: HashMap<(Text, Text), ClaimId>,
     class_index: HashMap<String, ClassId>,
     default_class: Option<ClassId>,
@@ -91,6 +93,7 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
         volumes: Vec::new(),
         snapshot_classes: Vec::new(),
         csi_drivers: Vec::new(),
+        snapshots: Vec::new(),
         claim_index: HashMap::new(),
         class_index: HashMap::new(),
         default_class: None,
@@ -108,6 +111,7 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
             Extracted::Volume(volume) => graph.volumes.push(*volume),
             Extracted::SnapshotClass(class) => graph.snapshot_classes.push(class),
             Extracted::CsiDriver(driver) => graph.csi_drivers.push(driver),
+            Extracted::Snapshot(snapshot) => graph.snapshots.push(snapshot),
             Extracted::Nothing => {}
         }
     }
@@ -318,6 +322,25 @@ impl StorageGraph {
             .into_iter()
             .flatten()
             .map(|id| &self.snapshot_classes[id.0])
+    }
+
+    /// A VolumeSnapshotClass by name.
+    pub fn snapshot_class_named(&self, name: &str) -> Option<&SnapshotClassInfo> {
+        self.snapshot_classes.iter().find(|c| c.name == name)
+    }
+
+    /// A VolumeSnapshot by namespace and name.
+    pub fn snapshot_named(&self, namespace: &str, name: &str) -> Option<&SnapshotInfo> {
+        self.snapshots.iter().find(|s| s.namespace == namespace && s.name == name)
+    }
+
+    /// The CSI driver name behind a claim (its class's provisioner, or its static volume's
+    /// CSI driver / in-tree plugin's CSI replacement).
+    pub fn driver_name_of_claim(&self, claim: &Claim) -> Option<String> {
+        if let Some(class) = self.class_of(claim) {
+            return Some(class.provisioner.clone());
+        }
+        self.driver_of_claim(claim).map(|d| d.driver)
     }
 
     /// Workloads whose pod volumes reference a standalone claim.

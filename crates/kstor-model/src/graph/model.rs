@@ -30,6 +30,8 @@ id_type! {
     SnapshotClassId,
     /// Index of a [`CsiDriverInfo`].
     CsiDriverId,
+    /// Index of a [`SnapshotInfo`].
+    SnapshotId,
 }
 
 /// The kinds that carry a pod template.
@@ -51,6 +53,9 @@ pub enum WorkloadKind {
     Job,
     /// batch/v1 CronJob.
     CronJob,
+    /// A custom resource of a database/queue operator (CloudNativePG `Cluster`, Strimzi
+    /// `Kafka`, …) whose storage fields kstor reads (see `catalog/operators.yaml`).
+    Operator,
 }
 
 impl WorkloadKind {
@@ -94,6 +99,19 @@ pub struct Workload {
     pub role: RoleAssignment,
     /// The `kstor.io/role` annotation (of the workload, else of its pod template).
     pub role_annotation: Option<Text>,
+    /// For [`WorkloadKind::Operator`]: the lower-case kind word of the custom resource
+    /// (`cluster`, `kafka`, `elasticsearch`).
+    pub custom_kind: Option<Text>,
+}
+
+impl Workload {
+    /// The lower-case kind word used in messages (`statefulset`, `kafka`).
+    pub fn kind_word(&self) -> &str {
+        match &self.custom_kind {
+            Some(kind) => kind,
+            None => kind_word(self.kind),
+        }
+    }
 }
 
 /// `spec.replicas` and where it is written.
@@ -455,6 +473,36 @@ pub struct Claim {
     pub request: Option<f64>,
     /// `status.phase` (from a live cluster).
     pub phase: Option<String>,
+    /// `spec.dataSourceRef` (or `spec.dataSource` when only that is set): what the volume is
+    /// populated from.
+    pub data_source: Option<DataSource>,
+}
+
+/// A claim's `dataSource` / `dataSourceRef`.
+#[derive(Clone, Debug)]
+pub struct DataSource {
+    /// `apiGroup` (empty for core objects).
+    pub api_group: String,
+    /// `kind` (`VolumeSnapshot`, `PersistentVolumeClaim`, a populator's kind).
+    pub kind: String,
+    /// `name`.
+    pub name: String,
+    /// `namespace` of a `dataSourceRef` (cross-namespace, alpha), when set.
+    pub namespace: Option<String>,
+    /// Where it is written (the `dataSourceRef` or `dataSource` field).
+    pub path: Path,
+}
+
+impl DataSource {
+    /// A `snapshot.storage.k8s.io` VolumeSnapshot.
+    pub fn is_snapshot(&self) -> bool {
+        self.kind == "VolumeSnapshot" && self.api_group == "snapshot.storage.k8s.io"
+    }
+
+    /// A PVC (clone).
+    pub fn is_claim(&self) -> bool {
+        self.kind == "PersistentVolumeClaim" && self.api_group.is_empty()
+    }
 }
 
 impl Claim {
@@ -479,11 +527,11 @@ impl Claim {
             ClaimOrigin::Standalone => format!("claim {}/{}", self.namespace, self.name),
             ClaimOrigin::Template { workload } => {
                 let w = graph.workload(workload);
-                format!("claim template {} of statefulset {}/{}", self.name, w.namespace, w.name)
+                format!("claim template {} of {} {}/{}", self.name, w.kind_word(), w.namespace, w.name)
             }
             ClaimOrigin::Ephemeral { workload } => {
                 let w = graph.workload(workload);
-                format!("ephemeral volume {} of {} {}/{}", self.name, kind_word(w.kind), w.namespace, w.name)
+                format!("ephemeral volume {} of {} {}/{}", self.name, w.kind_word(), w.namespace, w.name)
             }
         }
     }
@@ -500,6 +548,7 @@ pub fn kind_word(kind: WorkloadKind) -> &'static str {
         WorkloadKind::ReplicationController => "replicationcontroller",
         WorkloadKind::Job => "job",
         WorkloadKind::CronJob => "cronjob",
+        WorkloadKind::Operator => "custom resource",
     }
 }
 
@@ -542,6 +591,14 @@ impl StorageClassInfo {
     pub fn binds_immediately(&self) -> bool {
         self.binding_mode.as_deref().unwrap_or("Immediate") == "Immediate"
     }
+
+    /// The filesystem type the class asks for (`csi.storage.k8s.io/fstype`, or the legacy
+    /// `fsType` / `fstype` parameter), with the parameter's key.
+    pub fn fs_type(&self) -> Option<(&str, &str)> {
+        ["csi.storage.k8s.io/fstype", "fsType", "fstype"]
+            .into_iter()
+            .find_map(|key| self.parameters.get(key).map(|v| (key, v.as_ref())))
+    }
 }
 
 /// A PersistentVolume.
@@ -569,6 +626,13 @@ pub struct PersistentVolumeInfo {
     pub capacity: Option<f64>,
     /// `status.phase` (from a live cluster).
     pub phase: Option<String>,
+    /// The volume source field (`csi`, `local`, `hostPath`, `awsElasticBlockStore`, …) and
+    /// its path.
+    pub source: Option<(String, Path)>,
+    /// `spec.csi.fsType` (or the in-tree source's `fsType`).
+    pub fs_type: Option<String>,
+    /// `spec.volumeMode`.
+    pub volume_mode: VolumeMode,
 }
 
 /// A VolumeSnapshotClass.
@@ -584,6 +648,28 @@ pub struct SnapshotClassInfo {
     pub deletion_policy: Option<String>,
     /// Marked default for its driver.
     pub is_default: bool,
+    /// `parameters`.
+    pub parameters: StrMap,
+}
+
+/// A VolumeSnapshot.
+#[derive(Clone, Debug)]
+pub struct SnapshotInfo {
+    /// The object.
+    pub object: ObjectId,
+    /// Effective namespace.
+    pub namespace: Text,
+    /// Name.
+    pub name: Text,
+    /// `spec.volumeSnapshotClassName` and its path (the default class of the source's
+    /// driver when unset).
+    pub class_name: Option<(String, Path)>,
+    /// `spec.source.persistentVolumeClaimName` and its path.
+    pub source_claim: Option<(String, Path)>,
+    /// `spec.source.volumeSnapshotContentName` (pre-provisioned).
+    pub source_content: Option<String>,
+    /// `status.readyToUse` (from a live cluster).
+    pub ready_to_use: Option<bool>,
 }
 
 /// A CSIDriver object.

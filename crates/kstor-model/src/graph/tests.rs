@@ -296,3 +296,57 @@ fn an_object_with_wrong_fields_is_still_modelled_and_every_error_reported() {
     assert_eq!(w.replicas.as_ref().unwrap().count, 2);
     assert_eq!(w.pod.containers[0].mounts.len(), 1, "the storage facts survive");
 }
+
+#[test]
+fn snapshots_data_sources_and_volume_sources_are_modelled() {
+    let g = graph(
+        r#"
+apiVersion: snapshot.storage.k8s.io/v1
+kind: VolumeSnapshot
+metadata: {name: nightly, namespace: data}
+spec:
+  volumeSnapshotClassName: ebs-retain
+  source: {persistentVolumeClaimName: pg-data}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: restored, namespace: data}
+spec:
+  accessModes: [ReadWriteOnce]
+  dataSource: {apiGroup: snapshot.storage.k8s.io, kind: VolumeSnapshot, name: nightly}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: clone, namespace: data}
+spec:
+  accessModes: [ReadWriteOnce]
+  dataSourceRef: {kind: PersistentVolumeClaim, name: restored}
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: old}
+spec:
+  capacity: {storage: 10Gi}
+  accessModes: [ReadWriteOnce]
+  volumeMode: Block
+  awsElasticBlockStore: {volumeID: vol-1, fsType: xfs}
+"#,
+    );
+    let snapshot = g.snapshot_named("data", "nightly").expect("snapshot");
+    assert_eq!(snapshot.class_name.as_ref().unwrap().0, "ebs-retain");
+    assert_eq!(snapshot.class_name.as_ref().unwrap().1.to_string(), "spec.volumeSnapshotClassName");
+    assert_eq!(snapshot.source_claim.as_ref().unwrap().0, "pg-data");
+    let restored = g.claim(g.claim_named("data", "restored").unwrap());
+    let source = restored.data_source.as_ref().unwrap();
+    assert!(source.is_snapshot() && !source.is_claim());
+    assert_eq!(source.path.to_string(), "spec.dataSource");
+    let clone = g.claim(g.claim_named("data", "clone").unwrap());
+    let source = clone.data_source.as_ref().unwrap();
+    assert!(source.is_claim());
+    assert_eq!((source.name.as_str(), source.path.to_string().as_str()), ("restored", "spec.dataSourceRef"));
+    let pv = &g.volumes[0];
+    assert_eq!(pv.source.as_ref().unwrap().0, "awsElasticBlockStore");
+    assert_eq!(pv.source.as_ref().unwrap().1.to_string(), "spec.awsElasticBlockStore");
+    assert_eq!(pv.fs_type.as_deref(), Some("xfs"));
+    assert_eq!(pv.volume_mode, crate::catalog::VolumeMode::Block);
+}

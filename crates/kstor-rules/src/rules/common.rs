@@ -1,11 +1,11 @@
 //! Wording and small judgements shared by several rules.
 
 use kstor_model::catalog::{Capabilities, Topology};
-use kstor_model::graph::{Claim, ClassRef, ClassResolution, StorageGraph, Workload, WorkloadKind, kind_word};
+use kstor_model::graph::{Claim, ClassRef, ClassResolution, StorageGraph, Workload, WorkloadKind};
 
 /// `statefulset data/pg`.
 pub fn workload_name(w: &Workload) -> String {
-    format!("{} {}/{}", kind_word(w.kind), w.namespace, w.name)
+    format!("{} {}/{}", w.kind_word(), w.namespace, w.name)
 }
 
 /// `database postgres (statefulset data/pg)` or `database (statefulset data/pg)`.

@@ -33,10 +33,11 @@ pub fn run(args: &LintArgs) -> u8 {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    let settings = match Settings::new(&config, &args.select, &args.ignore) {
+    let mut settings = match Settings::new(&config, &args.select, &args.ignore) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
+    settings.options.complete = args.complete;
     let inputs: Vec<Input> = args
         .paths
         .iter()

@@ -3,6 +3,7 @@
 mod github;
 mod json;
 mod junit;
+mod report;
 mod sarif;
 mod text;
 
@@ -12,6 +13,7 @@ use kstor_model::graph::StorageGraph;
 use kstor_rules::LintResult;
 
 pub use json::json_report;
+pub use report::{ReportFormat, render_report, report_json};
 pub use sarif::sarif_report;
 
 /// An output format.

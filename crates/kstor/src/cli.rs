@@ -29,6 +29,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Show a rule's documentation: `kstor explain KS201` or `kstor explain rwx-for-database`.
     Explain(ExplainArgs),
+    /// The pattern report: every workload volume's storage pattern against the decision matrix.
+    Report(ReportArgs),
     /// Measure storage latency percentiles (fsync p99, random reads, …) on a directory.
     Bench(kstor_bench::BenchArgs),
 }
@@ -114,6 +116,40 @@ pub struct LintArgs {
     pub complete: bool,
 }
 
+/// Formats of `kstor report`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormatArg {
+    /// An aligned table with the reasons and the patterns' properties (default).
+    Text,
+    /// A Markdown table.
+    Markdown,
+    /// JSON (docs/json-format.md).
+    Json,
+}
+
+/// Arguments of `kstor report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Files, directories, or `-` for stdin.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormatArg::Text)]
+    pub format: ReportFormatArg,
+    /// Write the report to this file (atomically) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Configuration file (default: the nearest .kstor.yaml upward from the working directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Largest input file accepted, e.g. 64MiB.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_file_size: u64,
+}
+
 /// Arguments of `kstor rules`.
 #[derive(Debug, Args)]
 pub struct RulesArgs {
@@ -154,6 +190,7 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Lint(args) => commands::lint::run(&args),
         Command::Rules(args) => commands::rules::run(&args),
+        Command::Report(args) => commands::report::run(&args),
         Command::Explain(args) => commands::explain::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
     };

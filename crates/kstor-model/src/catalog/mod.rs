@@ -16,7 +16,7 @@ pub use drivers::{
     AccessMode, Capabilities, Confidence, DriverCatalog, DriverMatch, DriverSpec, FsGroupPolicy,
     InTreePlugin, StorageKind, Topology, VolumeMode,
 };
-pub use patterns::{Pattern, PatternInfo, PatternTable};
+pub use patterns::{MatrixRow, Pattern, PatternInfo, PatternTable, Verdict};
 pub use roles::{Engine, Role, RoleCatalog, RoleOverride};
 
 use crate::yaml::{Limits, from_node, parse_stream};

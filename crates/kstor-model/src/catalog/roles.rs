@@ -28,13 +28,15 @@ pub enum Role {
     Logging,
     /// Static web content.
     StaticContent,
+    /// Build tools and their caches (BuildKit, Docker-in-Docker, Kaniko).
+    BuildCache,
     /// Anything else.
     Generic,
 }
 
 impl Role {
     /// Every role, in catalog order.
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Role::Database,
         Role::MessageQueue,
         Role::Cache,
@@ -44,6 +46,7 @@ impl Role {
         Role::MlTraining,
         Role::Logging,
         Role::StaticContent,
+        Role::BuildCache,
         Role::Generic,
     ];
 
@@ -59,6 +62,7 @@ impl Role {
             Role::MlTraining => "ml-training",
             Role::Logging => "logging",
             Role::StaticContent => "static-content",
+            Role::BuildCache => "build-cache",
             Role::Generic => "generic",
         }
     }

@@ -4,6 +4,7 @@
 //! Built in two passes: objects are decoded and their facts extracted in parallel, then the
 //! references are linked through hash maps (linear in the number of objects).
 
+mod assess;
 mod decode;
 mod extract;
 pub mod model;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+pub use assess::Assessment;
 pub use model::*;
 pub use role::{ROLE_ANNOTATION, covers};
 

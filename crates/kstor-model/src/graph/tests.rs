@@ -350,3 +350,84 @@ spec:
     assert_eq!(pv.fs_type.as_deref(), Some("xfs"));
     assert_eq!(pv.volume_mode, crate::catalog::VolumeMode::Block);
 }
+
+#[test]
+fn assessment_judges_data_volumes_against_the_matrix() {
+    use crate::catalog::Verdict;
+    let g = graph(
+        r#"
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: nfs}
+provisioner: nfs.csi.k8s.io
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: gp3}
+provisioner: ebs.csi.aws.com
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: pg, namespace: data}
+spec:
+  template:
+    spec:
+      containers:
+        - name: pg
+          image: postgres:16
+          volumeMounts:
+            - {name: data, mountPath: /var/lib/postgresql/data}
+            - {name: conf, mountPath: /etc/postgresql}
+      volumes:
+        - name: conf
+          configMap: {name: pg-conf}
+  volumeClaimTemplates:
+    - metadata: {name: data}
+      spec: {accessModes: [ReadWriteMany], storageClassName: nfs}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: mysql, namespace: data}
+spec:
+  template:
+    spec:
+      containers:
+        - name: mysql
+          image: mysql:8
+          volumeMounts: [{name: data, mountPath: /var/lib/mysql}]
+  volumeClaimTemplates:
+    - metadata: {name: data}
+      spec: {accessModes: [ReadWriteOnce], storageClassName: gp3}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: rabbit, namespace: q}
+spec:
+  template:
+    spec:
+      containers: [{name: rabbitmq, image: rabbitmq:3}]
+"#,
+    );
+    let rows = g.assess();
+    let find = |w: &str, v: Option<&str>| {
+        rows.iter()
+            .find(|r| r.workload_name == w && r.volume.as_deref() == v)
+            .unwrap_or_else(|| panic!("no row {w} {v:?} in {rows:#?}"))
+    };
+    let pg = find("statefulset data/pg", Some("data"));
+    assert_eq!(pg.pattern, Some(Pattern::RwxFile));
+    assert!(
+        matches!(&pg.verdict, Verdict::Mismatch(why) if why.contains("rwo-snapshot")),
+        "{:?}",
+        pg.verdict
+    );
+    assert_eq!(find("statefulset data/pg", Some("conf")).verdict, Verdict::NotData);
+    // RWO block without a snapshot class: acceptable for a database, with the caveat.
+    let mysql = find("statefulset data/mysql", Some("data"));
+    assert_eq!(mysql.pattern, Some(Pattern::RwoBlock));
+    assert!(matches!(&mysql.verdict, Verdict::FitsWithCaveat(c) if c.contains("VolumeSnapshotClass")));
+    // No volume at all at a queue's data directory: a row without a volume.
+    let rabbit = find("deployment q/rabbit", None);
+    assert_eq!(rabbit.pattern, None);
+    assert!(matches!(&rabbit.verdict, Verdict::Mismatch(why) if why.contains("/var/lib/rabbitmq")));
+}

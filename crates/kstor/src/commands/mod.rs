@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod explain;
 pub mod lint;
+pub mod report;
 pub mod rules;
 
 /// Exit code: nothing at or above the threshold.

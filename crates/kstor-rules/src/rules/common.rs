@@ -1,7 +1,9 @@
 //! Wording and small judgements shared by several rules.
 
-use kstor_model::catalog::{Capabilities, Topology};
+use kstor_model::ObjectId;
+use kstor_model::catalog::{AccessMode, Capabilities, Confidence, FsGroupPolicy, StorageKind, Topology};
 use kstor_model::graph::{Claim, ClassRef, ClassResolution, StorageGraph, Workload, WorkloadKind};
+use kstor_model::path::Path;
 
 /// `statefulset data/pg`.
 pub fn workload_name(w: &Workload) -> String {
@@ -86,4 +88,117 @@ pub enum Conflict {
 pub fn modes_text(claim: &Claim) -> String {
     let modes: Vec<&str> = claim.modes().map(|m| m.as_str()).collect();
     if modes.is_empty() { "no access mode".into() } else { modes.join(", ") }
+}
+
+/// The CSI driver name a claim's volumes are handled by: its class's provisioner (an in-tree
+/// name mapped to the CSI driver its operations are migrated to), or its static volume's
+/// driver. `None` when neither the class nor the volume is in the input.
+pub fn csi_driver_of_claim(graph: &StorageGraph, claim: &Claim) -> Option<String> {
+    if let Some(class) = graph.class_of(claim) {
+        let provisioner = class.provisioner.as_str();
+        let migrated = graph.catalog.drivers.in_tree(provisioner).and_then(|p| p.csi.as_deref());
+        return Some(migrated.unwrap_or(provisioner).to_string());
+    }
+    graph.driver_of_claim(claim).map(|d| d.driver)
+}
+
+/// The object and field that name a claim's driver (the class's `provisioner`, or the static
+/// volume), for related locations.
+pub fn driver_field_of_claim(graph: &StorageGraph, claim: &Claim) -> Option<(ObjectId, Path, String)> {
+    if let Some(class) = graph.class_of(claim) {
+        return Some((class.object, Path::root().key("provisioner"), format!("class {}", class.name)));
+    }
+    let volume = graph.volume(claim.volume?);
+    let path = volume.source.as_ref().map_or_else(|| Path::root().key("spec"), |(_, p)| p.clone());
+    Some((volume.object, path, format!("persistent volume {}", volume.name)))
+}
+
+/// Drivers that take fsGroup through the CSI `VOLUME_MOUNT_GROUP` node capability and mount
+/// with `gid=<fsGroup>` themselves; the kubelet then ignores `fsGroupPolicy` and
+/// `fsGroupChangePolicy` (delegation, GA 1.26).
+const MOUNT_GROUP_DRIVERS: [&str; 2] = ["file.csi.azure.com", "smb.csi.k8s.io"];
+
+/// What the kubelet does with a pod's `fsGroup` for one claim's volume.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FsGroupEffect {
+    /// Applied by the kubelet: ownership changed (recursively, unless `OnRootMismatch`).
+    Applied(String),
+    /// Passed to the driver, which mounts with the group (no recursive change).
+    Delegated,
+    /// Not applied, and why.
+    Ignored(String),
+    /// Not known (driver unknown or only vendor-reported).
+    Unknown,
+}
+
+/// What happens to `fsGroup` on a claim's volume, following the kubelet's CSI mounter:
+/// `fsGroupPolicy` (a CSIDriver object in the input wins over the catalog) `None` never
+/// applies it, `File` always does, `ReadWriteOnceWithFSType` only when the volume has an
+/// fsType and an RWO/RWOP access mode. Dynamically provisioned block volumes are assumed
+/// to get an fsType (block drivers deploy their provisioner with `--default-fstype`); file
+/// and object volumes get none unless the class sets one.
+pub fn fs_group_effect(graph: &StorageGraph, claim: &Claim) -> FsGroupEffect {
+    let Some(driver) = graph.driver_of_claim(claim) else {
+        return FsGroupEffect::Unknown;
+    };
+    if MOUNT_GROUP_DRIVERS.contains(&driver.driver.as_str()) {
+        return FsGroupEffect::Delegated;
+    }
+    let csi_object = graph.csi_drivers.iter().find(|d| d.name == driver.driver);
+    if driver.confidence == Confidence::Vendor && csi_object.is_none() {
+        return FsGroupEffect::Unknown;
+    }
+    let policy_source = match csi_object {
+        Some(_) => format!("its CSIDriver object sets `fsGroupPolicy: {:?}`", driver.fs_group_policy),
+        None => format!("{} uses `fsGroupPolicy: {:?}`", driver_name(&driver), driver.fs_group_policy),
+    };
+    if !driver.csi {
+        // fsGroupPolicy is a CSI notion; the catalog's None marks in-tree types the kubelet
+        // never changes ownership of (NFS, CephFS, GlusterFS).
+        return if driver.fs_group_policy == FsGroupPolicy::None {
+            FsGroupEffect::Ignored(format!(
+                "{} volumes do not support ownership management",
+                driver_name(&driver)
+            ))
+        } else {
+            FsGroupEffect::Unknown
+        };
+    }
+    match driver.fs_group_policy {
+        FsGroupPolicy::None => {
+            FsGroupEffect::Ignored(format!("{policy_source}, so the kubelet never changes ownership"))
+        }
+        FsGroupPolicy::File => FsGroupEffect::Applied(policy_source),
+        FsGroupPolicy::ReadWriteOnceWithFSType => {
+            if !claim.modes().any(AccessMode::is_single_node) {
+                return FsGroupEffect::Ignored(format!(
+                    "{policy_source}, which applies fsGroup only to ReadWriteOnce/ReadWriteOncePod volumes, and the claim requests {}",
+                    modes_text(claim)
+                ));
+            }
+            let volume = claim.volume.map(|v| graph.volume(v));
+            let fs_type = volume
+                .and_then(|v| v.fs_type.clone())
+                .or_else(|| graph.class_of(claim).and_then(|c| c.fs_type()).map(|(_, v)| v.to_string()));
+            if fs_type.is_some() {
+                return FsGroupEffect::Applied(policy_source);
+            }
+            let static_csi =
+                volume.is_some_and(|v| v.source.as_ref().is_some_and(|(field, _)| field == "csi"));
+            if static_csi {
+                return FsGroupEffect::Ignored(format!(
+                    "{policy_source}, which applies fsGroup only to volumes with an fsType, and persistent volume {} sets no `csi.fsType`",
+                    volume.map(|v| v.name.as_str()).unwrap_or_default()
+                ));
+            }
+            match (volume, driver.storage) {
+                (None, StorageKind::File | StorageKind::Object) => FsGroupEffect::Ignored(format!(
+                    "{policy_source}, which applies fsGroup only to volumes with an fsType, and its {} volumes get none (the class sets no `csi.storage.k8s.io/fstype`)",
+                    driver.storage
+                )),
+                (None, StorageKind::Block) => FsGroupEffect::Applied(policy_source),
+                _ => FsGroupEffect::Unknown,
+            }
+        }
+    }
 }

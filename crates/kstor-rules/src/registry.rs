@@ -3,14 +3,20 @@
 use crate::rule::Rule;
 use crate::rules::{
     access_mode_unsupported_by_driver::AccessModeUnsupportedByDriver,
+    claim_without_storage_class::ClaimWithoutStorageClass,
     csi_sidecar_without_resources::CsiSidecarWithoutResources,
     delete_reclaim_for_critical_data::DeleteReclaimForCriticalData,
+    deprecated_in_tree_provisioner::DeprecatedInTreeProvisioner,
     immediate_binding_on_topology_storage::ImmediateBindingOnTopologyStorage,
-    invalid_manifest::InvalidManifest, memory_emptydir_without_size_limit::MemoryEmptydirWithoutSizeLimit,
+    invalid_manifest::InvalidManifest, legacy_volume_type::LegacyVolumeType,
+    memory_emptydir_without_size_limit::MemoryEmptydirWithoutSizeLimit,
+    multiple_default_storage_classes::MultipleDefaultStorageClasses,
     no_snapshot_class_for_driver::NoSnapshotClassForDriver, non_root_without_fsgroup::NonRootWithoutFsgroup,
     rwo_claim_rolling_update::RwoClaimRollingUpdate,
     rwo_claim_shared_across_nodes::RwoClaimSharedAcrossNodes, rwx_for_database::RwxForDatabase,
     stateful_data_on_ephemeral_storage::StatefulDataOnEphemeralStorage,
+    unencrypted_volume::UnencryptedVolume, unresolved_storage_reference::UnresolvedStorageReference,
+    volume_expansion_disabled::VolumeExpansionDisabled,
 };
 
 /// Every rule, in code order.
@@ -26,7 +32,14 @@ pub static RULES: &[&dyn Rule] = &[
     &NoSnapshotClassForDriver,
     &NonRootWithoutFsgroup,
     &MemoryEmptydirWithoutSizeLimit,
+    &VolumeExpansionDisabled,
+    &ClaimWithoutStorageClass,
+    &UnresolvedStorageReference,
+    &DeprecatedInTreeProvisioner,
     &CsiSidecarWithoutResources,
+    &MultipleDefaultStorageClasses,
+    &UnencryptedVolume,
+    &LegacyVolumeType,
 ];
 
 /// Every registered rule.

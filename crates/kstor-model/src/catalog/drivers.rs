@@ -711,7 +711,10 @@ mod tests {
         assert!(!enc.leaves_unencrypted(&params(&[("Encrypted", "TRUE")])));
         assert!(!enc.on_by_default);
         for always_encrypted in ["pd.csi.storage.gke.io", "disk.csi.azure.com"] {
-            assert!(catalog.lookup(always_encrypted).unwrap().spec.encryption.is_none(), "{always_encrypted}");
+            assert!(
+                catalog.lookup(always_encrypted).unwrap().spec.encryption.is_none(),
+                "{always_encrypted}"
+            );
         }
         for opt_in in ["rbd.csi.ceph.com", "driver.longhorn.io", "kubernetes.io/aws-ebs"] {
             assert!(catalog.lookup(opt_in).unwrap().spec.encryption.is_some(), "{opt_in}");
@@ -727,8 +730,14 @@ mod tests {
     #[test]
     fn in_tree_replacements_distinguish_migration_from_removal() {
         let catalog = DriverCatalog::builtin();
-        assert_eq!(catalog.in_tree("kubernetes.io/gce-pd").unwrap().replacement_driver(), Some("pd.csi.storage.gke.io"));
-        assert_eq!(catalog.in_tree("kubernetes.io/cephfs").unwrap().replacement_driver(), Some("cephfs.csi.ceph.com"));
+        assert_eq!(
+            catalog.in_tree("kubernetes.io/gce-pd").unwrap().replacement_driver(),
+            Some("pd.csi.storage.gke.io")
+        );
+        assert_eq!(
+            catalog.in_tree("kubernetes.io/cephfs").unwrap().replacement_driver(),
+            Some("cephfs.csi.ceph.com")
+        );
         assert_eq!(catalog.in_tree("kubernetes.io/glusterfs").unwrap().replacement_driver(), None);
         assert!(!catalog.in_tree("kubernetes.io/nfs").unwrap().is_deprecated());
         assert!(catalog.in_tree("kubernetes.io/flocker").unwrap().is_deprecated());

@@ -4,14 +4,21 @@
 mod common;
 
 pub mod access_mode_unsupported_by_driver;
+pub mod claim_without_storage_class;
 pub mod csi_sidecar_without_resources;
 pub mod delete_reclaim_for_critical_data;
+pub mod deprecated_in_tree_provisioner;
 pub mod immediate_binding_on_topology_storage;
 pub mod invalid_manifest;
+pub mod legacy_volume_type;
 pub mod memory_emptydir_without_size_limit;
+pub mod multiple_default_storage_classes;
 pub mod no_snapshot_class_for_driver;
 pub mod non_root_without_fsgroup;
 pub mod rwo_claim_rolling_update;
 pub mod rwo_claim_shared_across_nodes;
 pub mod rwx_for_database;
 pub mod stateful_data_on_ephemeral_storage;
+pub mod unencrypted_volume;
+pub mod unresolved_storage_reference;
+pub mod volume_expansion_disabled;

@@ -3,19 +3,25 @@
 use crate::rule::Rule;
 use crate::rules::{
     access_mode_unsupported_by_driver::AccessModeUnsupportedByDriver,
+    claim_without_storage_class::ClaimWithoutStorageClass,
     csi_sidecar_without_resources::CsiSidecarWithoutResources,
     delete_reclaim_for_critical_data::DeleteReclaimForCriticalData,
+    deprecated_in_tree_provisioner::DeprecatedInTreeProvisioner,
     deprecated_snapshot_api::DeprecatedSnapshotApi, fsgroup_ignored_by_driver::FsgroupIgnoredByDriver,
     fsgroup_without_change_policy::FsgroupWithoutChangePolicy,
     immediate_binding_on_topology_storage::ImmediateBindingOnTopologyStorage,
-    invalid_manifest::InvalidManifest, memory_emptydir_without_size_limit::MemoryEmptydirWithoutSizeLimit,
+    invalid_manifest::InvalidManifest, legacy_volume_type::LegacyVolumeType,
+    memory_emptydir_without_size_limit::MemoryEmptydirWithoutSizeLimit,
     multiple_default_snapshot_classes::MultipleDefaultSnapshotClasses,
+    multiple_default_storage_classes::MultipleDefaultStorageClasses,
     no_snapshot_class_for_driver::NoSnapshotClassForDriver, non_root_without_fsgroup::NonRootWithoutFsgroup,
     rwo_claim_rolling_update::RwoClaimRollingUpdate,
     rwo_claim_shared_across_nodes::RwoClaimSharedAcrossNodes, rwx_for_database::RwxForDatabase,
     snapshot_class_deletes_snapshots::SnapshotClassDeletesSnapshots,
     snapshot_reference_broken::SnapshotReferenceBroken,
     stateful_data_on_ephemeral_storage::StatefulDataOnEphemeralStorage,
+    unencrypted_volume::UnencryptedVolume, unresolved_storage_reference::UnresolvedStorageReference,
+    volume_expansion_disabled::VolumeExpansionDisabled,
 };
 
 /// Every rule, in code order.
@@ -37,7 +43,14 @@ pub static RULES: &[&dyn Rule] = &[
     &FsgroupIgnoredByDriver,
     &FsgroupWithoutChangePolicy,
     &MemoryEmptydirWithoutSizeLimit,
+    &VolumeExpansionDisabled,
+    &ClaimWithoutStorageClass,
+    &UnresolvedStorageReference,
+    &DeprecatedInTreeProvisioner,
     &CsiSidecarWithoutResources,
+    &MultipleDefaultStorageClasses,
+    &UnencryptedVolume,
+    &LegacyVolumeType,
 ];
 
 /// Every registered rule.

@@ -12,6 +12,7 @@ metadata:
   name: data
   namespace: web
 spec:
+  storageClassName: standard
   accessModes: [ReadWriteOnce]
   resources:
     requests:
@@ -116,7 +117,7 @@ fn reads_stdin_as_dash() {
     let finding = &json["findings"][0];
     assert_eq!(finding["file"], "-");
     assert_eq!(finding["code"], "KS202");
-    assert_eq!((finding["line"].as_u64(), finding["column"].as_u64()), (Some(30), Some(13)));
+    assert_eq!((finding["line"].as_u64(), finding["column"].as_u64()), (Some(31), Some(13)));
     assert_eq!(json["summary"]["files"], 1);
 }
 
@@ -330,4 +331,38 @@ fn kubectl_plugin_binary_is_the_same_tool() {
     let out = cmd.args(["lint", "--no-config", "-", "--format", "json"]).write_stdin(BAD).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json_of(&out)["findings"][0]["code"], "KS202");
+}
+
+#[test]
+fn complete_reports_references_to_objects_the_bundle_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let claim = write(
+        dir.path(),
+        "claim.yaml",
+        "apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: data
+spec:
+  storageClassName: fast
+  accessModes: [ReadWriteOnce]
+  resources:
+    requests:
+      storage: 1Gi
+",
+    );
+    let codes = |output: &std::process::Output| -> Vec<String> {
+        json_of(output)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let without = kstor().args(["--format", "json"]).arg(&claim).output().unwrap();
+    assert!(!codes(&without).contains(&"KS703".to_string()), "{}", String::from_utf8_lossy(&without.stdout));
+    let with = kstor().args(["--complete", "--format", "json"]).arg(&claim).output().unwrap();
+    let text = String::from_utf8_lossy(&with.stdout).to_string();
+    assert!(codes(&with).contains(&"KS703".to_string()), "{text}");
+    assert!(text.contains("--complete"), "{text}");
 }

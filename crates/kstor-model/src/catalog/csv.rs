@@ -76,5 +76,7 @@ fn spec_from_row(row: &Row, name: &str) -> DriverSpec {
         source: SOURCE.to_string(),
         notes: None,
         confidence: Confidence::Vendor,
+        encryption: None,
+        legacy_types: Vec::new(),
     }
 }

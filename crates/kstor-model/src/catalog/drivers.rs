@@ -231,6 +231,65 @@ pub struct Variant {
     pub distributed: Option<bool>,
 }
 
+/// How a StorageClass asks a driver to encrypt its volumes (KS804).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Encryption {
+    /// The parameter (compared case-insensitively, like most drivers do).
+    pub parameter: String,
+    /// Values that turn encryption on (compared case-insensitively).
+    pub enable_values: Vec<String>,
+    /// Whether volumes are encrypted when the parameter is unset (false: only when asked).
+    #[serde(default)]
+    pub on_by_default: bool,
+    /// Where the facts come from (a URL).
+    pub source: String,
+    /// A caveat for messages (account-wide defaults, storage-layer encryption).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl Encryption {
+    /// The value of the encryption parameter in these parameters, with its key as written.
+    pub fn value<'p>(&self, parameters: &'p StrMap) -> Option<(&'p str, &'p str)> {
+        parameters
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(&self.parameter))
+            .map(|(key, value)| (key.as_ref(), value.as_ref()))
+    }
+
+    /// True when these parameters leave volumes unencrypted.
+    pub fn leaves_unencrypted(&self, parameters: &StrMap) -> bool {
+        match self.value(parameters) {
+            Some((_, value)) => !self.enable_values.iter().any(|v| v.eq_ignore_ascii_case(value.trim())),
+            None => !self.on_by_default,
+        }
+    }
+}
+
+/// A superseded volume type a parameter can pick (KS805).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegacyType {
+    /// The parameter (compared case-insensitively).
+    pub parameter: String,
+    /// The superseded values (compared case-insensitively).
+    pub values: Vec<String>,
+    /// What to use instead.
+    pub replacement: String,
+    /// Why, for messages.
+    pub why: String,
+    /// Where the facts come from (a URL).
+    pub source: String,
+}
+
+impl LegacyType {
+    /// True when `value` is one of the superseded values.
+    pub fn matches(&self, value: &str) -> bool {
+        self.values.iter().any(|v| v.eq_ignore_ascii_case(value.trim()))
+    }
+}
+
 /// How much a catalog entry can be trusted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -296,6 +355,13 @@ pub struct DriverSpec {
     /// How much the entry can be trusted.
     #[serde(default)]
     pub confidence: Confidence,
+    /// How a StorageClass turns on encryption at rest, for drivers that encrypt only when
+    /// asked (or encrypt unless told not to).
+    #[serde(default)]
+    pub encryption: Option<Encryption>,
+    /// Parameter values that pick a superseded volume type.
+    #[serde(default)]
+    pub legacy_types: Vec<LegacyType>,
 }
 
 /// An in-tree volume plugin and its CSI replacement.
@@ -319,6 +385,38 @@ pub struct InTreePlugin {
     /// Kubernetes version CSI migration was on by default.
     #[serde(default)]
     pub migrated_in: Option<String>,
+    /// The CSI driver to move to when there is no migration (`rbd.csi.ceph.com` for the
+    /// removed in-tree `rbd` plugin); for messages.
+    #[serde(default)]
+    pub replacement: Option<String>,
+    /// StorageClass parameters the in-tree provisioner assumed when they were unset
+    /// (`type: gp2` for aws-ebs), which its CSI replacement may not share.
+    #[serde(default)]
+    pub parameter_defaults: Vec<ParameterDefault>,
+}
+
+/// A parameter value an in-tree provisioner used when the parameter was unset.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterDefault {
+    /// The parameter.
+    pub parameter: String,
+    /// The value used when it is unset.
+    pub value: String,
+    /// Where the facts come from (a URL).
+    pub source: String,
+}
+
+impl InTreePlugin {
+    /// True when the plugin is deprecated or removed (not nfs, iscsi, local, hostPath, …).
+    pub fn is_deprecated(&self) -> bool {
+        self.deprecated_in.is_some() || self.removed_in.is_some()
+    }
+
+    /// The CSI driver that replaces it: the migration target, or the suggested replacement.
+    pub fn replacement_driver(&self) -> Option<&str> {
+        if self.migrated_in.is_some() { self.csi.as_deref() } else { self.replacement.as_deref() }
+    }
 }
 
 #[derive(Deserialize)]
@@ -601,6 +699,48 @@ mod tests {
         assert_eq!(rook.driver, "rook-ceph.rbd.csi.ceph.com");
         let in_tree = catalog.capabilities("kubernetes.io/gce-pd", &params(&[])).unwrap();
         assert_eq!(in_tree.driver, "pd.csi.storage.gke.io");
+    }
+
+    #[test]
+    fn encryption_and_legacy_types_are_data() {
+        let catalog = DriverCatalog::builtin();
+        let ebs = catalog.lookup("ebs.csi.aws.com").unwrap().spec;
+        let enc = ebs.encryption.as_ref().expect("EBS encrypts only when asked");
+        assert!(enc.leaves_unencrypted(&params(&[("type", "gp3")])));
+        assert!(enc.leaves_unencrypted(&params(&[("encrypted", "false")])));
+        assert!(!enc.leaves_unencrypted(&params(&[("Encrypted", "TRUE")])));
+        assert!(!enc.on_by_default);
+        for always_encrypted in ["pd.csi.storage.gke.io", "disk.csi.azure.com"] {
+            assert!(
+                catalog.lookup(always_encrypted).unwrap().spec.encryption.is_none(),
+                "{always_encrypted}"
+            );
+        }
+        for opt_in in ["rbd.csi.ceph.com", "driver.longhorn.io", "kubernetes.io/aws-ebs"] {
+            assert!(catalog.lookup(opt_in).unwrap().spec.encryption.is_some(), "{opt_in}");
+        }
+        let gp2 = ebs.legacy_types.iter().find(|l| l.matches("GP2")).unwrap();
+        assert_eq!(gp2.replacement, "gp3");
+        assert!(ebs.legacy_types.iter().any(|l| l.matches("io1")));
+        assert!(!ebs.legacy_types.iter().any(|l| l.matches("gp3") || l.matches("io2")));
+        let in_tree = catalog.in_tree("kubernetes.io/aws-ebs").unwrap();
+        assert_eq!(in_tree.parameter_defaults[0].value, "gp2");
+    }
+
+    #[test]
+    fn in_tree_replacements_distinguish_migration_from_removal() {
+        let catalog = DriverCatalog::builtin();
+        assert_eq!(
+            catalog.in_tree("kubernetes.io/gce-pd").unwrap().replacement_driver(),
+            Some("pd.csi.storage.gke.io")
+        );
+        assert_eq!(
+            catalog.in_tree("kubernetes.io/cephfs").unwrap().replacement_driver(),
+            Some("cephfs.csi.ceph.com")
+        );
+        assert_eq!(catalog.in_tree("kubernetes.io/glusterfs").unwrap().replacement_driver(), None);
+        assert!(!catalog.in_tree("kubernetes.io/nfs").unwrap().is_deprecated());
+        assert!(catalog.in_tree("kubernetes.io/flocker").unwrap().is_deprecated());
     }
 
     #[test]

@@ -13,8 +13,8 @@ use std::sync::{Arc, LazyLock};
 use serde::Deserialize;
 
 pub use drivers::{
-    AccessMode, Capabilities, Confidence, DriverCatalog, DriverMatch, DriverSpec, FsGroupPolicy,
-    InTreePlugin, StorageKind, Topology, VolumeMode,
+    AccessMode, Capabilities, Confidence, DriverCatalog, DriverMatch, DriverSpec, Encryption, FsGroupPolicy,
+    InTreePlugin, LegacyType, ParameterDefault, StorageKind, Topology, VolumeMode,
 };
 pub use patterns::{MatrixRow, Pattern, PatternInfo, PatternTable, Verdict};
 pub use roles::{Engine, Role, RoleCatalog, RoleOverride};

@@ -202,3 +202,82 @@ pub fn fs_group_effect(graph: &StorageGraph, claim: &Claim) -> FsGroupEffect {
         }
     }
 }
+/// The candidate closest to `name` by edit distance, when it is close enough to be a typo
+/// (at most a quarter of the name's length, and at least 1, edits away).
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 4).max(1);
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (levenshtein(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
+        .map(|(_, c)| c)
+}
+
+/// `; did you mean `x`?` when a candidate is close, else nothing.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest(name, candidates).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default()
+}
+
+/// Edit distance (insertions, deletions, substitutions) between two strings.
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(previous + 1).min(row[j] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub fn join_names<S: AsRef<str>>(names: &[S]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [init @ .., last] => {
+            let init: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
+            format!("{} and {}", init.join(", "), last.as_ref())
+        }
+    }
+}
+
+/// The default-class annotation an object carries (the GA one unless only the beta one is set).
+pub fn default_annotation(object: &kstor_model::Object) -> &'static str {
+    const GA: &str = "storageclass.kubernetes.io/is-default-class";
+    const BETA: &str = "storageclass.beta.kubernetes.io/is-default-class";
+    if object.annotation(GA) != Some("true") && object.annotation(BETA) == Some("true") { BETA } else { GA }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levenshtein_counts_edits() {
+        assert_eq!(levenshtein("fast", "fast"), 0);
+        assert_eq!(levenshtein("fast", "fats"), 2);
+        assert_eq!(levenshtein("gp3", "gp2"), 1);
+        assert_eq!(levenshtein("", "abc"), 3);
+        assert_eq!(levenshtein("standard", "standard-rwo"), 4);
+    }
+
+    #[test]
+    fn closest_suggests_only_near_names() {
+        assert_eq!(closest("data-pg", ["data-pg-0", "data-pq", "logs"]), Some("data-pq"));
+        assert_eq!(closest("fast", ["slow", "standard"]), None);
+        assert_eq!(closest("fast", ["fast"]), None);
+    }
+
+    #[test]
+    fn join_names_reads_like_prose() {
+        assert_eq!(join_names(&["a"]), "a");
+        assert_eq!(join_names(&["a", "b", "c"]), "a, b and c");
+    }
+}

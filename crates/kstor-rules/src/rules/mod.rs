@@ -4,15 +4,19 @@
 mod common;
 
 pub mod access_mode_unsupported_by_driver;
+pub mod claim_without_storage_class;
 pub mod csi_sidecar_without_resources;
 pub mod delete_reclaim_for_critical_data;
+pub mod deprecated_in_tree_provisioner;
 pub mod deprecated_snapshot_api;
 pub mod fsgroup_ignored_by_driver;
 pub mod fsgroup_without_change_policy;
 pub mod immediate_binding_on_topology_storage;
 pub mod invalid_manifest;
+pub mod legacy_volume_type;
 pub mod memory_emptydir_without_size_limit;
 pub mod multiple_default_snapshot_classes;
+pub mod multiple_default_storage_classes;
 pub mod no_snapshot_class_for_driver;
 pub mod non_root_without_fsgroup;
 pub mod rwo_claim_rolling_update;
@@ -21,3 +25,6 @@ pub mod rwx_for_database;
 pub mod snapshot_class_deletes_snapshots;
 pub mod snapshot_reference_broken;
 pub mod stateful_data_on_ephemeral_storage;
+pub mod unencrypted_volume;
+pub mod unresolved_storage_reference;
+pub mod volume_expansion_disabled;

@@ -26,7 +26,7 @@ use crate::yaml::{Node, Text, Value, from_node};
 /// What one storage field contributes.
 enum Unit {
     /// A claim template, mounted at `mount`.
-    Claim { draft: ClaimDraft, mount: String, path: Path },
+    Claim { draft: Box<ClaimDraft>, mount: String, path: Path },
     /// A pod volume (emptyDir, hostPath), mounted at `mount`.
     Volume { volume: PodVolume, mount: String, path: Path },
 }
@@ -148,7 +148,7 @@ fn extract_member(
         let (volume, mount_path, mount_at, target) = match unit {
             Unit::Claim { draft, mount, path } => {
                 let name = draft.template_name.clone().unwrap_or_default();
-                templates.push(draft);
+                templates.push(*draft);
                 if mount.is_empty() {
                     continue; // another claim template: the pod template mounts it
                 }
@@ -285,7 +285,7 @@ impl Context<'_> {
     }
 
     fn claim_unit(&self, draft: ClaimDraft, mount: String) -> Unit {
-        Unit::Claim { draft, mount, path: self.path.clone() }
+        Unit::Claim { draft: Box::new(draft), mount, path: self.path.clone() }
     }
 
     /// Whether the member's pod template defines a volume of this name (it then replaces the
@@ -353,7 +353,7 @@ fn storage_units(
                     units.push(item_cx.claim_unit(draft, mount.clone()));
                 } else {
                     // Another claim template: the user mounts it in the pod template.
-                    units.push(Unit::Claim { draft, mount: String::new(), path });
+                    units.push(Unit::Claim { draft: Box::new(draft), mount: String::new(), path });
                 }
             }
             units
@@ -484,7 +484,7 @@ fn strimzi(
                     _ => type_problem(check, &path.key("deleteClaim"), "true or false", delete),
                 }
             }
-            vec![Unit::Claim { draft, mount: mount.to_string(), path }]
+            vec![Unit::Claim { draft: Box::new(draft), mount: mount.to_string(), path }]
         }
         "ephemeral" => {
             let source = VolumeSource::EmptyDir {

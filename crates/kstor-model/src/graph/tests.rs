@@ -364,6 +364,7 @@ fn diagnostics_at(g: &StorageGraph) -> Vec<(String, String)> {
 }
 
 /// The claim templates of a workload: (name, modes with paths, class ref, class path, request).
+#[allow(clippy::type_complexity)]
 fn templates_of(
     g: &StorageGraph,
     w: &Workload,

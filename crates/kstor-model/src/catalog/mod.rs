@@ -1,10 +1,11 @@
-//! Knowledge as data: CSI drivers, workload roles and storage patterns.
+//! Knowledge as data: CSI drivers, workload roles, storage patterns and operators.
 //!
 //! The built-in catalog is compiled in from `catalog/*.yaml` and `catalog/csi-drivers.csv` at
 //! the repository root; users extend or override it through `.kstor.yaml`.
 
 mod csv;
 pub mod drivers;
+pub mod operators;
 pub mod patterns;
 pub mod roles;
 
@@ -16,6 +17,7 @@ pub use drivers::{
     AccessMode, Capabilities, Confidence, DriverCatalog, DriverMatch, DriverSpec, Encryption, FsGroupPolicy,
     InTreePlugin, LegacyType, ParameterDefault, StorageKind, Topology, VolumeMode,
 };
+pub use operators::{OperatorCatalog, OperatorKind, StorageFormat};
 pub use patterns::{MatrixRow, Pattern, PatternInfo, PatternTable, Verdict};
 pub use roles::{Engine, Role, RoleCatalog, RoleOverride};
 
@@ -30,6 +32,8 @@ pub struct Catalog {
     pub roles: RoleCatalog,
     /// The storage pattern table.
     pub patterns: PatternTable,
+    /// Operator custom resources read as workloads.
+    pub operators: OperatorCatalog,
 }
 
 static BUILTIN: LazyLock<Arc<Catalog>> = LazyLock::new(|| {
@@ -37,6 +41,7 @@ static BUILTIN: LazyLock<Arc<Catalog>> = LazyLock::new(|| {
         drivers: DriverCatalog::builtin(),
         roles: RoleCatalog::builtin(),
         patterns: PatternTable::builtin(),
+        operators: OperatorCatalog::builtin(),
     })
 });
 
@@ -55,7 +60,7 @@ impl Catalog {
         }
         let mut roles = RoleCatalog::builtin();
         roles.overrides = role_overrides;
-        Catalog { drivers, roles, patterns: PatternTable::builtin() }
+        Catalog { drivers, roles, patterns: PatternTable::builtin(), operators: OperatorCatalog::builtin() }
     }
 }
 

@@ -111,7 +111,7 @@ fn check<T: DeserializeOwned>(object: &Object, diagnostics: &mut Vec<Diagnostic>
 }
 
 /// Rewords decoder messages that name implementation details.
-fn friendly(message: String) -> String {
+pub(super) fn friendly(message: String) -> String {
     // base64 errors name a byte value: "Invalid symbol 95, offset 2."
     if let Some(rest) = message.strip_prefix("Invalid symbol ").or(message.strip_prefix("Invalid byte "))
         && let Some((byte, offset)) = rest.trim_end_matches('.').split_once(", offset ")

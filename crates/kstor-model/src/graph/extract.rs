@@ -37,6 +37,8 @@ pub struct WorkloadDraft {
 /// What one object contributes to the graph.
 pub enum Extracted {
     Workload(Box<WorkloadDraft>),
+    /// The members of an operator's custom resource (roles already assigned).
+    OperatorWorkloads(Vec<WorkloadDraft>),
     Claim(Box<ClaimDraft>),
     Class(Box<StorageClassInfo>),
     Volume(Box<PersistentVolumeInfo>),
@@ -66,7 +68,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Records a KS001 when `value` is not one of `allowed`; returns whether it is.
-    fn one_of(&mut self, value: &str, allowed: &[&str], field: &str, path: &Path) -> bool {
+    pub(super) fn one_of(&mut self, value: &str, allowed: &[&str], field: &str, path: &Path) -> bool {
         if allowed.contains(&value) {
             return true;
         }
@@ -78,6 +80,16 @@ impl<'a> Checker<'a> {
             ),
         });
         false
+    }
+
+    /// The object being extracted.
+    pub(super) fn object(&self) -> ObjectId {
+        self.object
+    }
+
+    /// The generic ephemeral volumes met so far (taken).
+    pub(super) fn take_ephemeral(&mut self) -> Vec<(usize, ClaimDraft)> {
+        std::mem::take(&mut self.ephemeral)
     }
 }
 
@@ -470,7 +482,11 @@ fn deployment_strategy(
     Some(Strategy { recreate, max_surge, surges, keeps_old_pod, path })
 }
 
-fn from_template(template: &core::PodTemplateSpec, path: &Path, check: &mut Checker<'_>) -> PodTemplate {
+pub(super) fn from_template(
+    template: &core::PodTemplateSpec,
+    path: &Path,
+    check: &mut Checker<'_>,
+) -> PodTemplate {
     let labels: StrMap = template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default().into();
     let spec = template.spec.clone().unwrap_or_default();
     pod_template(&spec, path.key("spec"), &labels, check)
@@ -734,7 +750,11 @@ fn container(
     }
 }
 
-fn access_modes(modes: &[String], path: &Path, check: &mut Checker<'_>) -> Vec<(AccessMode, Path)> {
+pub(super) fn access_modes(
+    modes: &[String],
+    path: &Path,
+    check: &mut Checker<'_>,
+) -> Vec<(AccessMode, Path)> {
     const ALLOWED: [&str; 4] = ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"];
     modes
         .iter()
@@ -765,9 +785,27 @@ fn claim(
     status: Option<&core::PersistentVolumeClaimStatus>,
     check: &mut Checker<'_>,
 ) -> Claim {
+    let spec_path = path.key("spec");
+    claim_at(object, origin, path, spec_path, namespace, name, metadata, spec, status, check)
+}
+
+/// Like [`claim`], with the claim spec at `spec_path` (operator fields hold a bare
+/// PersistentVolumeClaimSpec, not `metadata` + `spec`).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn claim_at(
+    object: ObjectId,
+    origin: ClaimOrigin,
+    path: Path,
+    spec_path: Path,
+    namespace: &str,
+    name: &str,
+    metadata: &ObjectMeta,
+    spec: Option<&core::PersistentVolumeClaimSpec>,
+    status: Option<&core::PersistentVolumeClaimStatus>,
+    check: &mut Checker<'_>,
+) -> Claim {
     let default_spec = core::PersistentVolumeClaimSpec::default();
     let spec = spec.unwrap_or(&default_spec);
-    let spec_path = path.key("spec");
     let volume_mode = match spec.volume_mode.as_deref() {
         Some("Block") => VolumeMode::Block,
         Some("Filesystem") | None => VolumeMode::Filesystem,

@@ -8,6 +8,7 @@ mod assess;
 mod decode;
 mod extract;
 pub mod model;
+mod operators;
 mod pattern;
 mod role;
 pub mod snapshot_types;
@@ -66,6 +67,13 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
         .map(|object| {
             let mut diagnostics = Vec::new();
             let typed = decode::decode_object(object, &mut diagnostics);
+            if matches!(typed, decode::Typed::Unknown)
+                && let Some(operator) =
+                    catalog.operators.get(object.reference.group(), &object.reference.kind)
+            {
+                let drafts = operators::extract(object, operator, &catalog.roles, &mut diagnostics);
+                return (Extracted::OperatorWorkloads(drafts), diagnostics);
+            }
             let mut extracted = extract::extract(object, typed, &mut diagnostics);
             if let Extracted::Workload(draft) = &mut extracted {
                 let workload = &mut draft.workload;
@@ -106,6 +114,11 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
         workspace.diagnostics.extend(diagnostics);
         match item {
             Extracted::Workload(draft) => graph.add_workload(*draft),
+            Extracted::OperatorWorkloads(drafts) => {
+                for draft in drafts {
+                    graph.add_workload(draft);
+                }
+            }
             Extracted::Claim(draft) => {
                 graph.add_claim(*draft);
             }

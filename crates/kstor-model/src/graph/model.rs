@@ -351,6 +351,8 @@ pub enum Evidence {
     DataDirectory,
     /// A port only one engine uses.
     Port,
+    /// The kind of an operator's custom resource (`catalog/operators.yaml`).
+    Operator,
     /// Nothing matched.
     Default,
 }
@@ -365,6 +367,7 @@ impl Evidence {
                 | Evidence::Image
                 | Evidence::NameLabel
                 | Evidence::DataDirectory
+                | Evidence::Operator
         )
     }
 }
@@ -402,9 +405,10 @@ impl RoleAssignment {
 pub enum ClaimOrigin {
     /// A PersistentVolumeClaim object.
     Standalone,
-    /// A StatefulSet `volumeClaimTemplates` entry.
+    /// A StatefulSet `volumeClaimTemplates` entry, or a claim an operator creates for each
+    /// member of its custom resource.
     Template {
-        /// The StatefulSet.
+        /// The StatefulSet (or operator workload).
         workload: WorkloadId,
     },
     /// A generic ephemeral volume's claim template.

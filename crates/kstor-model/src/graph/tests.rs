@@ -1,5 +1,5 @@
 use super::*;
-use crate::catalog::{Pattern, Role};
+use crate::catalog::{AccessMode, Pattern, Role};
 use crate::yaml::Limits;
 
 fn graph(text: &str) -> StorageGraph {
@@ -430,4 +430,483 @@ spec:
     let rabbit = find("deployment q/rabbit", None);
     assert_eq!(rabbit.pattern, None);
     assert!(matches!(&rabbit.verdict, Verdict::Mismatch(why) if why.contains("/var/lib/rabbitmq")));
+}
+
+// --- Operator custom resources -------------------------------------------------------------
+
+fn diagnostics_at(g: &StorageGraph) -> Vec<(String, String)> {
+    g.diagnostics()
+        .iter()
+        .map(|d| match &d.location {
+            Location::Field { path, .. } => (path.to_string(), d.message.clone()),
+            other => (format!("{other:?}"), d.message.clone()),
+        })
+        .collect()
+}
+
+/// The claim templates of a workload: (name, modes with paths, class ref, class path, request).
+#[allow(clippy::type_complexity)]
+fn templates_of(
+    g: &StorageGraph,
+    w: &Workload,
+) -> Vec<(String, Vec<(AccessMode, String)>, ClassRef, String, Option<f64>)> {
+    w.claim_templates
+        .iter()
+        .map(|&id| {
+            let c = g.claim(id);
+            (
+                c.name.to_string(),
+                c.access_modes.iter().map(|(m, p)| (*m, p.to_string())).collect(),
+                c.class_ref.clone(),
+                c.class_path.to_string(),
+                c.request,
+            )
+        })
+        .collect()
+}
+
+const GI: f64 = 1024.0 * 1024.0 * 1024.0;
+
+#[test]
+fn cloudnative_pg_cluster_storage_and_wal_with_a_pvc_template() {
+    let g = graph(
+        r#"
+apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata: {name: pg-main, namespace: db}
+spec:
+  instances: 3
+  storage:
+    size: 20Gi
+    pvcTemplate:
+      accessModes: [ReadWriteMany]
+      storageClassName: nfs
+  walStorage:
+    storageClass: fast
+    size: 5Gi
+"#,
+    );
+    assert!(g.diagnostics().is_empty(), "{:?}", g.diagnostics());
+    assert_eq!(g.workloads.len(), 1);
+    let w = &g.workloads[0];
+    assert_eq!(w.kind, WorkloadKind::Operator);
+    assert_eq!(w.kind_word(), "cluster");
+    assert_eq!((w.namespace.as_ref(), w.name.as_ref()), ("db", "pg-main"));
+    assert_eq!(
+        w.replicas.as_ref().map(|r| (r.count, r.path.as_ref().map(|p| p.to_string()))),
+        Some((3, Some("spec.instances".into())))
+    );
+    assert_eq!(
+        (w.role.role, w.role.engine.as_deref(), w.role.evidence),
+        (Role::Database, Some("postgres"), Evidence::Operator)
+    );
+    assert_eq!(
+        templates_of(&g, w),
+        vec![
+            (
+                "pgdata".into(),
+                vec![(AccessMode::ReadWriteMany, "spec.storage.pvcTemplate.accessModes[0]".into())],
+                ClassRef::Field("nfs".into()),
+                "spec.storage.pvcTemplate.storageClassName".into(),
+                Some(20.0 * GI),
+            ),
+            (
+                "pg-wal".into(),
+                vec![(AccessMode::ReadWriteOnce, "spec.walStorage".into())],
+                ClassRef::Field("fast".into()),
+                "spec.walStorage.storageClass".into(),
+                Some(5.0 * GI),
+            ),
+        ]
+    );
+    // The engine container mounts both at postgres's directories; they hold its data.
+    let container = &w.pod.containers[0];
+    assert_eq!((container.name.as_ref(), container.image.as_ref()), ("postgres", ""));
+    let mounts: Vec<_> =
+        container.mounts.iter().map(|m| (m.mount_path.to_string(), m.path.to_string(), m.target)).collect();
+    assert_eq!(
+        mounts,
+        vec![
+            (
+                "/var/lib/postgresql/data".into(),
+                "spec.storage".into(),
+                MountTarget::ClaimTemplate(w.claim_templates[0])
+            ),
+            (
+                "/var/lib/postgresql/wal".into(),
+                "spec.walStorage".into(),
+                MountTarget::ClaimTemplate(w.claim_templates[1])
+            ),
+        ]
+    );
+    assert_eq!(g.data_mounts(w).len(), 2);
+    assert_eq!(g.claim(w.claim_templates[0]).describe(&g), "claim template pgdata of cluster db/pg-main");
+}
+
+#[test]
+fn zalando_rabbitmq_and_mariadb_size_and_class_formats() {
+    let g = graph(
+        r#"
+apiVersion: acid.zalan.do/v1
+kind: postgresql
+metadata: {name: acid-minimal}
+spec:
+  numberOfInstances: 2
+  volume: {size: 1Gi, storageClass: gp3}
+---
+apiVersion: rabbitmq.com/v1beta1
+kind: RabbitmqCluster
+metadata: {name: mq}
+spec: {}
+---
+apiVersion: k8s.mariadb.com/v1alpha1
+kind: MariaDB
+metadata: {name: maria}
+spec:
+  storage: {size: 2Gi, storageClassName: ""}
+---
+apiVersion: mariadb.mmontes.io/v1alpha1
+kind: MariaDB
+metadata: {name: old}
+spec:
+  volumeClaimTemplate:
+    accessModes: [ReadWriteOnce]
+    resources: {requests: {storage: 3Gi}}
+"#,
+    );
+    assert!(g.diagnostics().is_empty(), "{:?}", g.diagnostics());
+    let by_name = |n: &str| g.workloads.iter().find(|w| w.name == n).unwrap();
+    let zalando = by_name("acid-minimal");
+    assert_eq!((zalando.kind_word(), zalando.replicas.as_ref().unwrap().count), ("postgresql", 2));
+    let t = &templates_of(&g, zalando)[0];
+    assert_eq!(
+        (t.2.clone(), t.3.as_str(), t.4),
+        (ClassRef::Field("gp3".into()), "spec.volume.storageClass", Some(GI))
+    );
+    assert_eq!(zalando.pod.containers[0].mounts[0].mount_path, "/home/postgres/pgdata");
+
+    // RabbitMQ: 10Gi on the default class when persistence is not written; 1 replica.
+    let mq = by_name("mq");
+    assert_eq!((mq.role.role, mq.replicas.as_ref().unwrap().count), (Role::MessageQueue, 1));
+    assert_eq!(
+        templates_of(&g, mq),
+        vec![(
+            "persistence".into(),
+            vec![(AccessMode::ReadWriteOnce, "spec.persistence".into())],
+            ClassRef::Unset,
+            "spec.persistence".into(),
+            Some(10.0 * GI)
+        )]
+    );
+
+    let maria = by_name("maria");
+    let t = &templates_of(&g, maria)[0];
+    assert_eq!((t.2.clone(), t.4), (ClassRef::Empty, Some(2.0 * GI)));
+    assert_eq!(maria.role.engine.as_deref(), Some("mariadb"));
+    let old = by_name("old");
+    let t = &templates_of(&g, old)[0];
+    assert_eq!(t.1, vec![(AccessMode::ReadWriteOnce, "spec.volumeClaimTemplate.accessModes[0]".to_string())]);
+    assert_eq!(t.4, Some(3.0 * GI));
+}
+
+#[test]
+fn strimzi_persistent_jbod_ephemeral_and_delete_claim() {
+    let g = graph(
+        r#"
+apiVersion: kafka.strimzi.io/v1beta2
+kind: Kafka
+metadata: {name: my-cluster, namespace: kafka}
+spec:
+  kafka:
+    replicas: 3
+    storage:
+      type: jbod
+      volumes:
+        - {id: 0, type: persistent-claim, size: 100Gi, class: gp3, deleteClaim: true}
+        - {id: 1, type: persistent-claim, size: 50Gi}
+  zookeeper:
+    replicas: 3
+    storage:
+      type: ephemeral
+      sizeLimit: 1Gi
+---
+apiVersion: kafka.strimzi.io/v1beta2
+kind: KafkaNodePool
+metadata: {name: brokers, namespace: kafka}
+spec:
+  replicas: 2
+  roles: [broker]
+  storage: {type: persistent-claim, size: 10Gi}
+"#,
+    );
+    assert!(g.diagnostics().is_empty(), "{:?}", g.diagnostics());
+    let names: Vec<_> = g.workloads.iter().map(|w| (w.kind_word().to_string(), w.name.to_string())).collect();
+    assert_eq!(
+        names,
+        vec![
+            ("kafka".into(), "my-cluster/kafka".into()),
+            ("kafka".into(), "my-cluster/zookeeper".into()),
+            ("kafkanodepool".into(), "brokers".into()),
+        ]
+    );
+    let kafka = &g.workloads[0];
+    let templates = templates_of(&g, kafka);
+    assert_eq!(templates.len(), 2);
+    assert_eq!(templates[0].0, "data-0");
+    assert_eq!(
+        templates[0].1,
+        vec![(AccessMode::ReadWriteOnce, "spec.kafka.storage.volumes[0]".to_string())]
+    );
+    assert_eq!(
+        (templates[0].3.as_str(), templates[0].4),
+        ("spec.kafka.storage.volumes[0].class", Some(100.0 * GI))
+    );
+    assert_eq!(
+        (templates[1].2.clone(), templates[1].3.as_str()),
+        (ClassRef::Unset, "spec.kafka.storage.volumes[1]")
+    );
+    let mounts: Vec<_> = kafka.pod.containers[0].mounts.iter().map(|m| m.mount_path.to_string()).collect();
+    assert_eq!(mounts, vec!["/var/lib/kafka/data-0", "/var/lib/kafka/data-1"]);
+    let retention = kafka.retention.as_ref().unwrap().when_deleted.as_ref().unwrap();
+    assert_eq!(
+        (retention.0.as_str(), retention.1.to_string()),
+        ("Delete", "spec.kafka.storage.volumes[0].deleteClaim".to_string())
+    );
+
+    // Ephemeral ZooKeeper: an emptyDir at its data directory, pointing at `type`.
+    let zk = &g.workloads[1];
+    assert_eq!((zk.role.role, zk.role.engine.as_deref()), (Role::Coordination, Some("zookeeper")));
+    assert!(zk.claim_templates.is_empty());
+    assert_eq!(zk.pod.volumes[0].path.to_string(), "spec.zookeeper.storage.type");
+    assert!(
+        matches!(&zk.pod.volumes[0].source, VolumeSource::EmptyDir { memory: false, size_limit: Some(s) } if s == "1Gi")
+    );
+    let (_, mount) = g.data_mounts(zk)[0];
+    assert_eq!((mount.mount_path.as_ref(), mount.target), ("/var/lib/zookeeper", MountTarget::Volume(0)));
+
+    let pool = &g.workloads[2];
+    assert_eq!(pool.replicas.as_ref().unwrap().count, 2);
+    assert_eq!(templates_of(&g, pool)[0].4, Some(10.0 * GI));
+}
+
+#[test]
+fn percona_volume_specs_claim_empty_dir_and_host_path() {
+    let g = graph(
+        r#"
+apiVersion: pxc.percona.com/v1
+kind: PerconaXtraDBCluster
+metadata: {name: cluster1}
+spec:
+  pxc:
+    size: 3
+    volumeSpec:
+      persistentVolumeClaim:
+        storageClassName: standard
+        resources: {requests: {storage: 6G}}
+---
+apiVersion: psmdb.percona.com/v1
+kind: PerconaServerMongoDB
+metadata: {name: mongo}
+spec:
+  replsets:
+    - name: rs0
+      size: 3
+      volumeSpec: {emptyDir: {}}
+    - name: rs1
+      size: 3
+      volumeSpec:
+        hostPath: {path: /data/mongo, type: Directory}
+"#,
+    );
+    assert!(g.diagnostics().is_empty(), "{:?}", g.diagnostics());
+    let pxc = &g.workloads[0];
+    assert_eq!(
+        (pxc.name.as_ref(), pxc.kind_word(), pxc.role.engine.as_deref()),
+        ("cluster1/pxc", "perconaxtradbcluster", Some("mysql"))
+    );
+    assert_eq!(
+        templates_of(&g, pxc),
+        vec![(
+            "datadir".into(),
+            vec![(AccessMode::ReadWriteOnce, "spec.pxc.volumeSpec".into())],
+            ClassRef::Field("standard".into()),
+            "spec.pxc.volumeSpec.persistentVolumeClaim.storageClassName".into(),
+            Some(6e9),
+        )]
+    );
+    let rs0 = &g.workloads[1];
+    assert_eq!(rs0.name, "mongo/rs0");
+    assert!(matches!(rs0.pod.volumes[0].source, VolumeSource::EmptyDir { .. }));
+    assert_eq!(rs0.pod.volumes[0].path.to_string(), "spec.replsets[0].volumeSpec");
+    let rs1 = &g.workloads[2];
+    assert!(
+        matches!(&rs1.pod.volumes[0].source, VolumeSource::HostPath { host_path } if host_path == "/data/mongo")
+    );
+    assert_eq!(g.data_mounts(rs1)[0].1.mount_path, "/data/db");
+}
+
+#[test]
+fn eck_node_sets_default_claim_templates_and_pod_template_volumes() {
+    let g = graph(
+        r#"
+apiVersion: elasticsearch.k8s.elastic.co/v1
+kind: Elasticsearch
+metadata: {name: es}
+spec:
+  version: 8.14.0
+  nodeSets:
+    - name: default
+      count: 3
+    - name: hot
+      count: 2
+      volumeClaimTemplates:
+        - metadata: {name: elasticsearch-data}
+          spec:
+            accessModes: [ReadWriteOnce]
+            resources: {requests: {storage: 50Gi}}
+            storageClassName: fast
+    - name: scratch
+      podTemplate:
+        spec:
+          securityContext: {fsGroup: 1000}
+          volumes:
+            - name: elasticsearch-data
+              emptyDir: {}
+"#,
+    );
+    assert!(g.diagnostics().is_empty(), "{:?}", g.diagnostics());
+    let names: Vec<_> = g.workloads.iter().map(|w| w.name.to_string()).collect();
+    assert_eq!(names, vec!["es/default", "es/hot", "es/scratch"]);
+    // No volumeClaimTemplates: ECK's elasticsearch-data, 1Gi, ReadWriteOnce, default class.
+    assert_eq!(
+        templates_of(&g, &g.workloads[0]),
+        vec![(
+            "elasticsearch-data".into(),
+            vec![(AccessMode::ReadWriteOnce, "spec.nodeSets[0].volumeClaimTemplates".into())],
+            ClassRef::Unset,
+            "spec.nodeSets[0].volumeClaimTemplates".into(),
+            Some(GI),
+        )]
+    );
+    assert_eq!(g.workloads[0].replicas.as_ref().unwrap().count, 3);
+    let hot = &templates_of(&g, &g.workloads[1])[0];
+    assert_eq!(
+        (hot.3.as_str(), hot.4),
+        ("spec.nodeSets[1].volumeClaimTemplates[0].spec.storageClassName", Some(50.0 * GI))
+    );
+    // A podTemplate volume of that name replaces the default claim.
+    let scratch = &g.workloads[2];
+    assert!(scratch.claim_templates.is_empty());
+    assert_eq!(scratch.pod.security.fs_group, Some(1000));
+    let (container, mount) = g.data_mounts(scratch)[0];
+    assert_eq!(container.name, "elasticsearch");
+    assert_eq!(mount.mount_path, "/usr/share/elasticsearch/data");
+    assert_eq!(
+        scratch.pod.volumes[mount_volume(mount)].path.to_string(),
+        "spec.nodeSets[2].podTemplate.spec.volumes[0]"
+    );
+    assert_eq!(scratch.role.role, Role::Search);
+}
+
+fn mount_volume(mount: &Mount) -> usize {
+    match mount.target {
+        MountTarget::Volume(i) => i,
+        other => panic!("not a pod volume: {other:?}"),
+    }
+}
+
+#[test]
+fn redis_operator_claim_templates() {
+    let g = graph(
+        r#"
+apiVersion: redis.redis.opstreelabs.in/v1beta2
+kind: RedisCluster
+metadata: {name: redis-cluster}
+spec:
+  clusterSize: 3
+  storage:
+    volumeClaimTemplate:
+      spec:
+        accessModes: [ReadWriteOnce]
+        resources: {requests: {storage: 1Gi}}
+"#,
+    );
+    assert!(g.diagnostics().is_empty(), "{:?}", g.diagnostics());
+    let w = &g.workloads[0];
+    assert_eq!(
+        (w.kind_word(), w.role.role, w.replicas.as_ref().unwrap().count),
+        ("rediscluster", Role::Cache, 3)
+    );
+    let t = &templates_of(&g, w)[0];
+    assert_eq!(
+        t.1,
+        vec![(AccessMode::ReadWriteOnce, "spec.storage.volumeClaimTemplate.spec.accessModes[0]".to_string())]
+    );
+    assert_eq!(w.pod.containers[0].mounts[0].mount_path, "/data");
+}
+
+#[test]
+fn malformed_operator_storage_is_ks001_not_a_panic() {
+    let g = graph(
+        r#"
+apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata: {name: bad}
+spec:
+  instances: three
+  storage:
+    size: lots
+    pvcTemplate:
+      accessModes: ReadWriteOnce
+---
+apiVersion: kafka.strimzi.io/v1beta2
+kind: Kafka
+metadata: {name: k}
+spec:
+  kafka:
+    replicas: 1
+    storage: {type: persistent, size: 1Gi}
+  zookeeper:
+    replicas: 1
+    storage: 10Gi
+---
+apiVersion: elasticsearch.k8s.elastic.co/v1
+kind: Elasticsearch
+metadata: {name: es}
+spec:
+  nodeSets:
+    - name: x
+      volumeClaimTemplates: {metadata: {name: elasticsearch-data}}
+"#,
+    );
+    let found = diagnostics_at(&g);
+    let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        vec![
+            "spec.storage.pvcTemplate.accessModes",
+            "spec.storage.size",
+            "spec.instances",
+            "spec.kafka.storage.type",
+            "spec.zookeeper.storage",
+            "spec.nodeSets[0].volumeClaimTemplates",
+        ],
+        "{found:?}"
+    );
+    assert!(found[1].1.contains("\"lots\" is not a quantity"), "{found:?}");
+    assert!(found[2].1.contains("expected an integer, found a string"), "{found:?}");
+    assert!(found[3].1.contains("unsupported value \"persistent\""), "{found:?}");
+    assert!(found[4].1.contains("expected a mapping, found a string"), "{found:?}");
+    // The cluster is still modelled, with the operator's default mode.
+    let pg = &g.workloads[0];
+    assert_eq!(pg.replicas.as_ref().unwrap().count, 1);
+    assert_eq!(templates_of(&g, pg)[0].1, vec![(AccessMode::ReadWriteOnce, "spec.storage".to_string())]);
+}
+
+#[test]
+fn unknown_custom_resources_are_not_workloads() {
+    let g = graph(
+        "apiVersion: cluster.x-k8s.io/v1beta1\nkind: Cluster\nmetadata: {name: c}\nspec: {storage: {size: 1Gi}}\n",
+    );
+    assert!(g.workloads.is_empty() && g.diagnostics().is_empty());
 }

@@ -1,4 +1,4 @@
-use kstor_model::graph::{MountTarget, VolumeSource};
+use kstor_model::graph::{MountTarget, VolumeSource, WorkloadKind};
 
 use super::common::role_and_workload;
 use crate::context::Context;
@@ -115,7 +115,7 @@ impl Rule for StatefulDataOnEphemeralStorage {
                             mount.path.clone(),
                             format!("container {} mounts it at {}", container.name, mount.mount_path),
                         )
-                        .help("mount a PersistentVolumeClaim (StatefulSet volumeClaimTemplates) at the data directory"),
+                        .help(help_for(workload.kind)),
                 );
             }
             if data_mounts.is_empty() {
@@ -131,5 +131,16 @@ impl Rule for StatefulDataOnEphemeralStorage {
                 ));
             }
         }
+    }
+}
+
+/// How to fix it: a claim template, or for an operator's resource its persistent storage
+/// setting.
+fn help_for(kind: WorkloadKind) -> &'static str {
+    match kind {
+        WorkloadKind::Operator => {
+            "configure persistent storage (a PersistentVolumeClaim per instance) in the resource's storage field"
+        }
+        _ => "mount a PersistentVolumeClaim (StatefulSet volumeClaimTemplates) at the data directory",
     }
 }

@@ -4,14 +4,21 @@
 mod common;
 
 pub mod access_mode_unsupported_by_driver;
+pub mod allowed_topologies_mismatch;
+pub mod block_volume_mode_mismatch;
 pub mod csi_sidecar_without_resources;
 pub mod delete_reclaim_for_critical_data;
+pub mod hostpath_for_persistent_data;
 pub mod immediate_binding_on_topology_storage;
 pub mod invalid_manifest;
+pub mod memory_emptydir_exceeds_memory_limit;
 pub mod memory_emptydir_without_size_limit;
 pub mod no_snapshot_class_for_driver;
 pub mod non_root_without_fsgroup;
+pub mod prefer_read_write_once_pod;
+pub mod pv_without_node_affinity;
 pub mod rwo_claim_rolling_update;
 pub mod rwo_claim_shared_across_nodes;
 pub mod rwx_for_database;
 pub mod stateful_data_on_ephemeral_storage;
+pub mod statefulset_retention_deletes_claims;

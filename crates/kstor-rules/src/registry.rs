@@ -3,23 +3,29 @@
 use crate::rule::Rule;
 use crate::rules::{
     access_mode_unsupported_by_driver::AccessModeUnsupportedByDriver,
+    allowed_topologies_mismatch::AllowedTopologiesMismatch,
+    block_volume_mode_mismatch::BlockVolumeModeMismatch,
     claim_without_storage_class::ClaimWithoutStorageClass,
     csi_sidecar_without_resources::CsiSidecarWithoutResources,
     delete_reclaim_for_critical_data::DeleteReclaimForCriticalData,
     deprecated_in_tree_provisioner::DeprecatedInTreeProvisioner,
     deprecated_snapshot_api::DeprecatedSnapshotApi, fsgroup_ignored_by_driver::FsgroupIgnoredByDriver,
     fsgroup_without_change_policy::FsgroupWithoutChangePolicy,
+    hostpath_for_persistent_data::HostpathForPersistentData,
     immediate_binding_on_topology_storage::ImmediateBindingOnTopologyStorage,
     invalid_manifest::InvalidManifest, legacy_volume_type::LegacyVolumeType,
+    memory_emptydir_exceeds_memory_limit::MemoryEmptydirExceedsMemoryLimit,
     memory_emptydir_without_size_limit::MemoryEmptydirWithoutSizeLimit,
     multiple_default_snapshot_classes::MultipleDefaultSnapshotClasses,
     multiple_default_storage_classes::MultipleDefaultStorageClasses,
     no_snapshot_class_for_driver::NoSnapshotClassForDriver, non_root_without_fsgroup::NonRootWithoutFsgroup,
+    prefer_read_write_once_pod::PreferReadWriteOncePod, pv_without_node_affinity::PvWithoutNodeAffinity,
     rwo_claim_rolling_update::RwoClaimRollingUpdate,
     rwo_claim_shared_across_nodes::RwoClaimSharedAcrossNodes, rwx_for_database::RwxForDatabase,
     snapshot_class_deletes_snapshots::SnapshotClassDeletesSnapshots,
     snapshot_reference_broken::SnapshotReferenceBroken,
     stateful_data_on_ephemeral_storage::StatefulDataOnEphemeralStorage,
+    statefulset_retention_deletes_claims::StatefulsetRetentionDeletesClaims,
     unencrypted_volume::UnencryptedVolume, unresolved_storage_reference::UnresolvedStorageReference,
     volume_expansion_disabled::VolumeExpansionDisabled,
 };
@@ -28,12 +34,17 @@ use crate::rules::{
 pub static RULES: &[&dyn Rule] = &[
     &InvalidManifest,
     &ImmediateBindingOnTopologyStorage,
+    &AllowedTopologiesMismatch,
     &RwxForDatabase,
     &RwoClaimSharedAcrossNodes,
     &RwoClaimRollingUpdate,
     &AccessModeUnsupportedByDriver,
+    &PreferReadWriteOncePod,
     &DeleteReclaimForCriticalData,
+    &StatefulsetRetentionDeletesClaims,
     &StatefulDataOnEphemeralStorage,
+    &HostpathForPersistentData,
+    &PvWithoutNodeAffinity,
     &NoSnapshotClassForDriver,
     &SnapshotReferenceBroken,
     &DeprecatedSnapshotApi,
@@ -43,9 +54,11 @@ pub static RULES: &[&dyn Rule] = &[
     &FsgroupIgnoredByDriver,
     &FsgroupWithoutChangePolicy,
     &MemoryEmptydirWithoutSizeLimit,
+    &MemoryEmptydirExceedsMemoryLimit,
     &VolumeExpansionDisabled,
     &ClaimWithoutStorageClass,
     &UnresolvedStorageReference,
+    &BlockVolumeModeMismatch,
     &DeprecatedInTreeProvisioner,
     &CsiSidecarWithoutResources,
     &MultipleDefaultStorageClasses,
@@ -124,7 +137,7 @@ mod tests {
         assert_eq!(select("ks201").unwrap()[0].meta().name, "rwx-for-database");
         assert_eq!(select("rwx-for-database").unwrap()[0].meta().code, "KS201");
         let group: Vec<_> = select("KS2").unwrap().iter().map(|r| r.meta().code).collect();
-        assert_eq!(group, vec!["KS201", "KS202", "KS203", "KS204"]);
+        assert_eq!(group, vec!["KS201", "KS202", "KS203", "KS204", "KS205"]);
         assert_eq!(select("ALL").unwrap().len(), RULES.len());
         assert!(select("KS999").is_err());
         assert!(select("nope").is_err());

@@ -537,7 +537,7 @@ pub fn pod_template(
         None => PodSecurity { path: path.clone(), ..PodSecurity::default() },
     };
     PodTemplate {
-        placement: placement(spec),
+        placement: placement(spec, &path),
         path,
         labels: labels.clone(),
         volumes,
@@ -554,11 +554,12 @@ fn is_zone_key(key: &str) -> bool {
     ZONE_LABELS.contains(&key) || key.ends_with("/zone")
 }
 
-fn placement(spec: &core::PodSpec) -> Placement {
+fn placement(spec: &core::PodSpec, path: &Path) -> Placement {
     let node_selector = spec.node_selector.clone().unwrap_or_default();
     let mut hostname = node_selector.get(HOSTNAME_LABEL).cloned();
-    let mut zones: Option<Vec<String>> =
-        node_selector.iter().find(|(k, _)| is_zone_key(k)).map(|(_, v)| vec![v.clone()]);
+    let selected_zone = node_selector.iter().find(|(k, _)| is_zone_key(k));
+    let mut zones_path = selected_zone.map(|(k, _)| path.key("nodeSelector").key(k));
+    let mut zones: Option<Vec<String>> = selected_zone.map(|(_, v)| vec![v.clone()]);
     let required = spec
         .affinity
         .as_ref()
@@ -592,9 +593,23 @@ fn placement(spec: &core::PodSpec) -> Placement {
                 Some(selected) => all.into_iter().filter(|z| selected.contains(z)).collect(),
                 None => all,
             });
+            zones_path = zones_path.or_else(|| {
+                Some(
+                    path.key("affinity")
+                        .key("nodeAffinity")
+                        .key("requiredDuringSchedulingIgnoredDuringExecution")
+                        .key("nodeSelectorTerms"),
+                )
+            });
         }
     }
-    Placement { node_name: spec.node_name.clone(), hostname, zones, node_selector: node_selector.into() }
+    Placement {
+        node_name: spec.node_name.clone(),
+        hostname,
+        zones,
+        zones_path,
+        node_selector: node_selector.into(),
+    }
 }
 
 fn pod_volume(volume: &core::Volume, index: usize, path: Path, check: &mut Checker<'_>) -> PodVolume {

@@ -178,6 +178,9 @@ pub struct Placement {
     /// Zones required by nodeSelector / required node affinity (`topology.kubernetes.io/zone`
     /// and driver zone keys), if constrained.
     pub zones: Option<Vec<String>>,
+    /// Where the zone constraint is written: the `nodeSelector` entry, else the required
+    /// node affinity's `nodeSelectorTerms`.
+    pub zones_path: Option<Path>,
     /// `nodeSelector`.
     pub node_selector: StrMap,
 }

@@ -248,6 +248,24 @@ spec:
         g.workloads[1].pod.placement.zones.as_deref(),
         Some(&["us-east-1a".to_string(), "us-east-1b".to_string()][..])
     );
+    assert_eq!(g.workloads[0].pod.placement.zones_path, None);
+    assert_eq!(
+        g.workloads[1].pod.placement.zones_path.as_ref().map(ToString::to_string).as_deref(),
+        Some("spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms")
+    );
+}
+
+#[test]
+fn placement_zone_path_prefers_the_node_selector() {
+    let g = graph(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  nodeSelector: {topology.kubernetes.io/zone: eu-west-1a}\n  containers: [{name: c, image: x}]\n",
+    );
+    let placement = &g.workloads[0].pod.placement;
+    assert_eq!(placement.zones.as_deref(), Some(&["eu-west-1a".to_string()][..]));
+    assert_eq!(
+        placement.zones_path.as_ref().map(ToString::to_string).as_deref(),
+        Some("spec.nodeSelector.\"topology.kubernetes.io/zone\"")
+    );
 }
 
 #[test]

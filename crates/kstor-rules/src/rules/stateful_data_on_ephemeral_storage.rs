@@ -1,6 +1,6 @@
 use kstor_model::graph::{MountTarget, VolumeSource, WorkloadKind};
 
-use super::common::role_and_workload;
+use super::common::{engine_data_directory_is_known, role_and_workload};
 use crate::context::Context;
 use crate::finding::Finding;
 use crate::rule::Rule;
@@ -70,13 +70,7 @@ impl Rule for StatefulDataOnEphemeralStorage {
         let graph = ctx.graph;
         for workload in &graph.workloads {
             let role = &workload.role;
-            let engine = role.engine.as_deref().and_then(|e| graph.catalog.roles.engine(e));
-            let applies = workload.kind.is_long_running()
-                && role.role.holds_critical_data()
-                && role.evidence.knows_data_directory()
-                && !role.data_dirs.is_empty()
-                && engine.is_some_and(|e| !e.data_optional);
-            if !applies {
+            if !engine_data_directory_is_known(graph, workload) {
                 continue;
             }
             let who = role_and_workload(workload);

@@ -1,0 +1,168 @@
+use kstor_model::graph::{MountTarget, VolumeSource};
+use kstor_model::quantity::parse_quantity;
+
+use super::common::workload_name;
+use crate::context::Context;
+use crate::finding::Finding;
+use crate::rule::Rule;
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Flags a memory-backed `emptyDir` (`medium: Memory`) whose `sizeLimit` is larger than
+    /// the pod's total memory limit (the sum of its app containers' `limits.memory`, when
+    /// every one sets it), or whose pod sets no memory limit in any app container.
+    /// Volumes no container mounts are ignored, and so are memory-backed emptyDirs without
+    /// a `sizeLimit` (KS601 reports those).
+    ///
+    /// ## Why it matters
+    /// A memory-backed emptyDir is a tmpfs sized to `sizeLimit`. Its files are memory, not
+    /// disk: they are charged to the memory cgroup of the container that wrote them, count
+    /// against its memory limit and cannot be reclaimed under pressure.
+    ///
+    /// - With a `sizeLimit` above the memory limit, the limit is reached first: the
+    ///   container is OOM-killed before the volume is full, and the files survive the
+    ///   restart (the emptyDir lives as long as the pod), so the promised size is never
+    ///   usable and the pod can crash-loop.
+    /// - Without any memory limit, the tmpfs takes up to `sizeLimit` of node memory that
+    ///   the pod never requested: the node runs short and the kubelet evicts pods, not
+    ///   necessarily this one.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// containers:
+    ///   - name: renderer
+    ///     resources:
+    ///       limits:
+    ///         memory: 512Mi
+    ///     volumeMounts:
+    ///       - name: scratch
+    ///         mountPath: /scratch
+    /// volumes:
+    ///   - name: scratch
+    ///     emptyDir:
+    ///       medium: Memory
+    ///       sizeLimit: 2Gi    # more than the pod may use
+    /// ```
+    ///
+    /// ## Fix
+    /// Size the container memory limit to cover the process plus the tmpfs (limit ≥ working
+    /// set + `sizeLimit`), or lower `sizeLimit`, or use a disk-backed emptyDir for scratch
+    /// data that does not need RAM speed.
+    ///
+    /// ## References
+    /// - Kubernetes docs, Volumes, "emptyDir":
+    ///   <https://kubernetes.io/docs/concepts/storage/volumes/#emptydir>
+    /// - Kubernetes docs, "Resource Management for Pods and Containers", local ephemeral
+    ///   storage and memory-backed emptyDir:
+    ///   <https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/>
+    pub struct MemoryEmptydirExceedsMemoryLimit {
+        code: "KS602",
+        name: "memory-emptydir-exceeds-memory-limit",
+        group: Ephemeral,
+        severity: Warning,
+        summary: "a memory-backed emptyDir's sizeLimit exceeds the pod's memory limit, or the pod has none",
+    }
+}
+
+impl Rule for MemoryEmptydirExceedsMemoryLimit {
+    fn meta(&self) -> &'static crate::rule::RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        for workload in &ctx.graph.workloads {
+            let pod = &workload.pod;
+            let limits: Vec<Option<f64>> = pod.containers.iter().map(|c| c.resources.memory_limit).collect();
+            for (index, volume) in pod.volumes.iter().enumerate() {
+                if volume.shadowed_by.is_some() {
+                    continue;
+                }
+                let VolumeSource::EmptyDir { memory: true, size_limit: Some(size_text) } = &volume.source
+                else {
+                    continue;
+                };
+                let Some(size) = parse_quantity(size_text) else {
+                    continue;
+                };
+                let writers: Vec<_> = pod
+                    .containers
+                    .iter()
+                    .chain(&pod.init_containers)
+                    .filter(|c| c.mounts.iter().any(|m| m.target == MountTarget::Volume(index)))
+                    .collect();
+                let Some(writer) = writers.first() else {
+                    continue;
+                };
+                let what = format!(
+                    "volume {} of {} is a memory-backed emptyDir with sizeLimit {size_text}",
+                    volume.name,
+                    workload_name(workload),
+                );
+                let (message, related) = if limits.iter().all(Option::is_none) {
+                    (
+                        format!(
+                            "{what}, and no container of the pod sets a memory limit: the tmpfs can hold {size_text} of node memory the pod never requested, and memory pressure on the node makes the kubelet evict pods"
+                        ),
+                        (
+                            writer.resources.path.clone(),
+                            format!("container {} sets no memory limit", writer.name),
+                        ),
+                    )
+                } else if limits.iter().all(Option::is_some) {
+                    let total: f64 = limits.iter().flatten().sum();
+                    if size <= total {
+                        continue;
+                    }
+                    (
+                        format!(
+                            "{what}, more than the pod's total memory limit ({}): its files count against the memory limit of the container writing them, so the container is OOM-killed before the volume is full, and the files stay in memory across the restart",
+                            human_bytes(total)
+                        ),
+                        (
+                            writer.resources.path.clone(),
+                            format!(
+                                "container {} writes it with a memory limit of {}",
+                                writer.name,
+                                writer.resources.memory_limit.map_or_else(String::new, human_bytes)
+                            ),
+                        ),
+                    )
+                } else {
+                    continue;
+                };
+                out.push(
+                    Finding::at(&Self::META, workload.object, volume.path.key("emptyDir").key("sizeLimit"), message)
+                        .related(workload.object, related.0, related.1)
+                        .help("set container memory limits that cover the process plus the tmpfs, or lower `sizeLimit`"),
+                );
+            }
+        }
+    }
+}
+
+/// `512Mi`, `1.5Gi`, `300M`-style rendering of a byte count (binary units).
+fn human_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["", "Ki", "Mi", "Gi", "Ti"];
+    let mut value = bytes;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let text = format!("{value:.2}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}{}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_bytes;
+
+    #[test]
+    fn renders_binary_units() {
+        assert_eq!(human_bytes(512.0 * 1024.0 * 1024.0), "512Mi");
+        assert_eq!(human_bytes(1.5 * 1024.0 * 1024.0 * 1024.0), "1.5Gi");
+        assert_eq!(human_bytes(1000.0), "1000");
+        assert_eq!(human_bytes(300e6), "286.1Mi");
+    }
+}

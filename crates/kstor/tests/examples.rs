@@ -36,11 +36,11 @@ fn pitfalls_bundle_shows_every_rule() {
 #[test]
 fn linting_both_reports_only_the_pitfalls() {
     // Linted together they form one cluster: the hardened twin's EBS VolumeSnapshotClass then
-    // also covers the pitfalls' class, so KS401 is the one finding that goes away.
+    // also covers the pitfalls' EBS classes, so KS401 is the one rule whose findings go away.
     let key = |f: &kstor_rules::Reported| (f.finding.rule.code, f.finding.message.clone());
     let both: BTreeSet<_> = lint("").findings.iter().map(key).collect();
     let pitfalls: BTreeSet<_> = lint("pitfalls").findings.iter().map(key).collect();
     let gone: Vec<_> = pitfalls.difference(&both).map(|(code, _)| *code).collect();
     assert!(both.is_subset(&pitfalls));
-    assert_eq!(gone, vec!["KS401"]);
+    assert!(!gone.is_empty() && gone.iter().all(|code| *code == "KS401"), "{gone:?}");
 }

@@ -1,3 +1,6 @@
+use kstor_model::graph::WorkloadKind;
+use kstor_model::path::Segment;
+
 use super::common::role_and_workload;
 use crate::context::Context;
 use crate::finding::Finding;
@@ -89,14 +92,20 @@ impl Rule for StatefulsetRetentionDeletesClaims {
                     continue;
                 }
                 let consequence = consequence.replace("{kind}", workload.kind_word());
-                let message = format!(
-                    "{} sets persistentVolumeClaimRetentionPolicy.{name}: Delete: {consequence}",
-                    role_and_workload(workload),
+                // Operators spell the policy their own way (Strimzi `deleteClaim: true`).
+                let (setting, fix) = match (workload.kind, path.segments().last()) {
+                    (WorkloadKind::Operator, Some(Segment::Key(key))) => {
+                        (format!("{key}: true"), format!("{key}: false"))
+                    }
+                    _ => (
+                        format!("persistentVolumeClaimRetentionPolicy.{name}: Delete"),
+                        format!("{name}: Retain"),
+                    ),
+                };
+                let message = format!("{} sets {setting}: {consequence}", role_and_workload(workload));
+                let mut finding = Finding::at(&Self::META, workload.object, path.clone(), message).help(
+                    format!("set `{fix}` (the default) and delete claims deliberately, after a backup"),
                 );
-                let mut finding =
-                    Finding::at(&Self::META, workload.object, path.clone(), message).help(format!(
-                        "set `{name}: Retain` (the default) and delete claims deliberately, after a backup"
-                    ));
                 for claim in workload.claim_templates.iter().map(|&id| graph.claim(id)) {
                     finding = finding.related(
                         claim.object,

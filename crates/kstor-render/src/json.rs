@@ -1,10 +1,12 @@
 //! `--format json`: `{"version": 1, "findings": [...], "summary": {...}}` (docs/json-format.md).
 //!
-//! Typed structs borrowing from the result, serialised in the documented field order.
+//! Typed structs borrowing from the result, serialised in the documented field order. The
+//! findings are built one at a time while serialising (tens of thousands of findings would
+//! otherwise double the peak memory of a large run).
 
 use kstor_model::{ObjectRef, Position};
 use kstor_rules::{Group, Severity};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::{Output, file_name};
 
@@ -12,8 +14,18 @@ use crate::{Output, file_name};
 #[derive(Serialize)]
 pub struct JsonReport<'a> {
     version: u32,
-    findings: Vec<JsonFinding<'a>>,
+    findings: Findings<'a>,
     summary: Summary,
+}
+
+/// The findings of a result, serialised as a sequence built lazily.
+struct Findings<'a>(&'a Output<'a>);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let output = self.0;
+        serializer.collect_seq(output.result.findings.iter().map(|r| json_finding(output, r)))
+    }
 }
 
 #[derive(Serialize)]
@@ -76,49 +88,46 @@ fn start(p: Option<&Position>) -> (Option<u32>, Option<u32>) {
     (p.map(|p| p.start.line), p.map(|p| p.start.column))
 }
 
-/// The JSON report of a result.
-pub fn json_report<'a>(output: &'a Output<'a>) -> JsonReport<'a> {
-    let findings = output
-        .result
-        .findings
-        .iter()
-        .map(|r| {
-            let f = &r.finding;
-            let (line, column) = start(r.position.as_ref());
-            let related = r
-                .related_with(output.graph)
-                .map(|(rel, position, obj)| {
-                    let (line, column) = start(position);
-                    JsonRelated {
-                        file: file_name(output, position),
-                        line,
-                        column,
-                        message: &rel.message,
-                        object: object(obj),
-                    }
-                })
-                .collect();
-            JsonFinding {
-                code: f.rule.code,
-                name: f.rule.name,
-                severity: f.severity,
-                group: f.rule.group,
-                message: &f.message,
-                file: file_name(output, r.position.as_ref()),
+/// One finding in the documented shape.
+fn json_finding<'a>(output: &'a Output<'a>, r: &'a kstor_rules::Reported) -> JsonFinding<'a> {
+    let f = &r.finding;
+    let (line, column) = start(r.position.as_ref());
+    let related = r
+        .related_with(output.graph)
+        .map(|(rel, position, obj)| {
+            let (line, column) = start(position);
+            JsonRelated {
+                file: file_name(output, position),
                 line,
                 column,
-                end_line: r.position.as_ref().map(|p| p.end.line),
-                end_column: r.position.as_ref().map(|p| p.end.column),
-                path: r.path(),
-                object: object(r.object(output.graph)),
-                related,
-                help: f.help.as_deref(),
+                message: &rel.message,
+                object: object(obj),
             }
         })
         .collect();
+    JsonFinding {
+        code: f.rule.code,
+        name: f.rule.name,
+        severity: f.severity,
+        group: f.rule.group,
+        message: &f.message,
+        file: file_name(output, r.position.as_ref()),
+        line,
+        column,
+        end_line: r.position.as_ref().map(|p| p.end.line),
+        end_column: r.position.as_ref().map(|p| p.end.column),
+        path: r.path(),
+        object: object(r.object(output.graph)),
+        related,
+        help: f.help.as_deref(),
+    }
+}
+
+/// The JSON report of a result.
+pub fn json_report<'a>(output: &'a Output<'a>) -> JsonReport<'a> {
     JsonReport {
         version: 1,
-        findings,
+        findings: Findings(output),
         summary: Summary {
             error: output.result.count(Severity::Error),
             warning: output.result.count(Severity::Warning),

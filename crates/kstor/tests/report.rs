@@ -61,6 +61,12 @@ fn text_report_of_the_examples() {
     assert_eq!(output.status.code(), Some(0));
     let text = String::from_utf8(output.stdout).unwrap();
     insta::assert_snapshot!(text);
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).unwrap();
+    assert!(
+        readme.contains(&text),
+        "README.md shows an outdated `kstor report examples/`; paste the new output"
+    );
 }
 
 #[test]

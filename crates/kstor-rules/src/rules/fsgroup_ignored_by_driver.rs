@@ -53,7 +53,7 @@ crate::declare_rule! {
     ///           volumeMounts: [{name: media, mountPath: /media}]
     ///       volumes:
     ///         - name: media
-    ///           persistentVolumeClaim: {claimName: media}   # ReadWriteMany, class on efs.csi.aws.com
+    ///           persistentVolumeClaim: {claimName: media}   # ReadWriteMany, class on fsx.csi.aws.com (FSx for Lustre)
     /// ```
     ///
     /// ## Fix

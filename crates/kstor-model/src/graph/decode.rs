@@ -27,6 +27,10 @@ pub enum Typed {
     CsiDriver(storage::v1::CSIDriver),
     VolumeSnapshotClass(snap::VolumeSnapshotClass),
     VolumeSnapshot(snap::VolumeSnapshot),
+    VolumeSnapshotContent(snap::VolumeSnapshotContent),
+    Node(core::v1::Node),
+    VolumeAttachment(storage::v1::VolumeAttachment),
+    Event(core::v1::Event),
     /// A kind kstor type-checks but does not model further.
     Checked,
     /// A kind kstor does not know (custom resources): kept, not checked.
@@ -164,16 +168,14 @@ pub fn decode_object(object: &Object, diagnostics: &mut Vec<Diagnostic>) -> Type
         ("storage.k8s.io", "StorageClass") => typed!(StorageClass),
         ("storage.k8s.io", "CSIDriver") => typed!(CsiDriver),
         ("storage.k8s.io", "CSINode") => check::<storage::v1::CSINode>(object, d),
-        ("storage.k8s.io", "VolumeAttachment") => check::<storage::v1::VolumeAttachment>(object, d),
-        ("", "Node") => check::<core::v1::Node>(object, d),
-        ("", "Event") => check::<core::v1::Event>(object, d),
+        ("storage.k8s.io", "VolumeAttachment") => typed!(VolumeAttachment),
+        ("", "Node") => typed!(Node),
+        ("", "Event") => typed!(Event),
         ("snapshot.storage.k8s.io", "VolumeSnapshotClass") => {
             typed!(VolumeSnapshotClass)
         }
         ("snapshot.storage.k8s.io", "VolumeSnapshot") => typed!(VolumeSnapshot),
-        ("snapshot.storage.k8s.io", "VolumeSnapshotContent") => {
-            check::<snap::VolumeSnapshotContent>(object, d)
-        }
+        ("snapshot.storage.k8s.io", "VolumeSnapshotContent") => typed!(VolumeSnapshotContent),
         // Common kinds kstor does not model: still worth a type check, since a wrong type
         // fails `kubectl apply` of the whole bundle.
         ("", "ConfigMap") => check::<core::v1::ConfigMap>(object, d),

@@ -32,6 +32,8 @@ pub struct WorkloadDraft {
     pub templates: Vec<ClaimDraft>,
     /// Generic ephemeral volumes: (volume index, claim).
     pub ephemeral: Vec<(usize, ClaimDraft)>,
+    /// For Pods: how it runs.
+    pub live_pod: Option<LivePod>,
 }
 
 /// What one object contributes to the graph.
@@ -44,6 +46,10 @@ pub enum Extracted {
     Volume(Box<PersistentVolumeInfo>),
     SnapshotClass(SnapshotClassInfo),
     Snapshot(SnapshotInfo),
+    SnapshotContent(SnapshotContentInfo),
+    Node(NodeInfo),
+    Attachment(AttachmentInfo),
+    Event(EventInfo),
     CsiDriver(CsiDriverInfo),
     Nothing,
 }
@@ -108,8 +114,89 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
     match typed {
         Typed::Pod(pod) => {
             let spec = pod.spec.unwrap_or_default();
-            let pod = pod_template(&spec, root.key("spec"), &StrMap::new(), &mut check);
-            workload(object, Parts { pod, ..Parts::new(WorkloadKind::Pod) }, &mut check)
+            let live = live_pod(object, &pod.metadata, &spec, pod.status.as_ref());
+            let template = pod_template(&spec, root.key("spec"), &StrMap::new(), &mut check);
+            let mut extracted =
+                workload(object, Parts { pod: template, ..Parts::new(WorkloadKind::Pod) }, &mut check);
+            if let Extracted::Workload(draft) = &mut extracted {
+                draft.live_pod = Some(live);
+            }
+            extracted
+        }
+        Typed::Node(node) => {
+            let labels: StrMap = node.metadata.labels.clone().unwrap_or_default().into();
+            let ready = node
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
+                .map(|c| c.status == "True");
+            let zone = ZONE_LABELS.iter().find_map(|k| labels.get(k).cloned());
+            Extracted::Node(NodeInfo {
+                object: object.id,
+                name,
+                ready,
+                unschedulable: node.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false),
+                zone,
+                labels,
+            })
+        }
+        Typed::VolumeAttachment(va) => {
+            let status = va.status.unwrap_or_default();
+            let error = |e: Option<k8s_openapi::api::storage::v1::VolumeError>| {
+                e.map(|e| (e.message.unwrap_or_default(), e.time.map(|t| t.0)))
+            };
+            Extracted::Attachment(AttachmentInfo {
+                object: object.id,
+                name,
+                attacher: va.spec.attacher,
+                node_name: va.spec.node_name,
+                volume_name: va.spec.source.persistent_volume_name,
+                attached: status.attached,
+                attach_error: error(status.attach_error),
+                detach_error: error(status.detach_error),
+                created: va.metadata.creation_timestamp.map(|t| t.0),
+                deleting: va.metadata.deletion_timestamp.map(|t| t.0),
+            })
+        }
+        Typed::Event(event) => {
+            let involved = event.involved_object;
+            let last_seen = event
+                .last_timestamp
+                .map(|t| t.0)
+                .or(event.event_time.map(|t| t.0))
+                .or(event.series.and_then(|s| s.last_observed_time).map(|t| t.0))
+                .or(event.first_timestamp.map(|t| t.0))
+                .or(event.metadata.creation_timestamp.map(|t| t.0));
+            Extracted::Event(EventInfo {
+                object: object.id,
+                involved: (
+                    involved.kind.unwrap_or_default(),
+                    involved.namespace,
+                    involved.name.unwrap_or_default(),
+                ),
+                reason: event.reason.unwrap_or_default(),
+                message: event.message.unwrap_or_default(),
+                warning: event.type_.as_deref() == Some("Warning"),
+                last_seen,
+                count: event.count.unwrap_or(1),
+            })
+        }
+        Typed::VolumeSnapshotContent(content) => {
+            let spec = content.spec.unwrap_or_default();
+            let status = content.status.unwrap_or_default();
+            Extracted::SnapshotContent(SnapshotContentInfo {
+                object: object.id,
+                name,
+                driver: spec.driver.unwrap_or_default(),
+                deletion_policy: spec.deletion_policy,
+                snapshot_ref: spec
+                    .volume_snapshot_ref
+                    .and_then(|r| Some((r.namespace.unwrap_or_else(|| "default".into()), r.name?))),
+                ready_to_use: status.ready_to_use,
+                snapshot_handle: status.snapshot_handle,
+                created: content.metadata.creation_timestamp.map(|t| t.0),
+            })
         }
         Typed::Deployment(d) => {
             let spec = d.spec;
@@ -299,10 +386,41 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                     .as_ref()
                     .and_then(|c| c.get("storage"))
                     .and_then(|q| parse_quantity(&q.0)),
-                phase: pv.status.and_then(|s| s.phase),
                 source,
                 fs_type,
                 volume_mode,
+                volume_handle: spec.csi.as_ref().map(|c| c.volume_handle.clone()),
+                node_affinity: spec
+                    .node_affinity
+                    .as_ref()
+                    .and_then(|a| a.required.as_ref())
+                    .map(|r| {
+                        r.node_selector_terms
+                            .iter()
+                            .map(|t| {
+                                t.match_expressions
+                                    .iter()
+                                    .flatten()
+                                    .map(|e| {
+                                        (
+                                            e.key.clone(),
+                                            e.operator.clone(),
+                                            e.values.clone().unwrap_or_default(),
+                                        )
+                                    })
+                                    .collect()
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                created: pv.metadata.creation_timestamp.map(|t| t.0),
+                phase_since: pv
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.last_phase_transition_time.clone())
+                    .map(|t| t.0),
+                status_message: pv.status.as_ref().and_then(|s| s.message.clone().or(s.reason.clone())),
+                phase: pv.status.and_then(|s| s.phase),
             }))
         }
         Typed::VolumeSnapshotClass(vsc) => {
@@ -333,7 +451,10 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                     .persistent_volume_claim_name
                     .map(|c| (c, spec_path.key("source").key("persistentVolumeClaimName"))),
                 source_content: source.volume_snapshot_content_name,
-                ready_to_use: vs.status.and_then(|s| s.ready_to_use),
+                ready_to_use: vs.status.as_ref().and_then(|s| s.ready_to_use),
+                error: vs.status.as_ref().and_then(|s| s.error.as_ref()).and_then(|e| e.message.clone()),
+                bound_content: vs.status.as_ref().and_then(|s| s.bound_volume_snapshot_content_name.clone()),
+                created: vs.metadata.creation_timestamp.map(|t| t.0),
             })
         }
         Typed::CsiDriver(driver) => {
@@ -436,6 +557,7 @@ fn workload(object: &Object, parts: Parts, check: &mut Checker<'_>) -> Extracted
         },
         templates,
         ephemeral,
+        live_pod: None,
     }))
 }
 
@@ -864,6 +986,73 @@ pub(super) fn claim_at(
             .and_then(|q| parse_quantity(&q.0)),
         phase: status.and_then(|s| s.phase.clone()),
         data_source: data_source(spec, &spec_path),
+        live: claim_live(metadata, status),
+    }
+}
+
+/// A claim's live state: only for claims read with a `status` or timestamps (from a cluster).
+fn claim_live(
+    metadata: &ObjectMeta,
+    status: Option<&core::PersistentVolumeClaimStatus>,
+) -> Option<Box<ClaimLive>> {
+    if status.is_none() && metadata.creation_timestamp.is_none() {
+        return None;
+    }
+    let status = status.cloned().unwrap_or_default();
+    Some(Box::new(ClaimLive {
+        created: metadata.creation_timestamp.as_ref().map(|t| t.0),
+        deleting: metadata.deletion_timestamp.as_ref().map(|t| t.0),
+        capacity: status.capacity.as_ref().and_then(|c| c.get("storage")).and_then(|q| parse_quantity(&q.0)),
+        conditions: status
+            .conditions
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| Condition {
+                kind: c.type_,
+                status: c.status,
+                reason: c.reason,
+                message: c.message,
+                since: c.last_transition_time.map(|t| t.0),
+            })
+            .collect(),
+        resize_statuses: status.allocated_resource_statuses.unwrap_or_default().into_iter().collect(),
+    }))
+}
+
+/// How a Pod runs: node, phase, controller and the claims it names.
+fn live_pod(
+    object: &Object,
+    metadata: &ObjectMeta,
+    spec: &core::PodSpec,
+    status: Option<&core::PodStatus>,
+) -> LivePod {
+    let owner = metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.controller == Some(true))
+        .map(|o| (o.kind.clone(), o.name.clone()));
+    let pod_name = object.reference.name.as_str();
+    let claims = spec
+        .volumes
+        .iter()
+        .flatten()
+        .filter_map(|v| {
+            if let Some(pvc) = &v.persistent_volume_claim {
+                Some(Text::from(pvc.claim_name.as_str()))
+            } else {
+                v.ephemeral.as_ref().map(|_| Text::from(format!("{pod_name}-{}", v.name).as_str()))
+            }
+        })
+        .collect();
+    LivePod {
+        object: object.id,
+        namespace: object.effective_namespace().into(),
+        name: pod_name.into(),
+        node_name: spec.node_name.clone(),
+        phase: status.and_then(|s| s.phase.clone()),
+        owner,
+        claims,
     }
 }
 

@@ -52,6 +52,18 @@ pub struct StorageGraph {
     pub csi_drivers: Vec<CsiDriverInfo>,
     /// VolumeSnapshots.
     pub snapshots: Vec<SnapshotInfo>,
+    /// VolumeSnapshotContents.
+    pub snapshot_contents: Vec<SnapshotContentInfo>,
+    /// Nodes (from a cluster or a dump).
+    pub nodes: Vec<NodeInfo>,
+    /// VolumeAttachments.
+    pub attachments: Vec<AttachmentInfo>,
+    /// Events.
+    pub events: Vec<EventInfo>,
+    /// Every Pod as it runs. Pods whose controller (ReplicaSet/Deployment, StatefulSet,
+    /// DaemonSet, Job) is in the input are not workloads of their own (the controller's
+    /// template is judged once), but they are here.
+    pub live_pods: Vec<LivePod>,
     claim_index: HashMap<(Text, Text), ClaimId>,
     class_index: HashMap<String, ClassId>,
     default_class: Option<ClassId>,
@@ -104,16 +116,33 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
         snapshot_classes: Vec::new(),
         csi_drivers: Vec::new(),
         snapshots: Vec::new(),
+        snapshot_contents: Vec::new(),
+        nodes: Vec::new(),
+        attachments: Vec::new(),
+        events: Vec::new(),
+        live_pods: Vec::new(),
         claim_index: HashMap::new(),
         class_index: HashMap::new(),
         default_class: None,
         snapshot_classes_by_driver: HashMap::new(),
         claim_users: HashMap::new(),
     };
+    let controllers = controllers_present(&extracted);
     for (item, diagnostics) in extracted {
         workspace.diagnostics.extend(diagnostics);
         match item {
-            Extracted::Workload(draft) => graph.add_workload(*draft),
+            Extracted::Workload(mut draft) => {
+                if let Some(pod) = draft.live_pod.take() {
+                    let owned = pod.owner.as_ref().is_some_and(|(kind, name)| {
+                        controller_in_input(&controllers, kind, &pod.namespace, name)
+                    });
+                    graph.live_pods.push(pod);
+                    if owned {
+                        continue;
+                    }
+                }
+                graph.add_workload(*draft)
+            }
             Extracted::OperatorWorkloads(drafts) => {
                 for draft in drafts {
                     graph.add_workload(draft);
@@ -127,6 +156,10 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
             Extracted::SnapshotClass(class) => graph.snapshot_classes.push(class),
             Extracted::CsiDriver(driver) => graph.csi_drivers.push(driver),
             Extracted::Snapshot(snapshot) => graph.snapshots.push(snapshot),
+            Extracted::SnapshotContent(content) => graph.snapshot_contents.push(content),
+            Extracted::Node(node) => graph.nodes.push(node),
+            Extracted::Attachment(attachment) => graph.attachments.push(attachment),
+            Extracted::Event(event) => graph.events.push(event),
             Extracted::Nothing => {}
         }
     }
@@ -416,6 +449,53 @@ impl StorageGraph {
     /// Input diagnostics (KS001).
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.workspace.diagnostics
+    }
+}
+
+/// (kind, namespace, name) of every controller workload in the input.
+fn controllers_present(
+    extracted: &[(Extracted, Vec<Diagnostic>)],
+) -> std::collections::HashSet<(&'static str, Text, Text)> {
+    extracted
+        .iter()
+        .filter_map(|(item, _)| match item {
+            Extracted::Workload(draft) => {
+                let w = &draft.workload;
+                let kind = match w.kind {
+                    WorkloadKind::Deployment => "Deployment",
+                    WorkloadKind::ReplicaSet => "ReplicaSet",
+                    WorkloadKind::StatefulSet => "StatefulSet",
+                    WorkloadKind::DaemonSet => "DaemonSet",
+                    WorkloadKind::Job => "Job",
+                    WorkloadKind::ReplicationController => "ReplicationController",
+                    _ => return None,
+                };
+                Some((kind, w.namespace.clone(), w.name.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether a Pod's controller is in the input: the owner itself, or for a ReplicaSet
+/// (`web-7d4b9c`) the Deployment that made it (`web`).
+fn controller_in_input(
+    controllers: &std::collections::HashSet<(&'static str, Text, Text)>,
+    kind: &str,
+    namespace: &Text,
+    name: &str,
+) -> bool {
+    let has =
+        |kind: &'static str, name: &str| controllers.contains(&(kind, namespace.clone(), Text::from(name)));
+    match kind {
+        "ReplicaSet" => {
+            has("ReplicaSet", name) || name.rsplit_once('-').is_some_and(|(d, _)| has("Deployment", d))
+        }
+        "StatefulSet" => has("StatefulSet", name),
+        "DaemonSet" => has("DaemonSet", name),
+        "Job" => has("Job", name),
+        "ReplicationController" => has("ReplicationController", name),
+        _ => false,
     }
 }
 

@@ -483,7 +483,43 @@ pub struct Claim {
     /// `spec.dataSourceRef` (or `spec.dataSource` when only that is set): what the volume is
     /// populated from.
     pub data_source: Option<DataSource>,
+    /// Live state (`status` and timestamps), when the object comes from a cluster.
+    pub live: Option<Box<ClaimLive>>,
 }
+
+/// A claim's live state, read from `metadata` and `status`.
+#[derive(Clone, Debug, Default)]
+pub struct ClaimLive {
+    /// `metadata.creationTimestamp`.
+    pub created: Option<Timestamp>,
+    /// `status.capacity.storage` in bytes.
+    pub capacity: Option<f64>,
+    /// `status.conditions`.
+    pub conditions: Vec<Condition>,
+    /// `status.allocatedResourceStatuses` (resource → `ControllerResizeInProgress`,
+    /// `ControllerResizeInfeasible`, `NodeResizePending`, …).
+    pub resize_statuses: Vec<(String, String)>,
+    /// `metadata.deletionTimestamp`.
+    pub deleting: Option<Timestamp>,
+}
+
+/// A status condition.
+#[derive(Clone, Debug, Default)]
+pub struct Condition {
+    /// `type`.
+    pub kind: String,
+    /// `status` (`True`, `False`, `Unknown`).
+    pub status: String,
+    /// `reason`.
+    pub reason: Option<String>,
+    /// `message`.
+    pub message: Option<String>,
+    /// `lastTransitionTime`.
+    pub since: Option<Timestamp>,
+}
+
+/// A point in time (RFC 3339 in the API).
+pub type Timestamp = jiff::Timestamp;
 
 /// A claim's `dataSource` / `dataSourceRef`.
 #[derive(Clone, Debug)]
@@ -640,6 +676,16 @@ pub struct PersistentVolumeInfo {
     pub fs_type: Option<String>,
     /// `spec.volumeMode`.
     pub volume_mode: VolumeMode,
+    /// `spec.csi.volumeHandle` (the backing disk or share).
+    pub volume_handle: Option<String>,
+    /// Required node affinity: terms (ORed) of expressions (ANDed) `(key, operator, values)`.
+    pub node_affinity: Vec<Vec<(String, String, Vec<String>)>>,
+    /// `metadata.creationTimestamp`.
+    pub created: Option<Timestamp>,
+    /// `status.lastPhaseTransitionTime` (Kubernetes 1.29+).
+    pub phase_since: Option<Timestamp>,
+    /// `status.message` / `status.reason` (set for Failed volumes).
+    pub status_message: Option<String>,
 }
 
 /// A VolumeSnapshotClass.
@@ -677,6 +723,122 @@ pub struct SnapshotInfo {
     pub source_content: Option<String>,
     /// `status.readyToUse` (from a live cluster).
     pub ready_to_use: Option<bool>,
+    /// `status.error.message`.
+    pub error: Option<String>,
+    /// `status.boundVolumeSnapshotContentName`.
+    pub bound_content: Option<String>,
+    /// `metadata.creationTimestamp`.
+    pub created: Option<Timestamp>,
+}
+
+/// A VolumeSnapshotContent.
+#[derive(Clone, Debug)]
+pub struct SnapshotContentInfo {
+    /// The object.
+    pub object: ObjectId,
+    /// Name.
+    pub name: String,
+    /// `spec.driver`.
+    pub driver: String,
+    /// `spec.deletionPolicy`.
+    pub deletion_policy: Option<String>,
+    /// `spec.volumeSnapshotRef` (namespace, name).
+    pub snapshot_ref: Option<(String, String)>,
+    /// `status.readyToUse`.
+    pub ready_to_use: Option<bool>,
+    /// `status.snapshotHandle`.
+    pub snapshot_handle: Option<String>,
+    /// `metadata.creationTimestamp`.
+    pub created: Option<Timestamp>,
+}
+
+/// A Node.
+#[derive(Clone, Debug)]
+pub struct NodeInfo {
+    /// The object.
+    pub object: ObjectId,
+    /// Name.
+    pub name: String,
+    /// Labels.
+    pub labels: StrMap,
+    /// The `Ready` condition's status (`None` when the node reports none).
+    pub ready: Option<bool>,
+    /// `spec.unschedulable` (cordoned).
+    pub unschedulable: bool,
+    /// `topology.kubernetes.io/zone` (or the deprecated beta label).
+    pub zone: Option<String>,
+}
+
+impl NodeInfo {
+    /// Ready and not cordoned: new pods can land here.
+    pub fn schedulable(&self) -> bool {
+        self.ready == Some(true) && !self.unschedulable
+    }
+}
+
+/// A VolumeAttachment.
+#[derive(Clone, Debug)]
+pub struct AttachmentInfo {
+    /// The object.
+    pub object: ObjectId,
+    /// Name.
+    pub name: String,
+    /// `spec.attacher` (the CSI driver).
+    pub attacher: String,
+    /// `spec.nodeName`.
+    pub node_name: String,
+    /// `spec.source.persistentVolumeName`.
+    pub volume_name: Option<String>,
+    /// `status.attached`.
+    pub attached: bool,
+    /// `status.attachError` (message, time).
+    pub attach_error: Option<(String, Option<Timestamp>)>,
+    /// `status.detachError` (message, time).
+    pub detach_error: Option<(String, Option<Timestamp>)>,
+    /// `metadata.creationTimestamp`.
+    pub created: Option<Timestamp>,
+    /// `metadata.deletionTimestamp` (detaching).
+    pub deleting: Option<Timestamp>,
+}
+
+/// An Event (core/v1 or events.k8s.io/v1).
+#[derive(Clone, Debug)]
+pub struct EventInfo {
+    /// The object.
+    pub object: ObjectId,
+    /// `involvedObject` / `regarding`: kind, namespace, name.
+    pub involved: (String, Option<String>, String),
+    /// `reason` (`ProvisioningFailed`, `FailedBinding`, `FailedAttachVolume`, …).
+    pub reason: String,
+    /// `message` / `note`.
+    pub message: String,
+    /// `Normal` or `Warning`.
+    pub warning: bool,
+    /// When it was last seen (`lastTimestamp`, `eventTime`, `series.lastObservedTime`, or
+    /// `metadata.creationTimestamp`).
+    pub last_seen: Option<Timestamp>,
+    /// `count` (1 when unset).
+    pub count: i32,
+}
+
+/// A Pod as it runs (every Pod object, including those owned by a controller in the input).
+#[derive(Clone, Debug)]
+pub struct LivePod {
+    /// The object.
+    pub object: ObjectId,
+    /// Namespace.
+    pub namespace: Text,
+    /// Name.
+    pub name: Text,
+    /// `spec.nodeName`.
+    pub node_name: Option<String>,
+    /// `status.phase`.
+    pub phase: Option<String>,
+    /// The controller owner (kind, name).
+    pub owner: Option<(String, String)>,
+    /// Claims its volumes name (`persistentVolumeClaim.claimName`, and `<pod>-<volume>` for
+    /// generic ephemeral volumes).
+    pub claims: Vec<Text>,
 }
 
 /// A CSIDriver object.

@@ -216,6 +216,7 @@ fn extract_member(
         },
         templates,
         ephemeral,
+        live_pod: None,
     })
 }
 

@@ -928,3 +928,116 @@ fn unknown_custom_resources_are_not_workloads() {
     );
     assert!(g.workloads.is_empty() && g.diagnostics().is_empty());
 }
+
+#[test]
+fn live_state_is_modelled_and_owned_pods_are_not_workloads() {
+    let g = graph(
+        r#"
+apiVersion: v1
+kind: Node
+metadata: {name: n1, labels: {topology.kubernetes.io/zone: us-east-1a}}
+spec: {unschedulable: true}
+status:
+  conditions: [{type: Ready, status: "True"}]
+---
+apiVersion: storage.k8s.io/v1
+kind: VolumeAttachment
+metadata: {name: csi-abc, creationTimestamp: "2026-11-26T10:00:00Z"}
+spec:
+  attacher: ebs.csi.aws.com
+  nodeName: n1
+  source: {persistentVolumeName: pv-1}
+status:
+  attached: false
+  attachError: {message: "rpc error: volume is attached to another node", time: "2026-11-26T10:01:00Z"}
+---
+apiVersion: v1
+kind: Event
+metadata: {name: pg-data-0.1, namespace: db, creationTimestamp: "2026-11-26T09:00:00Z"}
+involvedObject: {kind: PersistentVolumeClaim, namespace: db, name: data-pg-0}
+reason: ProvisioningFailed
+message: "failed to provision volume with StorageClass \"gp3\": quota exceeded"
+type: Warning
+count: 4
+lastTimestamp: "2026-11-26T09:30:00Z"
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data-pg-0, namespace: db, creationTimestamp: "2026-11-26T09:00:00Z"}
+spec: {accessModes: [ReadWriteOnce], storageClassName: gp3}
+status:
+  phase: Pending
+  conditions: [{type: Resizing, status: "True", lastTransitionTime: "2026-11-26T09:10:00Z"}]
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-1, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  capacity: {storage: 100Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  csi: {driver: ebs.csi.aws.com, volumeHandle: vol-0abc}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+        - matchExpressions: [{key: topology.ebs.csi.aws.com/zone, operator: In, values: [us-east-1c]}]
+status: {phase: Released, lastPhaseTransitionTime: "2026-10-01T00:00:00Z"}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: pg, namespace: db}
+spec:
+  template:
+    spec:
+      containers: [{name: pg, image: postgres:16}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: pg-0
+  namespace: db
+  ownerReferences: [{apiVersion: apps/v1, kind: StatefulSet, name: pg, uid: u1, controller: true}]
+spec:
+  nodeName: n1
+  containers: [{name: pg, image: postgres:16}]
+  volumes: [{name: data, persistentVolumeClaim: {claimName: data-pg-0}}]
+status: {phase: Running}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-7d4b9c-x2x
+  namespace: web
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-7d4b9c, uid: u2, controller: true}]
+spec:
+  containers: [{name: web, image: nginx}]
+"#,
+    );
+    assert!(g.diagnostics().is_empty(), "{:?}", g.diagnostics());
+    let node = &g.nodes[0];
+    assert_eq!(
+        (node.zone.as_deref(), node.ready, node.schedulable()),
+        (Some("us-east-1a"), Some(true), false)
+    );
+    let va = &g.attachments[0];
+    assert_eq!((va.node_name.as_str(), va.volume_name.as_deref(), va.attached), ("n1", Some("pv-1"), false));
+    assert!(va.attach_error.as_ref().unwrap().0.contains("another node"));
+    let event = &g.events[0];
+    assert_eq!(event.involved, ("PersistentVolumeClaim".into(), Some("db".into()), "data-pg-0".into()));
+    assert!(event.warning && event.count == 4);
+    assert_eq!(event.last_seen.unwrap().to_string(), "2026-11-26T09:30:00Z");
+    let claim = g.claim(g.claim_named("db", "data-pg-0").unwrap());
+    let live = claim.live.as_ref().unwrap();
+    assert_eq!(live.conditions[0].kind, "Resizing");
+    assert_eq!(claim.phase.as_deref(), Some("Pending"));
+    let pv = &g.volumes[0];
+    assert_eq!(pv.volume_handle.as_deref(), Some("vol-0abc"));
+    assert_eq!(pv.node_affinity[0][0].2, vec!["us-east-1c".to_string()]);
+    assert_eq!(pv.phase_since.unwrap().to_string(), "2026-10-01T00:00:00Z");
+    // The StatefulSet's pod is not a workload of its own; the orphan ReplicaSet's pod is.
+    assert_eq!(g.live_pods.len(), 2);
+    let names: Vec<_> = g.workloads.iter().map(|w| w.name.to_string()).collect();
+    assert_eq!(names, vec!["pg", "web-7d4b9c-x2x"]);
+    assert_eq!(g.live_pods[0].claims, vec![Text::from("data-pg-0")]);
+    assert_eq!(g.live_pods[0].node_name.as_deref(), Some("n1"));
+}

@@ -29,7 +29,8 @@ pub struct FetchOptions {
     /// Kubeconfig context to use; `None` = the kubeconfig's `current-context`.
     pub context: Option<String>,
     /// Namespaces whose namespaced objects are read; empty = all namespaces. Cluster-scoped
-    /// objects (PVs, StorageClasses, nodes, …) are always read.
+    /// objects (PVs, StorageClasses, nodes, …) are always read. A resource's items from several
+    /// namespaces are merged into one list, in namespace order.
     pub namespaces: Vec<String>,
     /// Timeout of each request (one page of one list). Default 30 s.
     pub request_timeout: Duration,
@@ -172,7 +173,9 @@ pub enum LiveError {
         server: String,
     },
     /// 401: the credentials were refused.
-    #[error("401 unauthorized by {server} while listing {resource}: the credentials were refused ({message})")]
+    #[error(
+        "401 unauthorized by {server} while listing {resource}: the credentials were refused ({message})"
+    )]
     Unauthorized {
         /// The API server.
         server: String,
@@ -249,7 +252,11 @@ impl ResourceKind {
 
     /// The resource as kubectl and RBAC name it: `pods`, `storageclasses.storage.k8s.io`.
     pub fn name(&self) -> String {
-        if self.group.is_empty() { self.plural.to_string() } else { format!("{}.{}", self.plural, self.group) }
+        if self.group.is_empty() {
+            self.plural.to_string()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
     }
 
     /// `/api/v1` or `/apis/<group>/<version>`.
@@ -323,12 +330,10 @@ pub async fn fetch(options: &FetchOptions) -> Result<Fetched, LiveError> {
     let client = Client::try_from(config)
         .map_err(|e| LiveError::Client { server: server.clone(), message: chain(&e) })?;
 
-    let mut namespaces: Vec<&str> = Vec::new();
-    for ns in &options.namespaces {
-        if !namespaces.contains(&ns.as_str()) {
-            namespaces.push(ns);
-        }
-    }
+    // Sorted like the API server sorts a cluster-wide list (by namespace, then name).
+    let mut namespaces: Vec<&str> = options.namespaces.iter().map(String::as_str).collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
     let jobs: Vec<(usize, Option<&str>)> = RESOURCES
         .iter()
         .enumerate()
@@ -412,7 +417,9 @@ async fn load_config(options: &FetchOptions) -> Result<(Config, Option<String>),
                 .unwrap_or_else(|| "~/.kube/config".to_string());
             match Kubeconfig::read() {
                 Ok(kc) => (kc, shown),
-                Err(KubeconfigError::FindPath | KubeconfigError::ReadConfig(..)) if options.context.is_none() => {
+                Err(KubeconfigError::FindPath | KubeconfigError::ReadConfig(..))
+                    if options.context.is_none() =>
+                {
                     let config = Config::incluster().map_err(|e| LiveError::NoKubeconfig(chain(&e)))?;
                     return Ok((config, None));
                 }
@@ -496,11 +503,8 @@ impl Reader<'_> {
                 return Err(bad(format!("no items array in the answer to GET {url}")));
             };
             items.extend(page_items.into_iter().map(|item| with_type(item, &api_version, kind.kind)));
-            let next = page
-                .pointer("/metadata/continue")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
+            let next =
+                page.pointer("/metadata/continue").and_then(Value::as_str).unwrap_or_default().to_string();
             if next.is_empty() {
                 return Ok(Outcome::Items(items));
             }
@@ -669,7 +673,10 @@ mod tests {
     fn items_get_their_type_first() {
         let item = serde_json::json!({"metadata": {"name": "a"}, "kind": "Wrong", "spec": {}});
         let typed = with_type(item, "v1", "Pod");
-        assert_eq!(typed.to_string(), r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},"spec":{}}"#);
+        assert_eq!(
+            typed.to_string(),
+            r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},"spec":{}}"#
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod context;
 pub mod docs;
 pub mod engine;
 pub mod finding;
+pub mod live;
 pub mod registry;
 pub mod rule;
 pub mod rules;

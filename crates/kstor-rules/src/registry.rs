@@ -3,8 +3,8 @@
 use crate::rule::Rule;
 use crate::rules::{
     access_mode_unsupported_by_driver::AccessModeUnsupportedByDriver,
-    allowed_topologies_mismatch::AllowedTopologiesMismatch,
-    block_volume_mode_mismatch::BlockVolumeModeMismatch,
+    allowed_topologies_mismatch::AllowedTopologiesMismatch, attachment_stuck::AttachmentStuck,
+    block_volume_mode_mismatch::BlockVolumeModeMismatch, claim_lost::ClaimLost, claim_pending::ClaimPending,
     claim_without_storage_class::ClaimWithoutStorageClass,
     csi_sidecar_without_resources::CsiSidecarWithoutResources,
     delete_reclaim_for_critical_data::DeleteReclaimForCriticalData,
@@ -18,16 +18,18 @@ use crate::rules::{
     memory_emptydir_without_size_limit::MemoryEmptydirWithoutSizeLimit,
     multiple_default_snapshot_classes::MultipleDefaultSnapshotClasses,
     multiple_default_storage_classes::MultipleDefaultStorageClasses,
-    no_snapshot_class_for_driver::NoSnapshotClassForDriver, non_root_without_fsgroup::NonRootWithoutFsgroup,
-    prefer_read_write_once_pod::PreferReadWriteOncePod, pv_without_node_affinity::PvWithoutNodeAffinity,
-    rwo_claim_rolling_update::RwoClaimRollingUpdate,
+    no_default_storage_class::NoDefaultStorageClass, no_snapshot_class_for_driver::NoSnapshotClassForDriver,
+    non_root_without_fsgroup::NonRootWithoutFsgroup, prefer_read_write_once_pod::PreferReadWriteOncePod,
+    pv_without_node_affinity::PvWithoutNodeAffinity, released_volume_retained::ReleasedVolumeRetained,
+    resize_pending::ResizePending, rwo_claim_rolling_update::RwoClaimRollingUpdate,
     rwo_claim_shared_across_nodes::RwoClaimSharedAcrossNodes, rwx_for_database::RwxForDatabase,
-    snapshot_class_deletes_snapshots::SnapshotClassDeletesSnapshots,
-    snapshot_reference_broken::SnapshotReferenceBroken,
+    snapshot_class_deletes_snapshots::SnapshotClassDeletesSnapshots, snapshot_not_ready::SnapshotNotReady,
+    snapshot_reference_broken::SnapshotReferenceBroken, snapshots_unavailable::SnapshotsUnavailable,
     stateful_data_on_ephemeral_storage::StatefulDataOnEphemeralStorage,
     statefulset_retention_deletes_claims::StatefulsetRetentionDeletesClaims,
     unencrypted_volume::UnencryptedVolume, unresolved_storage_reference::UnresolvedStorageReference,
-    volume_expansion_disabled::VolumeExpansionDisabled,
+    unused_claim::UnusedClaim, volume_expansion_disabled::VolumeExpansionDisabled,
+    volume_unreachable_topology::VolumeUnreachableTopology,
 };
 
 /// Every rule, in code order.
@@ -64,6 +66,16 @@ pub static RULES: &[&dyn Rule] = &[
     &MultipleDefaultStorageClasses,
     &UnencryptedVolume,
     &LegacyVolumeType,
+    &ClaimPending,
+    &ReleasedVolumeRetained,
+    &ClaimLost,
+    &UnusedClaim,
+    &VolumeUnreachableTopology,
+    &AttachmentStuck,
+    &ResizePending,
+    &SnapshotNotReady,
+    &NoDefaultStorageClass,
+    &SnapshotsUnavailable,
 ];
 
 /// Every registered rule.

@@ -1,13 +1,19 @@
 //! Every rule has fixtures: `crates/kstor-rules/fixtures/<CODE>/bad/*.yaml` must produce at
 //! least one finding of the rule (the rendered text output is snapshotted and reviewed),
 //! `good/*.yaml` must produce none of it.
+//!
+//! Live-state rules (KS9xx) run as under `kstor audit`, with the clock fixed at [`NOW`] (every
+//! fixture timestamp is relative to it) and a price of $0.08 per GiB-month.
 
 use std::path::{Path, PathBuf};
 
 use kstor::pipeline::lint_texts;
 use kstor_render::{Format, Output, render};
 use kstor_rules::registry::RULES;
-use kstor_rules::{Config, Settings};
+use kstor_rules::{AuditFacts, Config, Settings};
+
+/// The injected clock of the KS9xx fixtures.
+const NOW: &str = "2026-11-26T12:00:00Z";
 
 fn fixtures_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../kstor-rules/fixtures")
@@ -34,7 +40,13 @@ fn read_fixture(code: &str, kind: &str) -> Vec<(String, String)> {
 }
 
 fn only(code: &str) -> Settings {
-    Settings::new(&Config::default(), &[code.to_string()], &[]).unwrap()
+    let mut settings = Settings::new(&Config::default(), &[code.to_string()], &[]).unwrap();
+    if code.starts_with("KS9") {
+        let mut facts = AuditFacts::at(NOW.parse().unwrap());
+        facts.price_per_gib_month = Some(0.08);
+        settings.options.audit = Some(facts);
+    }
+    settings
 }
 
 fn text(files: &[(String, String)], settings: &Settings) -> (String, usize) {

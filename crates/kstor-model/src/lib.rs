@@ -6,6 +6,7 @@
 //! and names each volume's storage pattern. Rules read only the graph.
 
 pub mod catalog;
+pub mod cluster;
 pub mod graph;
 pub mod load;
 pub mod object;
@@ -15,6 +16,7 @@ pub mod source;
 pub mod strmap;
 pub mod yaml;
 
+pub use cluster::{ClusterError, ClusterLoadStats, ClusterScope, load_cluster};
 pub use load::{Diagnostic, Input, LoadOptions, Location, Position, Workspace, load};
 pub use object::{Object, ObjectId, ObjectRef};
 pub use path::Path;

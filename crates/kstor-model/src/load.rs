@@ -285,6 +285,15 @@ impl Workspace {
         id
     }
 
+    /// Adds an object read from an API server whose tree is already built (see
+    /// [`crate::cluster::load_cluster`]).
+    pub fn add_api_tree(&mut self, tree: Arc<Tree>, root: u32) -> ObjectId {
+        let id = ObjectId(self.objects.len() as u32);
+        let origin = Origin { source: None, document: 0, item: None };
+        self.objects.push(Object::new(id, origin, tree, root));
+        id
+    }
+
     fn add_stream(&mut self, source: SourceId, stream: ParsedStream) {
         let file = Arc::clone(&self.sources[source.0 as usize]);
         for error in stream.errors {

@@ -42,6 +42,17 @@ impl ObjectRef {
     }
 }
 
+impl ObjectRef {
+    /// `Kind/namespace/name`, or `Kind/name` for cluster-scoped objects: how findings on
+    /// objects without a file (read from a cluster) name their place.
+    pub fn slug(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{}/{}", self.kind, ns, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+}
+
 impl fmt::Display for ObjectRef {
     /// `kind namespace/name`, or `kind name` when the manifest sets no namespace.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

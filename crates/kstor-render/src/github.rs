@@ -37,7 +37,7 @@ pub(crate) fn render(output: &Output<'_>, out: &mut dyn Write) -> io::Result<()>
         if r.position.is_none()
             && let Some(object) = r.object(output.graph)
         {
-            message = format!("{object}: {message}");
+            message = format!("{}: {message}", object.slug());
         }
         if let Some(help) = &f.help {
             message.push_str("\nhelp: ");

@@ -14,6 +14,8 @@ use crate::{Output, file_name};
 #[derive(Serialize)]
 pub struct JsonReport<'a> {
     version: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inventory: Option<&'a crate::Inventory>,
     findings: Findings<'a>,
     summary: Summary,
 }
@@ -127,6 +129,7 @@ fn json_finding<'a>(output: &'a Output<'a>, r: &'a kstor_rules::Reported) -> Jso
 pub fn json_report<'a>(output: &'a Output<'a>) -> JsonReport<'a> {
     JsonReport {
         version: 1,
+        inventory: output.inventory,
         findings: Findings(output),
         summary: Summary {
             error: output.result.count(Severity::Error),

@@ -15,24 +15,35 @@ pub(crate) fn render(output: &Output<'_>, out: &mut dyn Write) -> io::Result<()>
     }
     for r in &output.result.findings {
         let f = &r.finding;
-        let file = file_name(output, r.position.as_ref())
-            .or_else(|| r.object(output.graph).map(|o| o.to_string()))
-            .unwrap_or_else(|| "-".into());
+        // A file is a suite; findings on cluster objects (no file) are grouped per namespace.
+        let object = r.object(output.graph);
+        let (suite, file) = match file_name(output, r.position.as_ref()) {
+            Some(file) => (file.clone(), file),
+            None => match object {
+                Some(o) => (
+                    o.namespace
+                        .as_ref()
+                        .map_or("cluster-scoped objects".into(), |ns| format!("namespace {ns}")),
+                    o.slug(),
+                ),
+                None => ("-".into(), "-".into()),
+            },
+        };
         let location =
-            r.position.as_ref().map(|p| format!("{}:{}", p.start.line, p.start.column)).unwrap_or_default();
+            r.position.as_ref().map(|p| format!(":{}:{}", p.start.line, p.start.column)).unwrap_or_default();
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
         status.set_message(f.message.clone());
         status.set_type(f.severity.as_str());
         status.set_description(format!(
-            "{file}:{location} {} {} [{}]{}",
+            "{file}{location} {} {} [{}]{}",
             f.rule.code,
             f.rule.name,
             f.severity,
             f.help.as_ref().map(|h| format!("\nhelp: {h}")).unwrap_or_default()
         ));
-        let mut case = TestCase::new(format!("{} {} at {file}:{location}", f.rule.code, f.rule.name), status);
+        let mut case = TestCase::new(format!("{} {} at {file}{location}", f.rule.code, f.rule.name), status);
         case.set_classname(format!("kstor.{}", f.rule.group));
-        suites.entry(file).or_default().push(case);
+        suites.entry(suite).or_default().push(case);
     }
     let mut report = Report::new("kstor");
     for (file, mut cases) in suites {

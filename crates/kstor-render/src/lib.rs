@@ -1,6 +1,7 @@
 //! Renderers for lint results. Each takes the graph (for the sources) and the result.
 
 mod github;
+mod inventory;
 mod json;
 mod junit;
 mod report;
@@ -12,6 +13,7 @@ use std::io::{self, Write};
 use kstor_model::graph::StorageGraph;
 use kstor_rules::LintResult;
 
+pub use inventory::Inventory;
 pub use json::json_report;
 pub use report::{ReportFormat, render_report, report_json};
 pub use sarif::sarif_report;
@@ -37,6 +39,22 @@ pub struct Output<'a> {
     pub graph: &'a StorageGraph,
     /// The findings.
     pub result: &'a LintResult,
+    /// `kstor audit`'s inventory header; `None` for manifests.
+    pub inventory: Option<&'a Inventory>,
+}
+
+impl<'a> Output<'a> {
+    /// The output of a lint run (no inventory).
+    pub fn new(graph: &'a StorageGraph, result: &'a LintResult) -> Self {
+        Output { graph, result, inventory: None }
+    }
+
+    /// With `kstor audit`'s inventory header.
+    #[must_use]
+    pub fn with_inventory(mut self, inventory: &'a Inventory) -> Self {
+        self.inventory = Some(inventory);
+        self
+    }
 }
 
 /// Writes the result in the format; `color` applies to text only.

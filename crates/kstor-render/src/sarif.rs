@@ -52,11 +52,7 @@ fn physical(output: &Output<'_>, position: &Position) -> Value {
 }
 
 fn logical(object: &ObjectRef) -> Value {
-    let name = match &object.namespace {
-        Some(ns) => format!("{}/{ns}/{}", object.kind, object.name),
-        None => format!("{}/{}", object.kind, object.name),
-    };
-    json!([{"fullyQualifiedName": name, "kind": "resource"}])
+    json!([{"fullyQualifiedName": object.slug(), "kind": "resource"}])
 }
 
 fn location(output: &Output<'_>, position: Option<&Position>, object: Option<&ObjectRef>) -> Value {
@@ -118,19 +114,24 @@ pub fn sarif_report(output: &Output<'_>) -> Value {
             })
         })
         .collect();
+    let mut run = json!({
+        "tool": {"driver": {
+            "name": "kstor",
+            "version": env!("CARGO_PKG_VERSION"),
+            "informationUri": INFORMATION_URI,
+            "rules": RULES.iter().map(|r| rule_descriptor(*r)).collect::<Vec<_>>(),
+        }},
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+    });
+    // `kstor audit`: the inventory travels in the run's property bag.
+    if let Some(inventory) = output.inventory {
+        run["properties"] = json!({"inventory": inventory});
+    }
     json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "kstor",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": INFORMATION_URI,
-                "rules": RULES.iter().map(|r| rule_descriptor(*r)).collect::<Vec<_>>(),
-            }},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
+        "runs": [run],
     })
 }
 

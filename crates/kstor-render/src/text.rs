@@ -86,14 +86,14 @@ fn render_one<'a>(output: &'a Output<'a>, reported: &'a Reported) -> Vec<Group<'
                 ));
             }
             None => notes.push(match object {
-                Some(o) => format!("{o}: {}", related.message),
+                Some(o) => format!("{}: {}", o.slug(), related.message),
                 None => related.message.clone(),
             }),
         }
     }
     let mut group = Group::with_title(title);
     if reported.position.is_none() {
-        let origin = reported.object(output.graph).map(|o| o.to_string()).unwrap_or_else(|| "input".into());
+        let origin = reported.object(output.graph).map(|o| o.slug()).unwrap_or_else(|| "input".into());
         group = group.element(Origin::path(origin));
     }
     for source in order {
@@ -133,6 +133,14 @@ pub(crate) fn summary(output: &Output<'_>) -> String {
             r.count(Severity::Info),
         )
     };
+    if let Some(inventory) = output.inventory {
+        return format!(
+            "kstor: {counts} ({} suppressed) in {} from {}",
+            r.suppressed,
+            plural(objects, "object"),
+            inventory.source
+        );
+    }
     format!(
         "kstor: {counts} ({} suppressed) in {}, {}",
         r.suppressed,
@@ -143,8 +151,24 @@ pub(crate) fn summary(output: &Output<'_>) -> String {
 
 pub(crate) fn render(output: &Output<'_>, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let renderer = if color { Renderer::styled() } else { Renderer::plain() }.decor_style(DecorStyle::Ascii);
-    // Findings arrive sorted by file, line and column, so each file's findings are together.
+    if let Some(inventory) = output.inventory {
+        inventory.write_text(out)?;
+    }
+    // Findings arrive sorted by file, line and column, so each file's findings are together;
+    // findings on cluster objects (no file) come sorted by namespace and get a heading per
+    // namespace in place of the file name.
+    let mut namespace: Option<Option<&str>> = None;
     for reported in &output.result.findings {
+        if reported.position.is_none()
+            && let Some(object) = reported.object(output.graph)
+            && namespace != Some(object.namespace.as_deref())
+        {
+            namespace = Some(object.namespace.as_deref());
+            match &object.namespace {
+                Some(ns) => writeln!(out, "--- namespace {ns} ---\n")?,
+                None => writeln!(out, "--- cluster-scoped objects ---\n")?,
+            }
+        }
         let groups = render_one(output, reported);
         writeln!(out, "{}\n", renderer.render(&groups))?;
     }

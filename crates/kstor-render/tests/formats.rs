@@ -57,7 +57,7 @@ fn lint_example() -> (StorageGraph, LintResult) {
 fn rendered(format: Format) -> String {
     let (graph, result) = lint_example();
     let mut out = Vec::new();
-    render(format, &Output { graph: &graph, result: &result }, false, &mut out).unwrap();
+    render(format, &Output::new(&graph, &result), false, &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -86,7 +86,7 @@ fn sarif_validates_against_the_official_schema() {
     assert_eq!(escape_language_patterns(&mut schema), 2);
     let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
     let (graph, result) = lint_example();
-    let sarif = sarif_report(&Output { graph: &graph, result: &result });
+    let sarif = sarif_report(&Output::new(&graph, &result));
     let errors: Vec<String> =
         validator.iter_errors(&sarif).map(|e| format!("{e} at {}", e.instance_path())).collect();
     assert!(errors.is_empty(), "{errors:#?}");
@@ -114,7 +114,7 @@ fn sarif_validates_against_the_official_schema() {
 #[test]
 fn json_has_the_documented_shape() {
     let (graph, result) = lint_example();
-    let json = serde_json::to_value(json_report(&Output { graph: &graph, result: &result })).unwrap();
+    let json = serde_json::to_value(json_report(&Output::new(&graph, &result))).unwrap();
     assert_eq!(json["version"], 1);
     let summary = &json["summary"];
     assert_eq!(summary["files"], 2);

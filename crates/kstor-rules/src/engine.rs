@@ -162,17 +162,22 @@ fn report(graph: &StorageGraph, finding: Finding) -> Reported {
 }
 
 /// Orders findings by file name, line, column, code and message; findings on objects
-/// without a file (from a cluster) come last, by object.
+/// without a file (from a cluster) come last, by namespace, kind and name.
 fn order(graph: &StorageGraph, a: &Reported, b: &Reported) -> std::cmp::Ordering {
     let file = |r: &Reported| {
         r.position.as_ref().map(|p| graph.workspace.sources[p.source.0 as usize].name.as_str())
     };
     let place = |r: &Reported| r.position.as_ref().map(|p| (p.start.line, p.start.column));
-    (file(a).is_none(), file(a), place(a), a.object(graph), a.finding.rule.code, &a.finding.message).cmp(&(
+    // Cluster objects group by namespace (cluster-scoped first), then kind and name.
+    let object = |r: &Reported| {
+        r.object(graph)
+            .map(|o| (o.namespace.as_deref(), o.kind.as_str(), o.name.as_str(), o.api_version.as_str()))
+    };
+    (file(a).is_none(), file(a), place(a), object(a), a.finding.rule.code, &a.finding.message).cmp(&(
         file(b).is_none(),
         file(b),
         place(b),
-        b.object(graph),
+        object(b),
         b.finding.rule.code,
         &b.finding.message,
     ))

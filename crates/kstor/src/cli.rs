@@ -29,6 +29,9 @@ pub enum Command {
     Rules(RulesArgs),
     /// Show a rule's documentation: `kstor explain KS201` or `kstor explain rwx-for-database`.
     Explain(ExplainArgs),
+    /// Audit a live cluster (read-only, through kubeconfig) or a `kubectl get -o json` dump: every
+    /// lint rule plus live-state findings, under an inventory header.
+    Audit(AuditArgs),
     /// The pattern report: every workload volume's storage pattern against the decision matrix.
     Report(ReportArgs),
     /// Measure storage latency percentiles (fsync p99, random reads, …) on a directory.
@@ -116,6 +119,78 @@ pub struct LintArgs {
     pub complete: bool,
 }
 
+/// Arguments of `kstor audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Read a `kubectl get … -A -o json` dump (a List or one object) instead of the cluster;
+    /// repeatable, `-` for stdin.
+    #[arg(long, value_name = "FILE")]
+    pub from: Vec<PathBuf>,
+    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, else the in-cluster service account).
+    #[arg(long, value_name = "FILE", conflicts_with = "from")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME", conflicts_with = "from")]
+    pub context: Option<String>,
+    /// Only look at these namespaces (repeatable); cluster-scoped objects are always read.
+    #[arg(long = "namespace", short = 'n', value_name = "NAMESPACE")]
+    pub namespaces: Vec<String>,
+    /// Put a monthly cost on orphaned capacity, at this price per GiB-month (e.g. 0.08).
+    #[arg(long, value_name = "PRICE", value_parser = parse_price)]
+    pub price_per_gib_month: Option<f64>,
+    /// The clock ages are computed against (RFC 3339, e.g. 2026-11-26T12:00:00Z); default: now.
+    /// Set it to audit an old dump as of the time it was taken.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+    /// Write the report to this file (atomically) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Only run these rules (codes, names or code prefixes such as KS9; comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub select: Vec<String>,
+    /// Do not run these rules.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub ignore: Vec<String>,
+    /// Exit with 1 when a finding at or above this severity remains.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOnArg>,
+    /// Configuration file (default: the nearest .kstor.yaml upward from the working directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Largest dump file accepted with --from, e.g. 2GiB.
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Timeout of each API request (one page of one list), in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub request_timeout: u64,
+    /// Objects per page of a list (`limit`).
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+    pub page_size: u32,
+    /// How many lists run at the same time.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+    /// Colour the text output.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    /// Print how long reading, the graph, the rules and rendering took (stderr).
+    #[arg(long)]
+    pub timings: bool,
+}
+
+/// Parses a non-negative finite price.
+fn parse_price(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
+        _ => Err(format!("`{text}` is not a price like 0.08")),
+    }
+}
+
 /// Formats of `kstor report`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormatArg {
@@ -190,6 +265,7 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Lint(args) => commands::lint::run(&args),
         Command::Rules(args) => commands::rules::run(&args),
+        Command::Audit(args) => commands::audit::run(&args),
         Command::Report(args) => commands::report::run(&args),
         Command::Explain(args) => commands::explain::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
@@ -208,6 +284,14 @@ mod tests {
         assert_eq!(parse_size("2048"), Ok(2048));
         assert!(parse_size("ten").is_err());
         assert!(parse_size("1TB").is_err());
+    }
+
+    #[test]
+    fn prices() {
+        assert_eq!(parse_price("0.08"), Ok(0.08));
+        assert!(parse_price("-1").is_err());
+        assert!(parse_price("NaN").is_err());
+        assert!(parse_price("cheap").is_err());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The lint pipeline shared by the CLI and the tests: load → graph → rules.
+//! The pipelines shared by the CLI and the tests: load → graph → rules, for manifests (lint)
+//! and for a cluster's objects (audit).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -6,8 +7,8 @@ use std::time::{Duration, Instant};
 use kstor_model::catalog::Catalog;
 use kstor_model::graph::{self, StorageGraph};
 use kstor_model::load::InputError;
-use kstor_model::{Input, Limits, LoadOptions};
-use kstor_rules::{Config, LintResult, Settings};
+use kstor_model::{ClusterError, ClusterLoadStats, ClusterScope, Input, Limits, LoadOptions};
+use kstor_rules::{AuditFacts, Config, LintResult, Settings, SnapshotApi};
 
 /// The catalog for a config: built-in, or extended by its drivers and roles.
 pub fn catalog_for(config: &Config) -> Arc<Catalog> {
@@ -84,6 +85,54 @@ pub enum PipelineError {
     /// Bad options or config.
     #[error("{0}")]
     Usage(String),
+    /// A cluster document is not JSON or not Kubernetes objects.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+}
+
+/// What `kstor audit` read and found.
+pub struct Audited {
+    /// The graph of the cluster's objects.
+    pub graph: StorageGraph,
+    /// The findings.
+    pub result: LintResult,
+    /// The facts the live rules ran with (the snapshot API filled in from the objects when
+    /// the reader did not know).
+    pub facts: AuditFacts,
+    /// What loading dropped (duplicates, items out of scope, non-objects).
+    pub stats: ClusterLoadStats,
+}
+
+/// Audits cluster documents (`kubectl get -o json` output, or lists read live) as one cluster:
+/// loads them into API objects, builds the graph and runs every enabled rule with `facts`.
+pub fn audit_documents(
+    documents: &[(String, String)],
+    config: &Config,
+    settings: &Settings,
+    scope: &ClusterScope,
+    mut facts: AuditFacts,
+    timings: &mut Timings,
+) -> Result<Audited, PipelineError> {
+    let start = Instant::now();
+    let (workspace, stats) = kstor_model::load_cluster(documents, scope)?;
+    timings.load = start.elapsed();
+    if facts.snapshot_api == SnapshotApi::Unknown && serves_snapshots(&workspace) {
+        facts.snapshot_api = SnapshotApi::Served;
+    }
+    let start = Instant::now();
+    let graph = graph::build(workspace, catalog_for(config));
+    timings.graph = start.elapsed();
+    let start = Instant::now();
+    let mut settings = settings.clone();
+    settings.options.audit = Some(facts.clone());
+    let result = kstor_rules::lint(&graph, &settings);
+    timings.rules = start.elapsed();
+    Ok(Audited { graph, result, facts, stats })
+}
+
+/// Whether the objects include any of `snapshot.storage.k8s.io` (so the API is served).
+fn serves_snapshots(workspace: &kstor_model::Workspace) -> bool {
+    workspace.objects.iter().any(|o| o.reference.group() == "snapshot.storage.k8s.io")
 }
 
 /// Lints in-memory files (name, text) as one bundle, with the built-in catalog. Used by

@@ -11,7 +11,7 @@ fn lint_everything(text: String) {
     let (graph, result) = lint_texts(&files, &Settings::default());
     for format in [Format::Text, Format::Json, Format::Sarif, Format::Junit, Format::Github] {
         let mut out = Vec::new();
-        render(format, &Output { graph: &graph, result: &result }, false, &mut out).unwrap();
+        render(format, &Output::new(&graph, &result), false, &mut out).unwrap();
     }
 }
 

@@ -52,7 +52,7 @@ fn only(code: &str) -> Settings {
 fn text(files: &[(String, String)], settings: &Settings) -> (String, usize) {
     let (graph, result) = lint_texts(files, settings);
     let mut out = Vec::new();
-    render(Format::Text, &Output { graph: &graph, result: &result }, false, &mut out).unwrap();
+    render(Format::Text, &Output::new(&graph, &result), false, &mut out).unwrap();
     (String::from_utf8(out).unwrap(), result.findings.len())
 }
 

@@ -22,8 +22,10 @@ use tokio::net::TcpListener;
 
 pub const TOKEN: &str = "kstor-test-token-prod-3f9a";
 
+/// The recorded cluster; this module is also compiled into the `kstor` crate's tests, so the path
+/// goes through the crates directory.
 pub fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../kstor-live/tests/data")
 }
 
 /// A recorded list: the file `tests/data/<plural>.json` as the API server returns it.

@@ -1,16 +1,14 @@
 //! `kstor lint`.
 
-use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use kstor_model::{Input, Limits};
-use kstor_render::{Format, Output, render};
-use kstor_rules::{Config, FailOn, Settings};
+use kstor_render::Output;
+use kstor_rules::{Config, Settings};
 
-use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, fail};
-use crate::cli::{ColorArg, FailOnArg, FormatArg, LintArgs};
-use crate::output::{write_atomically, write_stdout};
-use crate::pipeline::{self, PipelineError};
+use super::{EXIT_ERROR, fail};
+use crate::cli::LintArgs;
+use crate::pipeline;
 
 /// Loads the config named on the command line, or the nearest one, or none.
 pub fn load_config(explicit: Option<&Path>, disabled: bool) -> Result<Config, String> {
@@ -47,35 +45,15 @@ pub fn run(args: &LintArgs) -> u8 {
     let mut timings = pipeline::Timings::default();
     let (graph, result) = match pipeline::lint_timed(&inputs, &config, &settings, limits, &mut timings) {
         Ok(r) => r,
-        Err(PipelineError::Input(e)) => return fail(e),
-        Err(PipelineError::Usage(e)) => return fail(e),
+        Err(e) => return fail(e),
     };
     for message in &graph.workspace.io_errors {
         eprintln!("kstor: error: {message}");
     }
 
-    let format = match args.format {
-        FormatArg::Text => Format::Text,
-        FormatArg::Json => Format::Json,
-        FormatArg::Sarif => Format::Sarif,
-        FormatArg::Junit => Format::Junit,
-        FormatArg::Github => Format::Github,
-    };
-    let color = match args.color {
-        ColorArg::Always => true,
-        ColorArg::Never => false,
-        ColorArg::Auto => {
-            args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-        }
-    };
     let render_start = std::time::Instant::now();
-    let output = Output { graph: &graph, result: &result };
-    let report = |out: &mut dyn Write| render(format, &output, color, out);
-    let written = match &args.output {
-        Some(path) => write_atomically(path, report).map_err(|e| format!("{}: {e}", path.display())),
-        None => write_stdout(report).map_err(|e| format!("cannot write the report: {e}")),
-    };
-    if let Err(e) = written {
+    let output = Output::new(&graph, &result);
+    if let Err(e) = super::emit(&output, args.format, args.color, args.output.as_deref()) {
         return fail(e);
     }
     if args.timings {
@@ -95,12 +73,5 @@ pub fn run(args: &LintArgs) -> u8 {
     if io_failed {
         return EXIT_ERROR;
     }
-    let fail_on = match args.fail_on {
-        Some(FailOnArg::Error) => FailOn::Error,
-        Some(FailOnArg::Warning) => FailOn::Warning,
-        Some(FailOnArg::Info) => FailOn::Info,
-        Some(FailOnArg::Never) => FailOn::Never,
-        None => config.fail_on.unwrap_or(FailOn::Warning),
-    };
-    if result.findings.iter().any(|f| fail_on.fails(f.finding.severity)) { EXIT_FINDINGS } else { EXIT_OK }
+    super::exit_code(&result, args.fail_on, &config)
 }

@@ -7,7 +7,7 @@ use super::{EXIT_ERROR, EXIT_OK, fail};
 use crate::cli::{ReportArgs, ReportFormatArg};
 use crate::commands::lint::load_config;
 use crate::output::{write_atomically, write_stdout};
-use crate::pipeline::{self, PipelineError};
+use crate::pipeline;
 
 /// Runs `kstor report`; returns the exit code (0, or 2 when the input cannot be read). The
 /// report explains; findings and their exit codes are `kstor lint`'s job.
@@ -24,8 +24,7 @@ pub fn run(args: &ReportArgs) -> u8 {
     let limits = Limits { max_file_bytes: args.max_file_size, ..Limits::default() };
     let graph = match pipeline::build_graph(&inputs, &config, limits) {
         Ok(g) => g,
-        Err(PipelineError::Input(e)) => return fail(e),
-        Err(PipelineError::Usage(e)) => return fail(e),
+        Err(e) => return fail(e),
     };
     for message in &graph.workspace.io_errors {
         eprintln!("kstor: error: {message}");

@@ -1,0 +1,184 @@
+//! `kstor audit`: a live cluster (read-only, through kube-rs) or `kubectl get -o json` dumps,
+//! through the same model and rules as lint, plus the live-state rules and an inventory header.
+
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use kstor_live::{FetchOptions, Fetched};
+use kstor_model::ClusterScope;
+use kstor_model::graph::Timestamp;
+use kstor_render::{Inventory, Output};
+use kstor_rules::{AuditFacts, Settings, SnapshotApi};
+
+use super::fail;
+use super::lint::load_config;
+use crate::cli::AuditArgs;
+use crate::pipeline;
+
+/// The cluster's objects as JSON documents, and what reading them learned.
+struct Read_ {
+    /// `(name, JSON text)`.
+    documents: Vec<(String, String)>,
+    /// Where they came from, for the header.
+    source: String,
+    snapshot_api: SnapshotApi,
+    forbidden: Vec<String>,
+}
+
+/// Runs `kstor audit`; returns the exit code.
+pub fn run(args: &AuditArgs) -> u8 {
+    let config = match load_config(args.config.as_deref(), args.no_config) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let settings = match Settings::new(&config, &args.select, &args.ignore) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let now = match &args.now {
+        None => Timestamp::now(),
+        Some(text) => match text.parse::<Timestamp>() {
+            Ok(t) => t,
+            Err(e) => {
+                return fail(format!("--now {text}: not an RFC 3339 time like 2026-11-26T12:00:00Z ({e})"));
+            }
+        },
+    };
+    let start = Instant::now();
+    let read =
+        if args.from.is_empty() { read_cluster(args) } else { read_dumps(&args.from, args.max_file_size) };
+    let read = match read {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let read_time = start.elapsed();
+
+    let facts = AuditFacts {
+        now,
+        price_per_gib_month: args.price_per_gib_month,
+        snapshot_api: read.snapshot_api,
+        forbidden: read.forbidden,
+    };
+    let scope = ClusterScope { namespaces: args.namespaces.clone() };
+    let mut timings = pipeline::Timings::default();
+    let audited =
+        match pipeline::audit_documents(&read.documents, &config, &settings, &scope, facts, &mut timings) {
+            Ok(a) => a,
+            Err(e) => return fail(e),
+        };
+    drop(read.documents);
+    if audited.stats.duplicates > 0 {
+        eprintln!(
+            "kstor: note: {} objects appeared more than once; each is audited once",
+            audited.stats.duplicates
+        );
+    }
+    if audited.stats.skipped > 0 {
+        eprintln!(
+            "kstor: note: {} list items are not Kubernetes objects (no kind or name); skipped",
+            audited.stats.skipped
+        );
+    }
+
+    let render_start = Instant::now();
+    let inventory = Inventory::of(&audited.graph, &audited.facts, read.source);
+    let output = Output::new(&audited.graph, &audited.result).with_inventory(&inventory);
+    if let Err(e) = super::emit(&output, args.format, args.color, args.output.as_deref()) {
+        return fail(e);
+    }
+    if args.timings {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        eprintln!(
+            "kstor: timings: read {:.1} ms, load {:.1} ms, graph {:.1} ms, rules {:.1} ms, render {:.1} ms",
+            ms(read_time),
+            ms(timings.load),
+            ms(timings.graph),
+            ms(timings.rules),
+            ms(render_start.elapsed())
+        );
+    }
+    let code = super::exit_code(&audited.result, args.fail_on, &config);
+    // The process ends here: freeing every tree node one by one would only cost time.
+    std::mem::forget(audited);
+    code
+}
+
+/// Reads the cluster through kube-rs; 403s become warnings, a missing snapshot API a fact.
+fn read_cluster(args: &AuditArgs) -> Result<Read_, String> {
+    let options = FetchOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        namespaces: args.namespaces.clone(),
+        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+        page_size: args.page_size,
+        concurrency: args.concurrency as usize,
+    };
+    let fetched = kstor_live::fetch_blocking(&options).map_err(|e| e.to_string())?;
+    for forbidden in &fetched.forbidden {
+        eprintln!("kstor: warning: {forbidden}");
+    }
+    for resource in &fetched.missing_resources {
+        eprintln!("kstor: warning: the cluster does not serve {resource}; skipped");
+    }
+    Ok(from_fetched(fetched))
+}
+
+fn from_fetched(fetched: Fetched) -> Read_ {
+    let snapshot_api = if fetched.missing_groups.iter().any(|g| g == "snapshot.storage.k8s.io") {
+        SnapshotApi::Missing
+    } else if fetched.lists.iter().any(|l| l.api_version.starts_with("snapshot.storage.k8s.io/")) {
+        SnapshotApi::Served
+    } else {
+        SnapshotApi::Unknown
+    };
+    let source = match &fetched.context {
+        Some(context) => format!("context {context} ({})", fetched.server),
+        None => format!("in-cluster service account ({})", fetched.server),
+    };
+    Read_ {
+        documents: fetched.lists.into_iter().map(|l| (format!("GET {}", l.resource), l.json)).collect(),
+        source,
+        snapshot_api,
+        forbidden: fetched.forbidden.iter().map(|f| format!("{} ({})", f.resource, f.verb)).collect(),
+    }
+}
+
+/// Reads dump files (`-` = stdin), each at most `max_bytes`.
+fn read_dumps(paths: &[std::path::PathBuf], max_bytes: u64) -> Result<Read_, String> {
+    let mut documents = Vec::with_capacity(paths.len());
+    for path in paths {
+        let name = if path.as_os_str() == "-" { "-".to_string() } else { path.display().to_string() };
+        documents.push((name.clone(), read_dump(path, max_bytes).map_err(|e| format!("{name}: {e}"))?));
+    }
+    let names: Vec<&str> = documents.iter().map(|(n, _)| n.as_str()).collect();
+    Ok(Read_ {
+        source: format!("dump {}", names.join(", ")),
+        documents,
+        snapshot_api: SnapshotApi::Unknown,
+        forbidden: Vec::new(),
+    })
+}
+
+fn read_dump(path: &Path, max_bytes: u64) -> Result<String, String> {
+    let reader: Box<dyn Read> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        let file = std::fs::File::open(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            _ => e.to_string(),
+        })?;
+        Box::new(file)
+    };
+    let mut bytes = Vec::new();
+    reader.take(max_bytes + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(format!(
+            "larger than the limit of {} MiB (--max-file-size); not audited",
+            max_bytes / (1024 * 1024)
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!("not valid UTF-8 (byte {}); kubectl writes UTF-8 JSON", e.utf8_error().valid_up_to())
+    })
+}

@@ -8,17 +8,18 @@
 //! at `kind/namespace/name`.
 //!
 //! Documents are parsed in two steps: the envelope once (which validates the whole text and
-//! locates a syntax error at its line and column), then every item on its own, in parallel.
+//! locates a syntax error at its line and column), then every item on its own, in parallel,
+//! straight into a tree whose strings are slices of the document (see
+//! [`crate::yaml::tree_from_json_slice`]).
 
 use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Deserialize;
-use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::load::Workspace;
-use crate::yaml::Tree;
+use crate::yaml::{SharedText, Text, Tree, tree_from_json_slice};
 
 /// A cluster document that cannot be read: not JSON, or not Kubernetes objects.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -63,7 +64,7 @@ struct Envelope<'a> {
 }
 
 /// The sort key of an object: namespace, kind, name, API group.
-type Key = (String, String, String, String);
+type Key = (Text, Text, Text, Text);
 
 /// Counts of what [`load_cluster`] did not keep.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -81,24 +82,28 @@ pub struct ClusterLoadStats {
 /// Errors when a document is not JSON (with its line and column) or is neither an object nor
 /// a list; items that are not Kubernetes objects are skipped and counted.
 pub fn load_cluster(
-    documents: &[(String, String)],
+    documents: Vec<(String, String)>,
     scope: &ClusterScope,
 ) -> Result<(Workspace, ClusterLoadStats), ClusterError> {
-    let split: Vec<Result<Vec<Item>, ClusterError>> =
+    // The trees' strings are slices of these texts, which live as long as the trees.
+    let documents: Vec<(String, SharedText)> =
+        documents.into_iter().map(|(name, text)| (name, SharedText::from(Arc::new(text)))).collect();
+    let split: Vec<Result<Vec<Item<'_>>, ClusterError>> =
         documents.par_iter().map(|(name, text)| split_document(name, text)).collect();
-    let mut raw: Vec<Item> = Vec::new();
-    for items in split {
-        raw.extend(items?);
+    let mut items: Vec<Item<'_>> = Vec::new();
+    for document_items in split {
+        items.extend(document_items?);
     }
+    let decoded: Vec<Decoded> = items.par_iter().map(|item| decode(item, scope)).collect();
+    drop(items);
     let mut stats = ClusterLoadStats::default();
-    let decoded: Vec<Option<Decoded>> = raw.par_iter().map(|item| decode(item, scope)).collect();
-    drop(raw);
-    let mut objects: Vec<(Key, Value)> = Vec::with_capacity(decoded.len());
+    let mut objects: Vec<(Key, Tree, u32)> = Vec::with_capacity(decoded.len());
     for entry in decoded {
         match entry {
-            Some(Decoded::Keep(key, value)) => objects.push((key, value)),
-            Some(Decoded::OutOfScope) => stats.out_of_scope += 1,
-            Some(Decoded::Skip) | None => stats.skipped += 1,
+            Decoded::Keep(key, tree, root) => objects.push((key, tree, root)),
+            Decoded::OutOfScope => stats.out_of_scope += 1,
+            Decoded::Skip => stats.skipped += 1,
+            Decoded::Invalid(error) => return Err(error),
         }
     }
     // Stable: of repeated objects the first one read is kept.
@@ -107,9 +112,8 @@ pub fn load_cluster(
     objects.dedup_by(|later, earlier| later.0 == earlier.0);
     stats.duplicates = before - objects.len();
 
-    let trees: Vec<(Tree, u32)> = objects.into_par_iter().map(|(_, value)| Tree::from_json(&value)).collect();
     let mut workspace = Workspace::default();
-    for (tree, root) in trees {
+    for (_, tree, root) in objects {
         workspace.add_api_tree(Arc::new(tree), root);
     }
     Ok((workspace, stats))
@@ -117,18 +121,43 @@ pub fn load_cluster(
 
 /// One item of a document, with the type its list implies (API lists omit it in items).
 struct Item<'a> {
+    name: &'a str,
+    source: &'a SharedText,
     json: &'a RawValue,
-    default_api_version: Option<Arc<str>>,
-    default_kind: Option<Arc<str>>,
+    api_version: Option<Arc<str>>,
+    kind: Option<Arc<str>>,
+}
+
+impl Item<'_> {
+    /// An error of parsing this item, positioned in the whole document.
+    fn error_at(&self, error: &serde_json::Error) -> ClusterError {
+        let offset = self.json.get().as_ptr() as usize - self.source.as_ptr() as usize;
+        let before = &self.source[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = offset - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        let (line, column) = if error.line() <= 1 {
+            (line, column + error.column().saturating_sub(1))
+        } else {
+            (line + error.line() - 1, error.column())
+        };
+        ClusterError {
+            name: self.name.to_string(),
+            line,
+            column,
+            message: strip_position(&error.to_string()),
+        }
+    }
 }
 
 enum Decoded {
-    Keep(Key, Value),
+    Keep(Key, Tree, u32),
+    /// The item is JSON but cannot be built (nesting beyond the recursion limit).
+    Invalid(ClusterError),
     OutOfScope,
     Skip,
 }
 
-fn split_document<'a>(name: &str, text: &'a str) -> Result<Vec<Item<'a>>, ClusterError> {
+fn split_document<'a>(name: &'a str, text: &'a SharedText) -> Result<Vec<Item<'a>>, ClusterError> {
     let located = |e: serde_json::Error| ClusterError {
         name: name.to_string(),
         line: e.line(),
@@ -141,7 +170,7 @@ fn split_document<'a>(name: &str, text: &'a str) -> Result<Vec<Item<'a>>, Cluste
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let whole: &RawValue = serde_json::from_str(text).map_err(located)?;
+    let whole: &'a RawValue = serde_json::from_str(text).map_err(located)?;
     if !whole.get().starts_with('{') {
         return Err(ClusterError {
             name: name.to_string(),
@@ -162,13 +191,15 @@ fn split_document<'a>(name: &str, text: &'a str) -> Result<Vec<Item<'a>>, Cluste
             Ok(items
                 .into_iter()
                 .map(|json| Item {
+                    name,
+                    source: text,
                     json,
-                    default_api_version: api_version.clone(),
-                    default_kind: item_kind.clone(),
+                    api_version: api_version.clone(),
+                    kind: item_kind.clone(),
                 })
                 .collect())
         }
-        _ => Ok(vec![Item { json: whole, default_api_version: None, default_kind: None }]),
+        _ => Ok(vec![Item { name, source: text, json: whole, api_version: None, kind: None }]),
     }
 }
 
@@ -180,33 +211,35 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-fn decode(item: &Item<'_>, scope: &ClusterScope) -> Option<Decoded> {
-    let mut value: Value = serde_json::from_str(item.json.get()).ok()?;
-    let map = value.as_object_mut()?;
-    if !map.contains_key("kind")
-        && let Some(kind) = &item.default_kind
-    {
-        map.insert("kind".into(), Value::String(kind.to_string()));
+fn decode(item: &Item<'_>, scope: &ClusterScope) -> Decoded {
+    let mut defaults: Vec<(&str, &str)> = Vec::with_capacity(2);
+    if let Some(version) = &item.api_version {
+        defaults.push(("apiVersion", version));
     }
-    if !map.contains_key("apiVersion")
-        && let Some(version) = &item.default_api_version
-    {
-        map.insert("apiVersion".into(), Value::String(version.to_string()));
+    if let Some(kind) = &item.kind {
+        defaults.push(("kind", kind));
     }
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
-    let (Some(kind), Some(api_version)) = (text(map.get("kind")), text(map.get("apiVersion"))) else {
-        return Some(Decoded::Skip);
+    // The envelope already validated the syntax; what is left is the recursion limit.
+    let (tree, root) = match tree_from_json_slice(item.source, item.json.get(), &defaults) {
+        Ok(built) => built,
+        Err(e) => return Decoded::Invalid(item.error_at(&e)),
     };
-    let metadata = map.get("metadata");
-    let Some(name) = text(metadata.and_then(|m| m.get("name"))) else {
-        return Some(Decoded::Skip);
+    let node = tree.node(root);
+    let text = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(Text::from);
+    let (Some(kind), Some(api_version)) = (text(node.get_str("kind")), text(node.get_str("apiVersion")))
+    else {
+        return Decoded::Skip;
     };
-    let namespace = text(metadata.and_then(|m| m.get("namespace")));
+    let metadata = node.get("metadata");
+    let Some(name) = text(metadata.and_then(|m| m.get_str("name"))) else {
+        return Decoded::Skip;
+    };
+    let namespace = text(metadata.and_then(|m| m.get_str("namespace")));
     if !scope.keeps(namespace.as_deref()) {
-        return Some(Decoded::OutOfScope);
+        return Decoded::OutOfScope;
     }
-    let group = api_version.rsplit_once('/').map(|(g, _)| g.to_string()).unwrap_or_default();
-    Some(Decoded::Keep((namespace.unwrap_or_default(), kind, name, group), value))
+    let group = api_version.rsplit_once('/').map(|(g, _)| Text::from(g)).unwrap_or_default();
+    Decoded::Keep((namespace.unwrap_or_default(), kind, name, group), tree, root)
 }
 
 #[cfg(test)]
@@ -215,7 +248,7 @@ mod tests {
 
     fn load(text: &str, namespaces: &[&str]) -> Result<(Workspace, ClusterLoadStats), ClusterError> {
         let scope = ClusterScope { namespaces: namespaces.iter().map(|s| s.to_string()).collect() };
-        load_cluster(&[("dump.json".to_string(), text.to_string())], &scope)
+        load_cluster(vec![("dump.json".to_string(), text.to_string())], &scope)
     }
 
     fn refs(ws: &Workspace) -> Vec<String> {
@@ -249,8 +282,8 @@ mod tests {
     #[test]
     fn syntax_errors_are_located() {
         let err = load("{\"kind\": \"List\",\n  \"items\": [ {\"a\": } ]}", &[]).unwrap_err();
-        assert_eq!((err.line, err.column), (2, 19), "{err}");
-        assert!(err.to_string().starts_with("dump.json:2:19: "), "{err}");
+        assert_eq!((err.line, err.column), (2, 20), "{err}");
+        assert!(err.to_string().starts_with("dump.json:2:20: "), "{err}");
         let err = load("{\"kind\": \"List\", \"items\": [", &[]).unwrap_err();
         assert!(err.message.contains("ends early"), "{err}");
         let err = load("[1, 2]", &[]).unwrap_err();
@@ -259,8 +292,13 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
-        let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let text =
+            format!("{{\"kind\": \"List\",\n \"items\": [\n  {{\"kind\": \"Pod\", \"spec\": {deep}}}]}}");
         let err = load(&text, &[]).unwrap_err();
         assert!(err.message.contains("recursion limit"), "{err}");
+        // On the item's line, in the run of brackets (which starts at column 27) about 128 deep.
+        assert_eq!(err.line, 3, "{err}");
+        assert!((27 + 120..27 + 136).contains(&err.column), "{err}");
     }
 }

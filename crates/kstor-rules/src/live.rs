@@ -119,15 +119,20 @@ pub fn events_for<'g>(
 /// with the semantics of `NodeSelectorRequirement` (`Gt`/`Lt` compare integers; an
 /// unknown operator matches nothing).
 pub fn expression_matches(labels: &StrMap, key: &str, operator: &str, values: &[String]) -> bool {
-    let value = labels.get(key);
-    let integer = |v: &String| v.parse::<i64>().ok();
+    value_matches(labels.get(key).map(String::as_str), operator, values)
+}
+
+/// [`expression_matches`] on the label's value (`None` when the node lacks the label).
+fn value_matches(value: Option<&str>, operator: &str, values: &[String]) -> bool {
+    let integer = |v: &str| v.parse::<i64>().ok();
     match operator {
-        "In" => value.is_some_and(|v| values.contains(v)),
-        "NotIn" => value.is_none_or(|v| !values.contains(v)),
+        "In" => value.is_some_and(|v| values.iter().any(|x| x == v)),
+        "NotIn" => value.is_none_or(|v| !values.iter().any(|x| x == v)),
         "Exists" => value.is_some(),
         "DoesNotExist" => value.is_none(),
         "Gt" | "Lt" => {
-            let (Some(label), Some(bound)) = (value.and_then(integer), values.first().and_then(integer))
+            let (Some(label), Some(bound)) =
+                (value.and_then(integer), values.first().and_then(|v| integer(v)))
             else {
                 return false;
             };
@@ -145,12 +150,13 @@ pub fn node_matches(terms: &[Vec<(String, String, Vec<String>)>], node: &NodeInf
     if terms.is_empty() {
         return true;
     }
-    let mut labels = node.labels.clone();
-    if !labels.contains_key("kubernetes.io/hostname") {
-        labels.insert("kubernetes.io/hostname".into(), node.name.clone());
-    }
+    let label = |key: &str| match node.labels.get(key) {
+        Some(value) => Some(value.as_str()),
+        None if key == "kubernetes.io/hostname" => Some(node.name.as_str()),
+        None => None,
+    };
     terms.iter().any(|term| {
-        !term.is_empty() && term.iter().all(|(key, op, values)| expression_matches(&labels, key, op, values))
+        !term.is_empty() && term.iter().all(|(key, op, values)| value_matches(label(key), op, values))
     })
 }
 

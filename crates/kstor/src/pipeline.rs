@@ -106,7 +106,7 @@ pub struct Audited {
 /// Audits cluster documents (`kubectl get -o json` output, or lists read live) as one cluster:
 /// loads them into API objects, builds the graph and runs every enabled rule with `facts`.
 pub fn audit_documents(
-    documents: &[(String, String)],
+    documents: Vec<(String, String)>,
     config: &Config,
     settings: &Settings,
     scope: &ClusterScope,
@@ -145,4 +145,11 @@ pub fn lint_texts(files: &[(String, String)], settings: &Settings) -> (StorageGr
     let graph = graph::build(workspace, Catalog::builtin());
     let result = kstor_rules::lint(&graph, settings);
     (graph, result)
+}
+
+/// Peak resident memory of this process so far, in KiB (Linux `VmHWM`; `None` elsewhere).
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }

@@ -39,6 +39,8 @@ pub struct WorkloadDraft {
 /// What one object contributes to the graph.
 pub enum Extracted {
     Workload(Box<WorkloadDraft>),
+    /// A Pod whose controller is in the input: only how it runs.
+    OwnedPod(LivePod),
     /// The members of an operator's custom resource (roles already assigned).
     OperatorWorkloads(Vec<WorkloadDraft>),
     Claim(Box<ClaimDraft>),
@@ -113,8 +115,8 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
     let pod_template_path = root.key("spec").key("template");
     match typed {
         Typed::Pod(pod) => {
+            let live = live_pod(object, &pod);
             let spec = pod.spec.unwrap_or_default();
-            let live = live_pod(object, &pod.metadata, &spec, pod.status.as_ref());
             let template = pod_template(&spec, root.key("spec"), &StrMap::new(), &mut check);
             let mut extracted =
                 workload(object, Parts { pod: template, ..Parts::new(WorkloadKind::Pod) }, &mut check);
@@ -1020,12 +1022,10 @@ fn claim_live(
 }
 
 /// How a Pod runs: node, phase, controller and the claims it names.
-fn live_pod(
-    object: &Object,
-    metadata: &ObjectMeta,
-    spec: &core::PodSpec,
-    status: Option<&core::PodStatus>,
-) -> LivePod {
+pub fn live_pod(object: &Object, pod: &core::Pod) -> LivePod {
+    let (metadata, status) = (&pod.metadata, pod.status.as_ref());
+    let no_spec = core::PodSpec::default();
+    let spec = pod.spec.as_ref().unwrap_or(&no_spec);
     let owner = metadata
         .owner_references
         .iter()

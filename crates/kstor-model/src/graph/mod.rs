@@ -73,12 +73,24 @@ pub struct StorageGraph {
 
 /// Builds the graph from a workspace.
 pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
+    // Pods whose controller is in the input are not workloads of their own (the controller
+    // is); only how they run is kept. Known before extracting, so the tens of thousands of
+    // pods of a cluster never become workload drafts.
+    let controllers = controllers_present(&workspace);
     let extracted: Vec<(Extracted, Vec<Diagnostic>)> = workspace
         .objects
         .par_iter()
         .map(|object| {
             let mut diagnostics = Vec::new();
             let typed = decode::decode_object(object, &mut diagnostics);
+            if let decode::Typed::Pod(pod) = &typed {
+                let live = extract::live_pod(object, pod);
+                if live.owner.as_ref().is_some_and(|(kind, name)| {
+                    controller_in_input(&controllers, kind, &live.namespace, name)
+                }) {
+                    return (Extracted::OwnedPod(live), diagnostics);
+                }
+            }
             if matches!(typed, decode::Typed::Unknown)
                 && let Some(operator) =
                     catalog.operators.get(object.reference.group(), &object.reference.kind)
@@ -127,22 +139,16 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
         snapshot_classes_by_driver: HashMap::new(),
         claim_users: HashMap::new(),
     };
-    let controllers = controllers_present(&extracted);
     for (item, diagnostics) in extracted {
         workspace.diagnostics.extend(diagnostics);
         match item {
             Extracted::Workload(mut draft) => {
                 if let Some(pod) = draft.live_pod.take() {
-                    let owned = pod.owner.as_ref().is_some_and(|(kind, name)| {
-                        controller_in_input(&controllers, kind, &pod.namespace, name)
-                    });
                     graph.live_pods.push(pod);
-                    if owned {
-                        continue;
-                    }
                 }
                 graph.add_workload(*draft)
             }
+            Extracted::OwnedPod(pod) => graph.live_pods.push(pod),
             Extracted::OperatorWorkloads(drafts) => {
                 for draft in drafts {
                     graph.add_workload(draft);
@@ -453,26 +459,15 @@ impl StorageGraph {
 }
 
 /// (kind, namespace, name) of every controller workload in the input.
-fn controllers_present(
-    extracted: &[(Extracted, Vec<Diagnostic>)],
-) -> std::collections::HashSet<(&'static str, Text, Text)> {
-    extracted
+fn controllers_present(workspace: &Workspace) -> std::collections::HashSet<(&'static str, Text, Text)> {
+    const CONTROLLERS: [&str; 6] =
+        ["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "ReplicationController"];
+    workspace
+        .objects
         .iter()
-        .filter_map(|(item, _)| match item {
-            Extracted::Workload(draft) => {
-                let w = &draft.workload;
-                let kind = match w.kind {
-                    WorkloadKind::Deployment => "Deployment",
-                    WorkloadKind::ReplicaSet => "ReplicaSet",
-                    WorkloadKind::StatefulSet => "StatefulSet",
-                    WorkloadKind::DaemonSet => "DaemonSet",
-                    WorkloadKind::Job => "Job",
-                    WorkloadKind::ReplicationController => "ReplicationController",
-                    _ => return None,
-                };
-                Some((kind, w.namespace.clone(), w.name.clone()))
-            }
-            _ => None,
+        .filter_map(|object| {
+            let kind = CONTROLLERS.into_iter().find(|k| *k == object.reference.kind)?;
+            Some((kind, Text::from(object.effective_namespace()), Text::from(object.reference.name.as_str())))
         })
         .collect()
 }

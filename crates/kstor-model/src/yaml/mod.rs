@@ -1,12 +1,14 @@
 //! YAML (and JSON) loading into span-preserving trees.
 
 mod de;
+mod json;
 mod node;
 mod parse;
 mod scalar;
 
+pub use json::tree_from_json_slice;
 pub use scalar::Scalar;
 
 pub use de::{NodeDeserializer, Override, Overrides, from_node, from_object_node};
-pub use node::{Entry, Map, MapIter, Node, Seq, SeqIter, Text, Tree, Value};
+pub use node::{Entry, Map, MapIter, Node, Seq, SeqIter, SharedText, Text, Tree, Value};
 pub use parse::{Document, IgnoreComment, Limits, ParsedStream, SyntaxError, parse_shared, parse_stream};

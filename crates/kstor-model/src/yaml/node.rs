@@ -40,10 +40,50 @@ pub(crate) struct Raw {
     pub kind: Kind,
 }
 
+/// The text a tree's [`Kind::SourceStr`] strings are slices of: a manifest file's text, or a
+/// cluster document read into a `String` (shared without copying hundreds of megabytes into
+/// an `Arc<str>`).
+#[derive(Clone, Debug)]
+pub enum SharedText {
+    /// Shared as `Arc<str>`.
+    Str(Arc<str>),
+    /// Shared as `Arc<String>`.
+    String(Arc<String>),
+}
+
+impl Default for SharedText {
+    fn default() -> Self {
+        SharedText::Str(Arc::from(""))
+    }
+}
+
+impl std::ops::Deref for SharedText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            SharedText::Str(text) => text,
+            SharedText::String(text) => text.as_str(),
+        }
+    }
+}
+
+impl From<Arc<str>> for SharedText {
+    fn from(text: Arc<str>) -> Self {
+        SharedText::Str(text)
+    }
+}
+
+impl From<Arc<String>> for SharedText {
+    fn from(text: Arc<String>) -> Self {
+        SharedText::String(text)
+    }
+}
+
 /// All nodes of one source (or of one object read from an API server).
 #[derive(Debug, Default)]
 pub struct Tree {
-    pub(crate) source: Arc<str>,
+    pub(crate) source: SharedText,
     pub(crate) nodes: Vec<Raw>,
     pub(crate) children: Vec<u32>,
     pub(crate) pool: String,
@@ -51,8 +91,8 @@ pub struct Tree {
 
 impl Tree {
     /// An empty tree over a source text.
-    pub(crate) fn new(source: Arc<str>) -> Self {
-        Tree { source, nodes: Vec::new(), children: Vec::new(), pool: String::new() }
+    pub(crate) fn new(source: impl Into<SharedText>) -> Self {
+        Tree { source: source.into(), nodes: Vec::new(), children: Vec::new(), pool: String::new() }
     }
 
     /// The node at an index.

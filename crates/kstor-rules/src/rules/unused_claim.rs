@@ -1,3 +1,5 @@
+use std::collections::HashSet;
+
 use kstor_model::graph::{Claim, ClaimOrigin, StorageGraph, WorkloadKind};
 use kstor_model::path::Path;
 
@@ -70,6 +72,11 @@ impl Rule for UnusedClaim {
             return;
         }
         let graph = ctx.graph;
+        let mounted: HashSet<(&str, &str)> = graph
+            .live_pods
+            .iter()
+            .flat_map(|p| p.claims.iter().map(move |c| (p.namespace.as_str(), c.as_str())))
+            .collect();
         for (i, claim) in graph.claims.iter().enumerate() {
             if claim.origin != ClaimOrigin::Standalone
                 || claim.phase.as_deref() != Some("Bound")
@@ -77,11 +84,7 @@ impl Rule for UnusedClaim {
             {
                 continue;
             }
-            let mounted = graph
-                .live_pods
-                .iter()
-                .any(|p| p.namespace == claim.namespace && p.claims.contains(&claim.name));
-            if mounted {
+            if mounted.contains(&(claim.namespace.as_str(), claim.name.as_str())) {
                 continue;
             }
             let users = graph.claim_users(kstor_model::graph::ClaimId(i));

@@ -1,6 +1,6 @@
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use kstor_model::graph::PersistentVolumeInfo;
+use kstor_model::graph::{NodeInfo, PersistentVolumeInfo, StorageGraph};
 use kstor_model::path::Path;
 
 use super::common::{is_zone_key, join_names};
@@ -75,17 +75,16 @@ impl Rule for VolumeUnreachableTopology {
         let graph = ctx.graph;
         let schedulable_zones: BTreeSet<&str> =
             graph.nodes.iter().filter(|n| n.schedulable()).filter_map(|n| n.zone.as_deref()).collect();
+        let mut index = NodeIndex::new(graph);
         for volume in &graph.volumes {
             if volume.node_affinity.is_empty()
                 || matches!(volume.phase.as_deref(), Some("Released" | "Failed"))
             {
                 continue;
             }
-            let matching: Vec<_> =
-                graph.nodes.iter().filter(|n| node_matches(&volume.node_affinity, n)).collect();
-            if matching.iter().any(|n| n.schedulable()) {
+            let Some(matching) = index.unreachable(&volume.node_affinity) else {
                 continue;
-            }
+            };
             let needs = requirement(volume);
             let blocked = if matching.is_empty() {
                 "no node matches it".to_string()
@@ -140,6 +139,61 @@ impl Rule for VolumeUnreachableTopology {
             }
             out.push(finding);
         }
+    }
+}
+
+type Affinity = Vec<Vec<(String, String, Vec<String>)>>;
+
+/// Answers "which nodes match this affinity" for thousands of volumes: most volumes share
+/// a handful of zone affinities (answered once each), and a `kubernetes.io/hostname In …`
+/// term (local volumes) only needs the named nodes.
+struct NodeIndex<'g> {
+    nodes: &'g [NodeInfo],
+    by_hostname: HashMap<&'g str, Vec<usize>>,
+    answers: HashMap<&'g Affinity, Option<Vec<&'g NodeInfo>>>,
+}
+
+impl<'g> NodeIndex<'g> {
+    fn new(graph: &'g StorageGraph) -> Self {
+        let mut by_hostname: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, node) in graph.nodes.iter().enumerate() {
+            let hostname =
+                node.labels.get("kubernetes.io/hostname").map_or(node.name.as_str(), String::as_str);
+            by_hostname.entry(hostname).or_default().push(i);
+        }
+        NodeIndex { nodes: &graph.nodes, by_hostname, answers: HashMap::new() }
+    }
+
+    /// `None` when a schedulable node matches; else the (unschedulable) nodes that match.
+    fn unreachable(&mut self, affinity: &'g Affinity) -> Option<Vec<&'g NodeInfo>> {
+        if let Some(answer) = self.answers.get(affinity) {
+            return answer.clone();
+        }
+        let candidates: Vec<&'g NodeInfo> = match self.hostname_candidates(affinity) {
+            Some(indices) => indices.into_iter().map(|i| &self.nodes[i]).collect(),
+            None => self.nodes.iter().collect(),
+        };
+        let matching: Vec<&'g NodeInfo> =
+            candidates.into_iter().filter(|n| node_matches(affinity, n)).collect();
+        let answer = if matching.iter().any(|n| n.schedulable()) { None } else { Some(matching) };
+        self.answers.insert(affinity, answer.clone());
+        answer
+    }
+
+    /// The nodes a hostname-pinned affinity can match: when every term requires
+    /// `kubernetes.io/hostname In …`, only the nodes with those hostnames.
+    fn hostname_candidates(&self, affinity: &Affinity) -> Option<Vec<usize>> {
+        let mut indices = Vec::new();
+        for term in affinity {
+            let (_, _, hosts) =
+                term.iter().find(|(key, op, _)| key == "kubernetes.io/hostname" && op == "In")?;
+            for host in hosts {
+                indices.extend(self.by_hostname.get(host.as_str()).into_iter().flatten());
+            }
+        }
+        indices.sort_unstable();
+        indices.dedup();
+        Some(indices)
     }
 }
 

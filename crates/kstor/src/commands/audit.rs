@@ -63,11 +63,10 @@ pub fn run(args: &AuditArgs) -> u8 {
     let scope = ClusterScope { namespaces: args.namespaces.clone() };
     let mut timings = pipeline::Timings::default();
     let audited =
-        match pipeline::audit_documents(&read.documents, &config, &settings, &scope, facts, &mut timings) {
+        match pipeline::audit_documents(read.documents, &config, &settings, &scope, facts, &mut timings) {
             Ok(a) => a,
             Err(e) => return fail(e),
         };
-    drop(read.documents);
     if audited.stats.duplicates > 0 {
         eprintln!(
             "kstor: note: {} objects appeared more than once; each is audited once",
@@ -89,8 +88,10 @@ pub fn run(args: &AuditArgs) -> u8 {
     }
     if args.timings {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let peak =
+            pipeline::peak_rss_kib().map(|k| format!(", peak RSS {} MiB", k / 1024)).unwrap_or_default();
         eprintln!(
-            "kstor: timings: read {:.1} ms, load {:.1} ms, graph {:.1} ms, rules {:.1} ms, render {:.1} ms",
+            "kstor: timings: read {:.1} ms, load {:.1} ms, graph {:.1} ms, rules {:.1} ms, render {:.1} ms{peak}",
             ms(read_time),
             ms(timings.load),
             ms(timings.graph),

@@ -194,3 +194,42 @@ fn bad_dumps_are_clear_errors_with_positions() {
     assert_eq!(code, 2);
     assert!(stderr.contains("--now yesterday"), "{stderr}");
 }
+
+/// The audit output shown in README.md and docs/audit.md is what kstor prints: every shown line
+/// (the elisions `…` aside) is a line of the real output.
+#[test]
+fn documented_output_matches() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dump = dump();
+    let (_, stdout, _) = kstor(&[
+        "audit",
+        "--from",
+        dump.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--price-per-gib-month",
+        "0.08",
+        "--color",
+        "never",
+    ]);
+    let stdout = stdout.replace(dump.to_str().unwrap(), "crates/kstor-live/tests/data/dump.json");
+    let real: std::collections::HashSet<&str> = stdout.lines().collect();
+    let command = "$ kstor audit --from crates/kstor-live/tests/data/dump.json --now 2025-11-26T15:52:00Z --price-per-gib-month 0.08";
+    for doc in ["README.md", "docs/audit.md"] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        let block = text.split_once(command).unwrap_or_else(|| panic!("{doc} shows the audit")).1;
+        let block = block.split_once("```").unwrap().0;
+        let mut shown = 0;
+        for line in block.lines().filter(|l| !l.trim().is_empty() && l.trim() != "…") {
+            let line = line.trim_end();
+            // docs/audit.md shortens one long provisioning error with `…`.
+            let found = real.contains(line)
+                || line
+                    .split_once(" … ")
+                    .is_some_and(|(a, b)| stdout.lines().any(|r| r.starts_with(a) && r.ends_with(b)));
+            assert!(found, "{doc} shows a line kstor does not print:\n{line}");
+            shown += 1;
+        }
+        assert!(shown > 20, "{doc}: {shown} lines");
+    }
+}

@@ -167,8 +167,20 @@ fn split_document<'a>(name: &'a str, text: &'a SharedText) -> Result<Vec<Item<'a
             _ => strip_position(&e.to_string()),
         },
     };
-    if text.trim().is_empty() {
+    let trimmed = text.trim_start();
+    if trimmed.is_empty() {
         return Ok(Vec::new());
+    }
+    if !trimmed.starts_with(['{', '[']) {
+        let offset = text.len() - trimmed.len();
+        let line = text[..offset].matches('\n').count() + 1;
+        return Err(ClusterError {
+            name: name.to_string(),
+            line,
+            column: 1,
+            message: "not JSON: a dump is what `kubectl get … -o json` prints (for YAML manifests use `kstor lint`)"
+                .into(),
+        });
     }
     let whole: &'a RawValue = serde_json::from_str(text).map_err(located)?;
     if !whole.get().starts_with('{') {
@@ -288,6 +300,9 @@ mod tests {
         assert!(err.message.contains("ends early"), "{err}");
         let err = load("[1, 2]", &[]).unwrap_err();
         assert!(err.message.contains("Kubernetes object or List"), "{err}");
+        let err = load("\napiVersion: v1\nkind: List\n", &[]).unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("kubectl get … -o json"), "{err}");
     }
 
     #[test]

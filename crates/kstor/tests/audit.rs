@@ -181,6 +181,7 @@ fn bad_dumps_are_clear_errors_with_positions() {
     std::fs::write(&yaml, "apiVersion: v1\nkind: List\n").unwrap();
     let (code, _, stderr) = kstor(&["audit", "--from", yaml.to_str().unwrap()]);
     assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("dump.yaml:1:1: not JSON"), "{stderr}");
 
     let (code, _, stderr) = kstor(&["audit", "--from", "/nonexistent/dump.json"]);
     assert_eq!(code, 2);

@@ -40,7 +40,7 @@ pub struct WorkloadDraft {
 pub enum Extracted {
     Workload(Box<WorkloadDraft>),
     /// A Pod whose controller is in the input: only how it runs.
-    OwnedPod(LivePod),
+    OwnedPod(Box<LivePod>),
     /// The members of an operator's custom resource (roles already assigned).
     OperatorWorkloads(Vec<WorkloadDraft>),
     Claim(Box<ClaimDraft>),

@@ -88,7 +88,7 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
                 if live.owner.as_ref().is_some_and(|(kind, name)| {
                     controller_in_input(&controllers, kind, &live.namespace, name)
                 }) {
-                    return (Extracted::OwnedPod(live), diagnostics);
+                    return (Extracted::OwnedPod(Box::new(live)), diagnostics);
                 }
             }
             if matches!(typed, decode::Typed::Unknown)
@@ -148,7 +148,7 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
                 }
                 graph.add_workload(*draft)
             }
-            Extracted::OwnedPod(pod) => graph.live_pods.push(pod),
+            Extracted::OwnedPod(pod) => graph.live_pods.push(*pod),
             Extracted::OperatorWorkloads(drafts) => {
                 for draft in drafts {
                     graph.add_workload(draft);

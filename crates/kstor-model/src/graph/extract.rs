@@ -37,6 +37,8 @@ pub struct WorkloadDraft {
 }
 
 /// What one object contributes to the graph.
+// Every variant with a payload is boxed: one `Extracted` per object is alive at once while the
+// graph is built, so the enum's size multiplies by the object count.
 pub enum Extracted {
     Workload(Box<WorkloadDraft>),
     /// A Pod whose controller is in the input: only how it runs.
@@ -46,13 +48,13 @@ pub enum Extracted {
     Claim(Box<ClaimDraft>),
     Class(Box<StorageClassInfo>),
     Volume(Box<PersistentVolumeInfo>),
-    SnapshotClass(SnapshotClassInfo),
-    Snapshot(SnapshotInfo),
-    SnapshotContent(SnapshotContentInfo),
-    Node(NodeInfo),
-    Attachment(AttachmentInfo),
-    Event(EventInfo),
-    CsiDriver(CsiDriverInfo),
+    SnapshotClass(Box<SnapshotClassInfo>),
+    Snapshot(Box<SnapshotInfo>),
+    SnapshotContent(Box<SnapshotContentInfo>),
+    Node(Box<NodeInfo>),
+    Attachment(Box<AttachmentInfo>),
+    Event(Box<EventInfo>),
+    CsiDriver(Box<CsiDriverInfo>),
     Nothing,
 }
 
@@ -134,21 +136,21 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
                 .map(|c| c.status == "True");
             let zone = ZONE_LABELS.iter().find_map(|k| labels.get(k).cloned());
-            Extracted::Node(NodeInfo {
+            Extracted::Node(Box::new(NodeInfo {
                 object: object.id,
                 name,
                 ready,
                 unschedulable: node.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false),
                 zone,
                 labels,
-            })
+            }))
         }
         Typed::VolumeAttachment(va) => {
             let status = va.status.unwrap_or_default();
             let error = |e: Option<k8s_openapi::api::storage::v1::VolumeError>| {
                 e.map(|e| (e.message.unwrap_or_default(), e.time.map(|t| t.0)))
             };
-            Extracted::Attachment(AttachmentInfo {
+            Extracted::Attachment(Box::new(AttachmentInfo {
                 object: object.id,
                 name,
                 attacher: va.spec.attacher,
@@ -159,7 +161,7 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 detach_error: error(status.detach_error),
                 created: va.metadata.creation_timestamp.map(|t| t.0),
                 deleting: va.metadata.deletion_timestamp.map(|t| t.0),
-            })
+            }))
         }
         Typed::Event(event) => {
             let involved = event.involved_object;
@@ -170,7 +172,7 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 .or(event.series.and_then(|s| s.last_observed_time).map(|t| t.0))
                 .or(event.first_timestamp.map(|t| t.0))
                 .or(event.metadata.creation_timestamp.map(|t| t.0));
-            Extracted::Event(EventInfo {
+            Extracted::Event(Box::new(EventInfo {
                 object: object.id,
                 involved: (
                     involved.kind.unwrap_or_default(),
@@ -182,12 +184,12 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 warning: event.type_.as_deref() == Some("Warning"),
                 last_seen,
                 count: event.count.unwrap_or(1),
-            })
+            }))
         }
         Typed::VolumeSnapshotContent(content) => {
             let spec = content.spec.unwrap_or_default();
             let status = content.status.unwrap_or_default();
-            Extracted::SnapshotContent(SnapshotContentInfo {
+            Extracted::SnapshotContent(Box::new(SnapshotContentInfo {
                 object: object.id,
                 name,
                 driver: spec.driver.unwrap_or_default(),
@@ -198,7 +200,7 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 ready_to_use: status.ready_to_use,
                 snapshot_handle: status.snapshot_handle,
                 created: content.metadata.creation_timestamp.map(|t| t.0),
-            })
+            }))
         }
         Typed::Deployment(d) => {
             let spec = d.spec;
@@ -429,20 +431,20 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
             if let Some(policy) = &vsc.deletion_policy {
                 check.one_of(policy, &["Delete", "Retain"], "deletionPolicy", &root.key("deletionPolicy"));
             }
-            Extracted::SnapshotClass(SnapshotClassInfo {
+            Extracted::SnapshotClass(Box::new(SnapshotClassInfo {
                 object: object.id,
                 name,
                 driver: vsc.driver.unwrap_or_default(),
                 deletion_policy: vsc.deletion_policy,
                 is_default: is_default(object, &[DEFAULT_SNAPSHOT_CLASS_ANNOTATION]),
                 parameters: vsc.parameters.unwrap_or_default().into(),
-            })
+            }))
         }
         Typed::VolumeSnapshot(vs) => {
             let spec = vs.spec.unwrap_or_default();
             let spec_path = root.key("spec");
             let source = spec.source.unwrap_or_default();
-            Extracted::Snapshot(SnapshotInfo {
+            Extracted::Snapshot(Box::new(SnapshotInfo {
                 object: object.id,
                 namespace: namespace.as_str().into(),
                 name: name.as_str().into(),
@@ -457,7 +459,7 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                 error: vs.status.as_ref().and_then(|s| s.error.as_ref()).and_then(|e| e.message.clone()),
                 bound_content: vs.status.as_ref().and_then(|s| s.bound_volume_snapshot_content_name.clone()),
                 created: vs.metadata.creation_timestamp.map(|t| t.0),
-            })
+            }))
         }
         Typed::CsiDriver(driver) => {
             let spec = driver.spec;
@@ -474,13 +476,13 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
                     FsGroupPolicy::parse(policy).unwrap_or_default()
                 }
             };
-            Extracted::CsiDriver(CsiDriverInfo {
+            Extracted::CsiDriver(Box::new(CsiDriverInfo {
                 object: object.id,
                 name,
                 attach_required: spec.attach_required.unwrap_or(true),
                 fs_group_policy,
                 lifecycle_modes: spec.volume_lifecycle_modes.unwrap_or_else(|| vec!["Persistent".into()]),
-            })
+            }))
         }
         _ => Extracted::Nothing,
     }

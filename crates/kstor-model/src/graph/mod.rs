@@ -139,6 +139,27 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
         snapshot_classes_by_driver: HashMap::new(),
         claim_users: HashMap::new(),
     };
+    // Sized up front: grown by doubling, the workload and claim lists would waste tens of
+    // megabytes on large inputs.
+    let workloads = extracted
+        .iter()
+        .map(|(item, _)| match item {
+            Extracted::Workload(_) => 1,
+            Extracted::OperatorWorkloads(drafts) => drafts.len(),
+            _ => 0,
+        })
+        .sum();
+    graph.workloads.reserve_exact(workloads);
+    let claims = extracted
+        .iter()
+        .map(|(item, _)| match item {
+            Extracted::Workload(draft) => draft.templates.len(),
+            Extracted::OperatorWorkloads(drafts) => drafts.iter().map(|d| d.templates.len()).sum(),
+            Extracted::Claim(_) => 1,
+            _ => 0,
+        })
+        .sum();
+    graph.claims.reserve_exact(claims);
     for (item, diagnostics) in extracted {
         workspace.diagnostics.extend(diagnostics);
         match item {
@@ -159,13 +180,13 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
             }
             Extracted::Class(class) => graph.classes.push(*class),
             Extracted::Volume(volume) => graph.volumes.push(*volume),
-            Extracted::SnapshotClass(class) => graph.snapshot_classes.push(class),
-            Extracted::CsiDriver(driver) => graph.csi_drivers.push(driver),
-            Extracted::Snapshot(snapshot) => graph.snapshots.push(snapshot),
-            Extracted::SnapshotContent(content) => graph.snapshot_contents.push(content),
-            Extracted::Node(node) => graph.nodes.push(node),
-            Extracted::Attachment(attachment) => graph.attachments.push(attachment),
-            Extracted::Event(event) => graph.events.push(event),
+            Extracted::SnapshotClass(class) => graph.snapshot_classes.push(*class),
+            Extracted::CsiDriver(driver) => graph.csi_drivers.push(*driver),
+            Extracted::Snapshot(snapshot) => graph.snapshots.push(*snapshot),
+            Extracted::SnapshotContent(content) => graph.snapshot_contents.push(*content),
+            Extracted::Node(node) => graph.nodes.push(*node),
+            Extracted::Attachment(attachment) => graph.attachments.push(*attachment),
+            Extracted::Event(event) => graph.events.push(*event),
             Extracted::Nothing => {}
         }
     }

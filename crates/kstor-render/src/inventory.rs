@@ -122,6 +122,8 @@ pub struct ClaimsRow {
     pub lost: usize,
     /// Sum of `resources.requests.storage`, bytes.
     pub requested_bytes: f64,
+    /// Sum of `status.capacity.storage` (what the bound volumes provide), bytes.
+    pub capacity_bytes: f64,
 }
 
 /// PersistentVolumes.
@@ -216,12 +218,14 @@ impl Inventory {
                 pending: 0,
                 lost: 0,
                 requested_bytes: 0.0,
+                capacity_bytes: 0.0,
             });
             row.claims += 1;
             row.bound += usize::from(claim.phase.as_deref() == Some("Bound"));
             row.pending += usize::from(claim.phase.as_deref() == Some("Pending"));
             row.lost += usize::from(claim.phase.as_deref() == Some("Lost"));
             row.requested_bytes += claim.request.unwrap_or(0.0);
+            row.capacity_bytes += claim.live.as_ref().and_then(|l| l.capacity).unwrap_or(0.0);
         }
 
         let mut volumes = Volumes { total: graph.volumes.len(), ..Volumes::default() };

@@ -85,6 +85,13 @@ fn json_findings_point_at_objects_not_files() {
     assert_eq!(classes, ["gp3", "io2-immediate"]);
     assert_eq!(inventory["storageClasses"][0]["default"], true);
     assert_eq!(inventory["storageClasses"][1]["bindingMode"], "Immediate");
+    let gib = 1024.0 * 1024.0 * 1024.0;
+    let gp3 = &inventory["claims"][0];
+    assert_eq!(
+        (&gp3["class"], &gp3["claims"], &gp3["bound"], &gp3["pending"], &gp3["lost"]),
+        (&"gp3".into(), &4.into(), &2.into(), &1.into(), &1.into())
+    );
+    assert_eq!(gp3["capacityBytes"], 40.0 * gib, "the two bound postgres claims");
     assert_eq!(report["summary"]["files"], 0);
     assert_eq!(report["summary"]["objects"], 44);
 }

@@ -77,12 +77,9 @@ pub enum ColorArg {
     Never,
 }
 
-/// Arguments of `kstor lint`.
+/// What `lint` and `audit` share: how findings are selected, written and turned into an exit code.
 #[derive(Debug, Args)]
-pub struct LintArgs {
-    /// Files, directories, or `-` for stdin (e.g. `helm template … | kstor lint -`).
-    #[arg(default_value = ".")]
-    pub paths: Vec<PathBuf>,
+pub struct FindingsArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Text)]
     pub format: FormatArg,
@@ -104,15 +101,26 @@ pub struct LintArgs {
     /// Ignore any configuration file.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
-    /// Largest input file accepted, e.g. 64MiB.
-    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
-    pub max_file_size: u64,
     /// Colour the text output.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
-    /// Print how long loading, the graph, the rules and rendering took (stderr).
+    /// Print how long each phase took, and the peak memory where known (stderr).
     #[arg(long)]
     pub timings: bool,
+}
+
+/// Arguments of `kstor lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Files, directories, or `-` for stdin (e.g. `helm template … | kstor lint -`).
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output, rule selection, exit code and config.
+    #[command(flatten)]
+    pub findings: FindingsArgs,
+    /// Largest input file accepted, e.g. 64MiB.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_file_size: u64,
     /// The input is the complete bundle: every claim, StorageClass and VolumeSnapshotClass it
     /// names must be defined in it (KS703).
     #[arg(long)]
@@ -142,27 +150,9 @@ pub struct AuditArgs {
     /// Set it to audit an old dump as of the time it was taken.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Text)]
-    pub format: FormatArg,
-    /// Write the report to this file (atomically) instead of stdout.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Only run these rules (codes, names or code prefixes such as KS9; comma-separated or repeated).
-    #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    pub select: Vec<String>,
-    /// Do not run these rules.
-    #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    pub ignore: Vec<String>,
-    /// Exit with 1 when a finding at or above this severity remains.
-    #[arg(long, value_enum, value_name = "SEVERITY")]
-    pub fail_on: Option<FailOnArg>,
-    /// Configuration file (default: the nearest .kstor.yaml upward from the working directory).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Ignore any configuration file.
-    #[arg(long, conflicts_with = "config")]
-    pub no_config: bool,
+    /// Output, rule selection, exit code and config.
+    #[command(flatten)]
+    pub findings: FindingsArgs,
     /// Largest dump file accepted with --from, e.g. 2GiB.
     #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
     pub max_file_size: u64,
@@ -175,12 +165,6 @@ pub struct AuditArgs {
     /// How many lists run at the same time.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub concurrency: u32,
-    /// Colour the text output.
-    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
-    pub color: ColorArg,
-    /// Print how long reading, the graph, the rules and rendering took (stderr).
-    #[arg(long)]
-    pub timings: bool,
 }
 
 /// Parses a non-negative finite price.

@@ -35,14 +35,10 @@ fn audit_json_at(now: &str, extra: &[&str]) -> Value {
     serde_json::from_str(&stdout).unwrap()
 }
 
-fn codes(report: &Value) -> Vec<String> {
-    report["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_string()).collect()
-}
-
-#[test]
-fn text_report_has_the_inventory_and_groups_by_namespace() {
+/// The text report of the dump as the README shows it.
+fn audit_text() -> (i32, String, String) {
     let dump = dump();
-    let (code, stdout, stderr) = kstor(&[
+    kstor(&[
         "audit",
         "--from",
         dump.to_str().unwrap(),
@@ -52,7 +48,17 @@ fn text_report_has_the_inventory_and_groups_by_namespace() {
         "0.08",
         "--color",
         "never",
-    ]);
+    ])
+}
+
+fn codes(report: &Value) -> Vec<String> {
+    report["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn text_report_has_the_inventory_and_groups_by_namespace() {
+    let dump = dump();
+    let (code, stdout, stderr) = audit_text();
     assert_eq!(code, 1, "errors and warnings fail the run as lint does: {stderr}");
     assert_eq!(stderr, "");
     let stdout = stdout.replace(dump.to_str().unwrap(), "dump.json");
@@ -209,17 +215,7 @@ fn bad_dumps_are_clear_errors_with_positions() {
 fn documented_output_matches() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let dump = dump();
-    let (_, stdout, _) = kstor(&[
-        "audit",
-        "--from",
-        dump.to_str().unwrap(),
-        "--now",
-        NOW,
-        "--price-per-gib-month",
-        "0.08",
-        "--color",
-        "never",
-    ]);
+    let (_, stdout, _) = audit_text();
     let stdout = stdout.replace(dump.to_str().unwrap(), "crates/kstor-live/tests/data/dump.json");
     let real: std::collections::HashSet<&str> = stdout.lines().collect();
     let command = "$ kstor audit --from crates/kstor-live/tests/data/dump.json --now 2025-11-26T15:52:00Z --price-per-gib-month 0.08";

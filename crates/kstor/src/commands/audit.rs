@@ -17,7 +17,7 @@ use crate::cli::AuditArgs;
 use crate::pipeline;
 
 /// The cluster's objects as JSON documents, and what reading them learned.
-struct Read_ {
+struct ClusterRead {
     /// `(name, JSON text)`.
     documents: Vec<(String, String)>,
     /// Where they came from, for the header.
@@ -28,11 +28,11 @@ struct Read_ {
 
 /// Runs `kstor audit`; returns the exit code.
 pub fn run(args: &AuditArgs) -> u8 {
-    let config = match load_config(args.config.as_deref(), args.no_config) {
+    let config = match load_config(args.findings.config.as_deref(), args.findings.no_config) {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    let settings = match Settings::new(&config, &args.select, &args.ignore) {
+    let settings = match Settings::new(&config, &args.findings.select, &args.findings.ignore) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
@@ -83,10 +83,12 @@ pub fn run(args: &AuditArgs) -> u8 {
     let render_start = Instant::now();
     let inventory = Inventory::of(&audited.graph, &audited.facts, read.source);
     let output = Output::new(&audited.graph, &audited.result).with_inventory(&inventory);
-    if let Err(e) = super::emit(&output, args.format, args.color, args.output.as_deref()) {
+    if let Err(e) =
+        super::emit(&output, args.findings.format, args.findings.color, args.findings.output.as_deref())
+    {
         return fail(e);
     }
-    if args.timings {
+    if args.findings.timings {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         let peak =
             pipeline::peak_rss_kib().map(|k| format!(", peak RSS {} MiB", k / 1024)).unwrap_or_default();
@@ -99,14 +101,14 @@ pub fn run(args: &AuditArgs) -> u8 {
             ms(render_start.elapsed())
         );
     }
-    let code = super::exit_code(&audited.result, args.fail_on, &config);
+    let code = super::exit_code(&audited.result, args.findings.fail_on, &config);
     // The process ends here: freeing every tree node one by one would only cost time.
     std::mem::forget(audited);
     code
 }
 
 /// Reads the cluster through kube-rs; 403s become warnings, a missing snapshot API a fact.
-fn read_cluster(args: &AuditArgs) -> Result<Read_, String> {
+fn read_cluster(args: &AuditArgs) -> Result<ClusterRead, String> {
     let options = FetchOptions {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),
@@ -125,7 +127,7 @@ fn read_cluster(args: &AuditArgs) -> Result<Read_, String> {
     Ok(from_fetched(fetched))
 }
 
-fn from_fetched(fetched: Fetched) -> Read_ {
+fn from_fetched(fetched: Fetched) -> ClusterRead {
     let snapshot_api = if fetched.missing_groups.iter().any(|g| g == "snapshot.storage.k8s.io") {
         SnapshotApi::Missing
     } else if fetched.lists.iter().any(|l| l.api_version.starts_with("snapshot.storage.k8s.io/")) {
@@ -137,7 +139,7 @@ fn from_fetched(fetched: Fetched) -> Read_ {
         Some(context) => format!("context {context} ({})", fetched.server),
         None => format!("in-cluster service account ({})", fetched.server),
     };
-    Read_ {
+    ClusterRead {
         documents: fetched.lists.into_iter().map(|l| (format!("GET {}", l.resource), l.json)).collect(),
         source,
         snapshot_api,
@@ -146,14 +148,14 @@ fn from_fetched(fetched: Fetched) -> Read_ {
 }
 
 /// Reads dump files (`-` = stdin), each at most `max_bytes`.
-fn read_dumps(paths: &[std::path::PathBuf], max_bytes: u64) -> Result<Read_, String> {
+fn read_dumps(paths: &[std::path::PathBuf], max_bytes: u64) -> Result<ClusterRead, String> {
     let mut documents = Vec::with_capacity(paths.len());
     for path in paths {
         let name = if path.as_os_str() == "-" { "-".to_string() } else { path.display().to_string() };
         documents.push((name.clone(), read_dump(path, max_bytes).map_err(|e| format!("{name}: {e}"))?));
     }
     let names: Vec<&str> = documents.iter().map(|(n, _)| n.as_str()).collect();
-    Ok(Read_ {
+    Ok(ClusterRead {
         source: format!("dump {}", names.join(", ")),
         documents,
         snapshot_api: SnapshotApi::Unknown,

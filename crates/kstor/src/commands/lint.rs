@@ -27,11 +27,11 @@ pub fn load_config(explicit: Option<&Path>, disabled: bool) -> Result<Config, St
 
 /// Runs `kstor lint`; returns the exit code.
 pub fn run(args: &LintArgs) -> u8 {
-    let config = match load_config(args.config.as_deref(), args.no_config) {
+    let config = match load_config(args.findings.config.as_deref(), args.findings.no_config) {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    let mut settings = match Settings::new(&config, &args.select, &args.ignore) {
+    let mut settings = match Settings::new(&config, &args.findings.select, &args.findings.ignore) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
@@ -53,10 +53,12 @@ pub fn run(args: &LintArgs) -> u8 {
 
     let render_start = std::time::Instant::now();
     let output = Output::new(&graph, &result);
-    if let Err(e) = super::emit(&output, args.format, args.color, args.output.as_deref()) {
+    if let Err(e) =
+        super::emit(&output, args.findings.format, args.findings.color, args.findings.output.as_deref())
+    {
         return fail(e);
     }
-    if args.timings {
+    if args.findings.timings {
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
         eprintln!(
             "kstor: timings: load {:.1} ms, graph {:.1} ms, rules {:.1} ms, render {:.1} ms",
@@ -73,5 +75,5 @@ pub fn run(args: &LintArgs) -> u8 {
     if io_failed {
         return EXIT_ERROR;
     }
-    super::exit_code(&result, args.fail_on, &config)
+    super::exit_code(&result, args.findings.fail_on, &config)
 }

@@ -7,8 +7,9 @@
 //! `kubectl get` runs may repeat an object), and carry no source file — findings on them point
 //! at `kind/namespace/name`.
 //!
-//! Documents are parsed in two steps: the envelope once (which validates the whole text and
-//! locates a syntax error at its line and column), then every item on its own, in parallel,
+//! Documents are parsed in two steps: the envelope once (which validates the whole text, borrows
+//! each item and locates a syntax error at its line and column), then every item on its own, in
+//! parallel,
 //! straight into a tree whose strings are slices of the document (see
 //! [`crate::yaml::tree_from_json_slice`]).
 
@@ -123,7 +124,7 @@ pub fn load_cluster(
 struct Item<'a> {
     name: &'a str,
     source: &'a SharedText,
-    json: &'a RawValue,
+    json: &'a str,
     api_version: Option<Arc<str>>,
     kind: Option<Arc<str>>,
 }
@@ -131,7 +132,7 @@ struct Item<'a> {
 impl Item<'_> {
     /// An error of parsing this item, positioned in the whole document.
     fn error_at(&self, error: &serde_json::Error) -> ClusterError {
-        let offset = self.json.get().as_ptr() as usize - self.source.as_ptr() as usize;
+        let offset = self.json.as_ptr() as usize - self.source.as_ptr() as usize;
         let before = &self.source[..offset];
         let line = before.matches('\n').count() + 1;
         let column = offset - before.rfind('\n').map_or(0, |i| i + 1) + 1;
@@ -182,16 +183,25 @@ fn split_document<'a>(name: &'a str, text: &'a SharedText) -> Result<Vec<Item<'a
                 .into(),
         });
     }
-    let whole: &'a RawValue = serde_json::from_str(text).map_err(located)?;
-    if !whole.get().starts_with('{') {
+    if trimmed.starts_with('[') {
         return Err(ClusterError {
             name: name.to_string(),
             line: 1,
             column: 1,
-            message: "expected a Kubernetes object or List (`kubectl get … -o json`), found a JSON value of another type".into(),
+            message: "expected a Kubernetes object or List (`kubectl get … -o json`), found a JSON array"
+                .into(),
         });
     }
-    let envelope: Envelope<'a> = serde_json::from_str(whole.get()).map_err(located)?;
+    // One pass over the text: it validates the JSON and borrows each item.
+    let envelope: Envelope<'a> = match serde_json::from_str(text) {
+        Ok(envelope) => envelope,
+        // Valid JSON whose `kind` or `items` is not what a list has: one object of its own.
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            serde_json::from_str::<&RawValue>(text).map_err(located)?;
+            Envelope { kind: None, api_version: None, items: None }
+        }
+        Err(e) => return Err(located(e)),
+    };
     match (envelope.kind.as_deref(), envelope.items) {
         (Some(kind), Some(items)) if kind.ends_with("List") => {
             // `kubectl get` prints `kind: List` with typed items; the API server a typed list
@@ -205,13 +215,13 @@ fn split_document<'a>(name: &'a str, text: &'a SharedText) -> Result<Vec<Item<'a
                 .map(|json| Item {
                     name,
                     source: text,
-                    json,
+                    json: json.get(),
                     api_version: api_version.clone(),
                     kind: item_kind.clone(),
                 })
                 .collect())
         }
-        _ => Ok(vec![Item { name, source: text, json: whole, api_version: None, kind: None }]),
+        _ => Ok(vec![Item { name, source: text, json: trimmed.trim_end(), api_version: None, kind: None }]),
     }
 }
 
@@ -232,7 +242,7 @@ fn decode(item: &Item<'_>, scope: &ClusterScope) -> Decoded {
         defaults.push(("kind", kind));
     }
     // The envelope already validated the syntax; what is left is the recursion limit.
-    let (tree, root) = match tree_from_json_slice(item.source, item.json.get(), &defaults) {
+    let (tree, root) = match tree_from_json_slice(item.source, item.json, &defaults) {
         Ok(built) => built,
         Err(e) => return Decoded::Invalid(item.error_at(&e)),
     };
@@ -277,6 +287,18 @@ mod tests {
         assert_eq!(ws.objects[0].reference.api_version, "v1");
         assert!(ws.sources.is_empty(), "cluster objects have no source file");
         assert_eq!(stats, ClusterLoadStats::default());
+    }
+
+    #[test]
+    fn a_single_object_even_with_odd_items_is_one_object() {
+        let text =
+            r#"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"},"items":"not a list"}"#;
+        let (ws, _) = load(text, &[]).unwrap();
+        assert_eq!(refs(&ws), ["Widget/w"]);
+        let (ws, _) =
+            load(r#"  {"apiVersion":"v1","kind":"PersistentVolume","metadata":{"name":"pv"}}  "#, &[])
+                .unwrap();
+        assert_eq!(refs(&ws), ["PersistentVolume/pv"]);
     }
 
     #[test]

@@ -5,12 +5,11 @@
 //! `kstor audit --from dump.json` see the same workspace: objects are keyed by
 //! `(namespace, kind, name, group)`, sorted by that key and deduplicated (a dump of several
 //! `kubectl get` runs may repeat an object), and carry no source file — findings on them point
-//! at `kind/namespace/name`.
+//! at `Kind/namespace/name`.
 //!
 //! Documents are parsed in two steps: the envelope once (which validates the whole text, borrows
 //! each item and locates a syntax error at its line and column), then every item on its own, in
-//! parallel,
-//! straight into a tree whose strings are slices of the document (see
+//! parallel, straight into a tree whose strings are slices of the document (see
 //! [`crate::yaml::tree_from_json_slice`]).
 
 use std::sync::Arc;
@@ -20,7 +19,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::load::Workspace;
-use crate::yaml::{SharedText, Text, Tree, tree_from_json_slice};
+use crate::object::{Object, ObjectId, Origin};
+use crate::yaml::{SharedText, tree_from_json_slice};
 
 /// A cluster document that cannot be read: not JSON, or not Kubernetes objects.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -64,9 +64,6 @@ struct Envelope<'a> {
     items: Option<Vec<&'a RawValue>>,
 }
 
-/// The sort key of an object: namespace, kind, name, API group.
-type Key = (Text, Text, Text, Text);
-
 /// Counts of what [`load_cluster`] did not keep.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ClusterLoadStats {
@@ -98,26 +95,32 @@ pub fn load_cluster(
     let decoded: Vec<Decoded> = items.par_iter().map(|item| decode(item, scope)).collect();
     drop(items);
     let mut stats = ClusterLoadStats::default();
-    let mut objects: Vec<(Key, Tree, u32)> = Vec::with_capacity(decoded.len());
+    let mut objects: Vec<Object> = Vec::with_capacity(decoded.len());
     for entry in decoded {
         match entry {
-            Decoded::Keep(key, tree, root) => objects.push((key, tree, root)),
+            Decoded::Keep(object) => objects.push(object),
             Decoded::OutOfScope => stats.out_of_scope += 1,
             Decoded::Skip => stats.skipped += 1,
             Decoded::Invalid(error) => return Err(error),
         }
     }
-    // Stable: of repeated objects the first one read is kept.
-    objects.par_sort_by(|a, b| a.0.cmp(&b.0));
+    // Namespace (cluster-scoped first), kind, name, API group. Stable: of repeated objects the
+    // first one read is kept.
+    objects.par_sort_by(|a, b| identity(a).cmp(&identity(b)));
     let before = objects.len();
-    objects.dedup_by(|later, earlier| later.0 == earlier.0);
+    objects.dedup_by(|later, earlier| identity(later) == identity(earlier));
     stats.duplicates = before - objects.len();
-
-    let mut workspace = Workspace::default();
-    for (_, tree, root) in objects {
-        workspace.add_api_tree(Arc::new(tree), root);
+    for (index, object) in objects.iter_mut().enumerate() {
+        object.id = ObjectId(index as u32);
     }
+    let workspace = Workspace { objects, ..Workspace::default() };
     Ok((workspace, stats))
+}
+
+/// What makes an object unique in a cluster, in the order objects are sorted by.
+fn identity(object: &Object) -> (Option<&str>, &str, &str, &str) {
+    let r = &object.reference;
+    (r.namespace.as_deref(), &r.kind, &r.name, r.group())
 }
 
 /// One item of a document, with the type its list implies (API lists omit it in items).
@@ -133,9 +136,7 @@ impl Item<'_> {
     /// An error of parsing this item, positioned in the whole document.
     fn error_at(&self, error: &serde_json::Error) -> ClusterError {
         let offset = self.json.as_ptr() as usize - self.source.as_ptr() as usize;
-        let before = &self.source[..offset];
-        let line = before.matches('\n').count() + 1;
-        let column = offset - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        let (line, column) = line_column(self.source, offset);
         let (line, column) = if error.line() <= 1 {
             (line, column + error.column().saturating_sub(1))
         } else {
@@ -150,8 +151,16 @@ impl Item<'_> {
     }
 }
 
+/// 1-based line and column (in bytes) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (before.matches('\n').count() + 1, offset - line_start + 1)
+}
+
 enum Decoded {
-    Keep(Key, Tree, u32),
+    /// An object (its id is assigned once all are sorted).
+    Keep(Object),
     /// The item is JSON but cannot be built (nesting beyond the recursion limit).
     Invalid(ClusterError),
     OutOfScope,
@@ -172,25 +181,14 @@ fn split_document<'a>(name: &'a str, text: &'a SharedText) -> Result<Vec<Item<'a
     if trimmed.is_empty() {
         return Ok(Vec::new());
     }
-    if !trimmed.starts_with(['{', '[']) {
-        let offset = text.len() - trimmed.len();
-        let line = text[..offset].matches('\n').count() + 1;
-        return Err(ClusterError {
-            name: name.to_string(),
-            line,
-            column: 1,
-            message: "not JSON: a dump is what `kubectl get … -o json` prints (for YAML manifests use `kstor lint`)"
-                .into(),
-        });
-    }
-    if trimmed.starts_with('[') {
-        return Err(ClusterError {
-            name: name.to_string(),
-            line: 1,
-            column: 1,
-            message: "expected a Kubernetes object or List (`kubectl get … -o json`), found a JSON array"
-                .into(),
-        });
+    if !trimmed.starts_with('{') {
+        let (line, column) = line_column(text, text.len() - trimmed.len());
+        let message = if trimmed.starts_with('[') {
+            "expected a Kubernetes object or List (`kubectl get … -o json`), found a JSON array"
+        } else {
+            "not JSON: a dump is what `kubectl get … -o json` prints (for YAML manifests use `kstor lint`)"
+        };
+        return Err(ClusterError { name: name.to_string(), line, column, message: message.into() });
     }
     // One pass over the text: it validates the JSON and borrows each item.
     let envelope: Envelope<'a> = match serde_json::from_str(text) {
@@ -246,22 +244,18 @@ fn decode(item: &Item<'_>, scope: &ClusterScope) -> Decoded {
         Ok(built) => built,
         Err(e) => return Decoded::Invalid(item.error_at(&e)),
     };
-    let node = tree.node(root);
-    let text = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(Text::from);
-    let (Some(kind), Some(api_version)) = (text(node.get_str("kind")), text(node.get_str("apiVersion")))
-    else {
+    let has_name =
+        tree.node(root).get("metadata").and_then(|m| m.get_str("name")).is_some_and(|n| !n.is_empty());
+    let object =
+        Object::new(ObjectId(0), Origin { source: None, document: 0, item: None }, Arc::new(tree), root);
+    let r = &object.reference;
+    if r.kind.is_empty() || r.api_version.is_empty() || !has_name {
         return Decoded::Skip;
-    };
-    let metadata = node.get("metadata");
-    let Some(name) = text(metadata.and_then(|m| m.get_str("name"))) else {
-        return Decoded::Skip;
-    };
-    let namespace = text(metadata.and_then(|m| m.get_str("namespace")));
-    if !scope.keeps(namespace.as_deref()) {
+    }
+    if !scope.keeps(r.namespace.as_deref()) {
         return Decoded::OutOfScope;
     }
-    let group = api_version.rsplit_once('/').map(|(g, _)| Text::from(g)).unwrap_or_default();
-    Decoded::Keep((namespace.unwrap_or_default(), kind, name, group), tree, root)
+    Decoded::Keep(object)
 }
 
 #[cfg(test)]

@@ -98,18 +98,13 @@ pub struct InputError {
     pub message: String,
 }
 
-enum Pending {
-    File(PathBuf),
-    Stdin,
-}
-
 /// Expands inputs into the list of files to read (directories walked in sorted order).
-fn collect_files(inputs: &[Input], options: &LoadOptions) -> Result<Vec<Pending>, InputError> {
+fn collect_files(inputs: &[Input], options: &LoadOptions) -> Result<Vec<Input>, InputError> {
     let mut files = Vec::new();
     for input in inputs {
         let path = match input {
             Input::Stdin => {
-                files.push(Pending::Stdin);
+                files.push(Input::Stdin);
                 continue;
             }
             Input::Path(p) => p,
@@ -117,7 +112,7 @@ fn collect_files(inputs: &[Input], options: &LoadOptions) -> Result<Vec<Pending>
         let metadata = std::fs::metadata(path)
             .map_err(|e| InputError { path: path.display().to_string(), message: io_message(&e) })?;
         if !metadata.is_dir() {
-            files.push(Pending::File(path.clone()));
+            files.push(Input::Path(path.clone()));
             continue;
         }
         let walker = walkdir::WalkDir::new(path).sort_by_file_name().into_iter();
@@ -133,7 +128,7 @@ fn collect_files(inputs: &[Input], options: &LoadOptions) -> Result<Vec<Pending>
             if entry.file_type().is_dir() || !is_manifest_name(entry.path()) {
                 continue;
             }
-            files.push(Pending::File(entry.into_path()));
+            files.push(Input::Path(entry.into_path()));
         }
     }
     Ok(files)
@@ -162,46 +157,65 @@ enum Read_ {
     Io(String),
 }
 
-fn read_input(pending: &Pending, limits: &Limits) -> (String, Read_) {
+/// Why the text of an input could not be read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// An I/O error, in a few words (`no such file or directory`).
+    Io(String),
+    /// Larger than the limit; the size seen (the file's size, or the limit + 1 for a stream).
+    TooLarge(u64),
+    /// Not UTF-8: the offset of the first bad byte, and the text with replacement characters.
+    NotUtf8 {
+        /// Byte offset of the first invalid byte.
+        offset: usize,
+        /// The text, invalid bytes replaced.
+        lossy: String,
+    },
+}
+
+/// Reads the whole text of a file, or of stdin, refusing more than `max_bytes` (a file's
+/// size is checked before anything is read).
+pub fn read_limited(input: &Input, max_bytes: u64) -> Result<String, ReadError> {
     let mut size_hint = 0;
-    let (name, reader): (String, Box<dyn Read>) = match pending {
-        Pending::Stdin => ("-".to_string(), Box::new(std::io::stdin())),
-        Pending::File(path) => {
-            let name = path.display().to_string();
-            match std::fs::File::open(path) {
-                Ok(file) => {
-                    if let Ok(meta) = file.metadata() {
-                        if meta.len() > limits.max_file_bytes {
-                            return (name, too_large(meta.len(), limits));
-                        }
-                        size_hint = meta.len();
-                    }
-                    (name, Box::new(file))
+    let reader: Box<dyn Read> = match input {
+        Input::Stdin => Box::new(std::io::stdin()),
+        Input::Path(path) => {
+            let file = std::fs::File::open(path).map_err(|e| ReadError::Io(io_message(&e)))?;
+            if let Ok(meta) = file.metadata() {
+                if meta.len() > max_bytes {
+                    return Err(ReadError::TooLarge(meta.len()));
                 }
-                Err(e) => {
-                    let message = format!("{name}: {}", io_message(&e));
-                    return (name, Read_::Io(message));
-                }
+                size_hint = meta.len();
             }
+            Box::new(file)
         }
     };
     let mut bytes = Vec::with_capacity(size_hint as usize + 1);
-    if let Err(e) = reader.take(limits.max_file_bytes + 1).read_to_end(&mut bytes) {
-        return (name.clone(), Read_::Io(format!("{name}: {}", io_message(&e))));
+    reader.take(max_bytes + 1).read_to_end(&mut bytes).map_err(|e| ReadError::Io(io_message(&e)))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(ReadError::TooLarge(bytes.len() as u64));
     }
-    if bytes.len() as u64 > limits.max_file_bytes {
-        return (name, too_large(bytes.len() as u64, limits));
-    }
-    match String::from_utf8(bytes) {
-        Ok(text) => (name, Read_::Text(Arc::from(text))),
-        Err(e) => {
-            let offset = e.utf8_error().valid_up_to();
-            let bytes = e.into_bytes();
-            let text = String::from_utf8_lossy(&bytes).into_owned();
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        ReadError::NotUtf8 { offset, lossy: String::from_utf8_lossy(e.as_bytes()).into_owned() }
+    })
+}
+
+fn read_input(input: &Input, limits: &Limits) -> (String, Read_) {
+    let name = match input {
+        Input::Stdin => "-".to_string(),
+        Input::Path(path) => path.display().to_string(),
+    };
+    let read = match read_limited(input, limits.max_file_bytes) {
+        Ok(text) => Read_::Text(Arc::from(text)),
+        Err(ReadError::Io(message)) => Read_::Io(format!("{name}: {message}")),
+        Err(ReadError::TooLarge(size)) => too_large(size, limits),
+        Err(ReadError::NotUtf8 { offset, lossy }) => {
             let message = format!("not valid UTF-8 (byte {offset}); Kubernetes manifests are UTF-8");
-            (name, Read_::Invalid(text, offset, message))
+            Read_::Invalid(lossy, offset, message)
         }
-    }
+    };
+    (name, read)
 }
 
 fn too_large(size: u64, limits: &Limits) -> Read_ {
@@ -226,8 +240,8 @@ pub fn load(inputs: &[Input], options: &LoadOptions) -> Result<Workspace, InputE
     let limits = options.limits;
     let parsed: Vec<(String, Read_, Option<ParsedStream>)> = files
         .par_iter()
-        .map(|pending| {
-            let (name, read) = read_input(pending, &limits);
+        .map(|input| {
+            let (name, read) = read_input(input, &limits);
             let stream = match &read {
                 Read_::Text(text) => Some(parse_shared(Arc::clone(text), &limits)),
                 _ => None,
@@ -274,24 +288,6 @@ impl Workspace {
         let source = self.add_source(SourceFile::new(name, text));
         self.add_stream(source, stream);
         source
-    }
-
-    /// Adds an object read from an API server (no source, no spans).
-    pub fn add_api_object(&mut self, value: &serde_json::Value) -> ObjectId {
-        let id = ObjectId(self.objects.len() as u32);
-        let origin = Origin { source: None, document: 0, item: None };
-        let (tree, root) = Tree::from_json(value);
-        self.objects.push(Object::new(id, origin, Arc::new(tree), root));
-        id
-    }
-
-    /// Adds an object read from an API server whose tree is already built (see
-    /// [`crate::cluster::load_cluster`]).
-    pub fn add_api_tree(&mut self, tree: Arc<Tree>, root: u32) -> ObjectId {
-        let id = ObjectId(self.objects.len() as u32);
-        let origin = Origin { source: None, document: 0, item: None };
-        self.objects.push(Object::new(id, origin, tree, root));
-        id
     }
 
     fn add_stream(&mut self, source: SourceId, stream: ParsedStream) {

@@ -40,9 +40,7 @@ impl ObjectRef {
     pub fn version(&self) -> &str {
         self.api_version.rsplit('/').next().unwrap_or("")
     }
-}
 
-impl ObjectRef {
     /// `Kind/namespace/name`, or `Kind/name` for cluster-scoped objects: how findings on
     /// objects without a file (read from a cluster) name their place.
     pub fn slug(&self) -> String {

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use kstor_model::catalog::FsGroupPolicy;
 use kstor_model::graph::{ClaimOrigin, ClassRef, ClassResolution, StorageGraph};
 use kstor_rules::live::{gib, monthly_cost, orphaned_volumes};
 use kstor_rules::{AuditFacts, SnapshotApi};
@@ -103,7 +104,7 @@ pub struct CsiDriverRow {
     /// `attachRequired`.
     pub attach_required: bool,
     /// `fsGroupPolicy`.
-    pub fs_group_policy: String,
+    pub fs_group_policy: FsGroupPolicy,
 }
 
 /// Claims of one StorageClass.
@@ -197,7 +198,7 @@ impl Inventory {
             .map(|d| CsiDriverRow {
                 name: d.name.clone(),
                 attach_required: d.attach_required,
-                fs_group_policy: format!("{:?}", d.fs_group_policy),
+                fs_group_policy: d.fs_group_policy,
             })
             .collect();
         csi_drivers.sort_by(|a, b| a.name.cmp(&b.name));
@@ -281,13 +282,15 @@ impl Inventory {
         if self.storage_classes.is_empty() {
             writeln!(out, "  (none)")?;
         }
-        let width = |names: &mut dyn Iterator<Item = usize>| names.max().unwrap_or(0);
-        let name_w =
-            width(&mut self.storage_classes.iter().map(|c| c.name.len() + if c.default { 10 } else { 0 }));
-        let prov_w = width(&mut self.storage_classes.iter().map(|c| c.provisioner.len()));
-        let mode_w = width(&mut self.storage_classes.iter().map(|c| c.binding_mode.len()));
-        for c in &self.storage_classes {
-            let name = if c.default { format!("{} (default)", c.name) } else { c.name.clone() };
+        let names: Vec<String> = self
+            .storage_classes
+            .iter()
+            .map(|c| if c.default { format!("{} (default)", c.name) } else { c.name.clone() })
+            .collect();
+        let name_w = names.iter().map(String::len).max().unwrap_or(0);
+        let prov_w = self.storage_classes.iter().map(|c| c.provisioner.len()).max().unwrap_or(0);
+        let mode_w = self.storage_classes.iter().map(|c| c.binding_mode.len()).max().unwrap_or(0);
+        for (c, name) in self.storage_classes.iter().zip(&names) {
             let expansion = if c.expansion { "expansion" } else { "no expansion" };
             writeln!(
                 out,
@@ -324,9 +327,11 @@ impl Inventory {
         let total_claims: usize = self.claims.iter().map(|c| c.claims).sum();
         let total_bytes: f64 = self.claims.iter().map(|c| c.requested_bytes).sum();
         writeln!(out, "claims: {total_claims} ({} requested)", gib(total_bytes))?;
-        let class_w = width(&mut self.claims.iter().map(|c| c.class.as_deref().map_or(10, str::len)));
+        const NO_CLASS: &str = "(no class)";
+        let class_w =
+            self.claims.iter().map(|c| c.class.as_deref().unwrap_or(NO_CLASS).len()).max().unwrap_or(0);
         for c in &self.claims {
-            let class = c.class.as_deref().unwrap_or("(no class)");
+            let class = c.class.as_deref().unwrap_or(NO_CLASS);
             let mut states = vec![format!("{} bound", c.bound)];
             if c.pending > 0 {
                 states.push(format!("{} pending", c.pending));

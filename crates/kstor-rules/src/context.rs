@@ -42,6 +42,9 @@ impl AuditFacts {
     }
 }
 
+/// The API group of VolumeSnapshots and their classes and contents.
+pub const SNAPSHOT_GROUP: &str = "snapshot.storage.k8s.io";
+
 /// Whether the snapshot API is served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SnapshotApi {

@@ -17,7 +17,7 @@ pub mod rules;
 pub mod suppress;
 
 pub use config::{Config, FailOn};
-pub use context::{AuditFacts, RuleOptions, SnapshotApi};
+pub use context::{AuditFacts, RuleOptions, SNAPSHOT_GROUP, SnapshotApi};
 pub use engine::{LintResult, Reported, Settings, lint};
 pub use finding::{Finding, Related};
 pub use rule::{Group, Rule, RuleMeta, Severity};

@@ -150,15 +150,23 @@ pub fn node_matches(terms: &[Vec<(String, String, Vec<String>)>], node: &NodeInf
     if terms.is_empty() {
         return true;
     }
-    let label = |key: &str| match node.labels.get(key) {
-        Some(value) => Some(value.as_str()),
-        None if key == "kubernetes.io/hostname" => Some(node.name.as_str()),
-        None => None,
-    };
     terms.iter().any(|term| {
-        !term.is_empty() && term.iter().all(|(key, op, values)| value_matches(label(key), op, values))
+        !term.is_empty()
+            && term.iter().all(|(key, op, values)| value_matches(node_label(node, key), op, values))
     })
 }
+
+/// A node's label, with the node's name standing in for a missing `kubernetes.io/hostname`.
+pub fn node_label<'n>(node: &'n NodeInfo, key: &str) -> Option<&'n str> {
+    match node.labels.get(key) {
+        Some(value) => Some(value.as_str()),
+        None if key == HOSTNAME_LABEL => Some(node.name.as_str()),
+        None => None,
+    }
+}
+
+/// The well-known label with a node's hostname.
+pub const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@ use kstor_model::catalog::Catalog;
 use kstor_model::graph::{self, StorageGraph};
 use kstor_model::load::InputError;
 use kstor_model::{ClusterError, ClusterLoadStats, ClusterScope, Input, Limits, LoadOptions};
-use kstor_rules::{AuditFacts, Config, LintResult, Settings, SnapshotApi};
+use kstor_rules::{AuditFacts, Config, LintResult, SNAPSHOT_GROUP, Settings, SnapshotApi};
 
 /// The catalog for a config: built-in, or extended by its drivers and roles.
 pub fn catalog_for(config: &Config) -> Arc<Catalog> {
@@ -132,7 +132,7 @@ pub fn audit_documents(
 
 /// Whether the objects include any of `snapshot.storage.k8s.io` (so the API is served).
 fn serves_snapshots(workspace: &kstor_model::Workspace) -> bool {
-    workspace.objects.iter().any(|o| o.reference.group() == "snapshot.storage.k8s.io")
+    workspace.objects.iter().any(|o| o.reference.group() == SNAPSHOT_GROUP)
 }
 
 /// Lints in-memory files (name, text) as one bundle, with the built-in catalog. Used by
@@ -145,11 +145,4 @@ pub fn lint_texts(files: &[(String, String)], settings: &Settings) -> (StorageGr
     let graph = graph::build(workspace, Catalog::builtin());
     let result = kstor_rules::lint(&graph, settings);
     (graph, result)
-}
-
-/// Peak resident memory of this process so far, in KiB (Linux `VmHWM`; `None` elsewhere).
-pub fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }

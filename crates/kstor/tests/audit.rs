@@ -237,3 +237,16 @@ fn documented_output_matches() {
         assert!(shown > 20, "{doc}: {shown} lines");
     }
 }
+
+#[test]
+fn timings_name_every_phase_and_the_peak_memory() {
+    let dump = dump();
+    let args = ["audit", "--from", dump.to_str().unwrap(), "--now", NOW, "--timings", "-o", "/dev/null"];
+    let (code, stdout, stderr) = kstor(&args);
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    let line = stderr.lines().find(|l| l.starts_with("kstor: timings: ")).expect(&stderr);
+    for phase in ["read ", "load ", "graph ", "rules ", "render "] {
+        assert!(line.contains(phase), "{phase}: {line}");
+    }
+    assert!(line.contains(", peak RSS "), "Linux reports the peak: {line}");
+}

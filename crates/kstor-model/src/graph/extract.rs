@@ -1023,17 +1023,18 @@ fn claim_live(
     }))
 }
 
+/// The (kind, name) of a Pod's controller (the owner reference with `controller: true`).
+pub fn controller_of(pod: &core::Pod) -> Option<(&str, &str)> {
+    let owners = pod.metadata.owner_references.as_deref().unwrap_or_default();
+    owners.iter().find(|o| o.controller == Some(true)).map(|o| (o.kind.as_str(), o.name.as_str()))
+}
+
 /// How a Pod runs: node, phase, controller and the claims it names.
 pub fn live_pod(object: &Object, pod: &core::Pod) -> LivePod {
-    let (metadata, status) = (&pod.metadata, pod.status.as_ref());
+    let status = pod.status.as_ref();
     let no_spec = core::PodSpec::default();
     let spec = pod.spec.as_ref().unwrap_or(&no_spec);
-    let owner = metadata
-        .owner_references
-        .iter()
-        .flatten()
-        .find(|o| o.controller == Some(true))
-        .map(|o| (o.kind.clone(), o.name.clone()));
+    let owner = controller_of(pod).map(|(kind, name)| (kind.to_string(), name.to_string()));
     let pod_name = object.reference.name.as_str();
     let claims = spec
         .volumes

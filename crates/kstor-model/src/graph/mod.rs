@@ -83,13 +83,12 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
         .map(|object| {
             let mut diagnostics = Vec::new();
             let typed = decode::decode_object(object, &mut diagnostics);
-            if let decode::Typed::Pod(pod) = &typed {
-                let live = extract::live_pod(object, pod);
-                if live.owner.as_ref().is_some_and(|(kind, name)| {
-                    controller_in_input(&controllers, kind, &live.namespace, name)
-                }) {
-                    return (Extracted::OwnedPod(Box::new(live)), diagnostics);
-                }
+            if let decode::Typed::Pod(pod) = &typed
+                && extract::controller_of(pod).is_some_and(|(kind, name)| {
+                    controller_in_input(&controllers, kind, &object.effective_namespace().into(), name)
+                })
+            {
+                return (Extracted::OwnedPod(Box::new(extract::live_pod(object, pod))), diagnostics);
             }
             if matches!(typed, decode::Typed::Unknown)
                 && let Some(operator) =
@@ -141,24 +140,15 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
     };
     // Sized up front: grown by doubling, the workload and claim lists would waste tens of
     // megabytes on large inputs.
-    let workloads = extracted
-        .iter()
-        .map(|(item, _)| match item {
-            Extracted::Workload(_) => 1,
-            Extracted::OperatorWorkloads(drafts) => drafts.len(),
-            _ => 0,
-        })
-        .sum();
+    let (workloads, claims) = extracted.iter().fold((0, 0), |(w, c), (item, _)| match item {
+        Extracted::Workload(draft) => (w + 1, c + draft.templates.len()),
+        Extracted::OperatorWorkloads(drafts) => {
+            (w + drafts.len(), c + drafts.iter().map(|d| d.templates.len()).sum::<usize>())
+        }
+        Extracted::Claim(_) => (w, c + 1),
+        _ => (w, c),
+    });
     graph.workloads.reserve_exact(workloads);
-    let claims = extracted
-        .iter()
-        .map(|(item, _)| match item {
-            Extracted::Workload(draft) => draft.templates.len(),
-            Extracted::OperatorWorkloads(drafts) => drafts.iter().map(|d| d.templates.len()).sum(),
-            Extracted::Claim(_) => 1,
-            _ => 0,
-        })
-        .sum();
     graph.claims.reserve_exact(claims);
     for (item, diagnostics) in extracted {
         workspace.diagnostics.extend(diagnostics);

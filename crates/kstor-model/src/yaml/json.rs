@@ -8,6 +8,7 @@
 //! annotation, a node's `status.images` and `status.nodeInfo`, and a pod's container
 //! statuses. serde_json's recursion limit (128) bounds the nesting.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -15,7 +16,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use super::node::{Kind, Raw, SharedText, Tree, split};
 use crate::source::Span;
 
-/// Fields skipped at `(depth of the map, key)`: depth 1 is the object's top-level map.
+/// Fields skipped: `(path of the map from the object's root, key)`.
 const PRUNED: &[(&[&str], &str)] = &[
     (&["metadata"], "managedFields"),
     (&["metadata", "annotations"], "kubectl.kubernetes.io/last-applied-configuration"),
@@ -25,6 +26,9 @@ const PRUNED: &[(&[&str], &str)] = &[
     (&["status"], "initContainerStatuses"),
     (&["status"], "ephemeralContainerStatuses"),
 ];
+
+/// How deep the key path is tracked: the longest map path in [`PRUNED`].
+const TRACKED_DEPTH: usize = 2;
 
 /// Parses one JSON value that is a slice of `source` into a tree over `source`. When the
 /// value is a mapping, `defaults` are appended for the keys it lacks (API list items carry no
@@ -133,20 +137,17 @@ impl<'de> Visitor<'de> for Builder<'_, '_, 'de> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u32, A::Error> {
         let mut children = Vec::new();
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            let skip = matches!(key, Key::Borrowed(k) if self.pruned(k));
-            if skip {
+            if self.pruned(&key) {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
-            let key_node = match key {
-                Key::Borrowed(k) => self.tree.push_str(Span::NONE, k),
-                Key::Owned(ref k) => self.tree.push_str(Span::NONE, k),
-            };
-            let tracked = self.tracking && self.path.len() < 2;
+            // A borrowed key stays a slice of the source.
+            let key_node = self.tree.push_str(Span::NONE, &key);
+            let tracked = self.tracking && self.path.len() < TRACKED_DEPTH;
             if tracked {
                 self.path.push(match key {
-                    Key::Borrowed(k) => k,
-                    Key::Owned(_) => "",
+                    Cow::Borrowed(k) => k,
+                    Cow::Owned(_) => "",
                 });
             }
             let value = map.next_value_seed(Builder { tree: self.tree, path: self.path, tracking: tracked });
@@ -168,35 +169,30 @@ impl Builder<'_, '_, '_> {
     }
 }
 
-/// A map key: borrowed from the source unless it had escapes.
-enum Key<'de> {
-    Borrowed(&'de str),
-    Owned(String),
-}
-
+/// Reads a map key, borrowed from the source unless it had escapes.
 struct KeySeed;
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Key<'de>;
+    type Value = Cow<'de, str>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key<'de>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Cow<'de, str>, D::Error> {
         deserializer.deserialize_str(self)
     }
 }
 
 impl<'de> Visitor<'de> for KeySeed {
-    type Value = Key<'de>;
+    type Value = Cow<'de, str>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string key")
     }
 
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-        Ok(Key::Borrowed(v))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(v))
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-        Ok(Key::Owned(v.to_string()))
+    fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_string()))
     }
 }
 
@@ -213,16 +209,22 @@ mod tests {
     }
 
     #[test]
-    fn builds_the_same_tree_as_from_json() {
+    fn builds_the_json_value_with_strings_borrowed() {
         let json = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a\u00e9","labels":{"x":"1"}},
-            "spec":{"replicas":3,"ratio":0.5,"big":18446744073709551615,"flags":[true,false,null]}}"#;
+            "spec":{"replicas":-3,"ratio":0.5,"flags":[true,false,null],"empty":{}}}"#;
         let (tree, root) = build(json);
         let value: serde_json::Value = serde_json::from_str(json).unwrap();
-        let (expected, expected_root) = Tree::from_json(&value);
-        // (Both keep an integer above i64::MAX as a float.)
-        assert_eq!(tree.node(root).to_json(), expected.node(expected_root).to_json());
+        assert_eq!(tree.node(root).to_json(), value);
         assert_eq!(tree.node(root).get("metadata").unwrap().get_str("name"), Some("aé"));
-        assert!(tree.pool.len() < 8, "unescaped strings are slices of the source, not copies");
+        assert_eq!(tree.pool, "aé", "only the escaped string is copied; the rest are slices of the source");
+        // An integer above i64::MAX is kept as a float.
+        let (tree, root) = build(r#"{"big":18446744073709551615}"#);
+        assert_eq!(tree.node(root).to_json()["big"], serde_json::json!(18446744073709551615.0));
+    }
+
+    #[test]
+    fn every_pruned_path_is_tracked() {
+        assert!(PRUNED.iter().all(|(parent, _)| parent.len() <= TRACKED_DEPTH));
     }
 
     #[test]

@@ -136,47 +136,6 @@ impl Tree {
         self.pool.shrink_to_fit();
     }
 
-    /// Builds a span-less tree from JSON (objects read from an API server or a dump).
-    pub fn from_json(value: &serde_json::Value) -> (Tree, u32) {
-        let mut tree = Tree::default();
-        let root = tree.add_json(value);
-        tree.finish();
-        (tree, root)
-    }
-
-    fn add_json(&mut self, value: &serde_json::Value) -> u32 {
-        use serde_json::Value as J;
-        let none = Span::NONE;
-        let scalar = |kind, a, b| Raw { start: 0, end: 0, a, b, kind };
-        match value {
-            J::Null => self.push(scalar(Kind::Null, 0, 0)),
-            J::Bool(b) => self.push(scalar(if *b { Kind::True } else { Kind::False }, 0, 0)),
-            J::Number(n) => match n.as_i64() {
-                Some(i) => {
-                    let (a, b) = split(i as u64);
-                    self.push(scalar(Kind::Int, a, b))
-                }
-                None => {
-                    let (a, b) = split(n.as_f64().unwrap_or(f64::NAN).to_bits());
-                    self.push(scalar(Kind::Float, a, b))
-                }
-            },
-            J::String(s) => self.push_str(none, s),
-            J::Array(items) => {
-                let children: Vec<u32> = items.iter().map(|i| self.add_json(i)).collect();
-                self.collection(Kind::Seq, none, &children, children.len())
-            }
-            J::Object(map) => {
-                let mut children = Vec::with_capacity(map.len() * 2);
-                for (k, v) in map {
-                    children.push(self.push_str(none, k));
-                    children.push(self.add_json(v));
-                }
-                self.collection(Kind::Map, none, &children, map.len())
-            }
-        }
-    }
-
     /// Appends a collection whose children (for a map: key, value, key, value…) are given.
     pub(crate) fn collection(&mut self, kind: Kind, span: Span, children: &[u32], len: usize) -> u32 {
         let a = self.children.len() as u32;

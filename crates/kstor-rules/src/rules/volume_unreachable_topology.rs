@@ -6,7 +6,7 @@ use kstor_model::path::Path;
 use super::common::{is_zone_key, join_names};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::live::node_matches;
+use crate::live::{HOSTNAME_LABEL, node_label, node_matches};
 use crate::rule::Rule;
 
 crate::declare_rule! {
@@ -157,9 +157,9 @@ impl<'g> NodeIndex<'g> {
     fn new(graph: &'g StorageGraph) -> Self {
         let mut by_hostname: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, node) in graph.nodes.iter().enumerate() {
-            let hostname =
-                node.labels.get("kubernetes.io/hostname").map_or(node.name.as_str(), String::as_str);
-            by_hostname.entry(hostname).or_default().push(i);
+            if let Some(hostname) = node_label(node, HOSTNAME_LABEL) {
+                by_hostname.entry(hostname).or_default().push(i);
+            }
         }
         NodeIndex { nodes: &graph.nodes, by_hostname, answers: HashMap::new() }
     }
@@ -185,8 +185,7 @@ impl<'g> NodeIndex<'g> {
     fn hostname_candidates(&self, affinity: &Affinity) -> Option<Vec<usize>> {
         let mut indices = Vec::new();
         for term in affinity {
-            let (_, _, hosts) =
-                term.iter().find(|(key, op, _)| key == "kubernetes.io/hostname" && op == "In")?;
+            let (_, _, hosts) = term.iter().find(|(key, op, _)| key == HOSTNAME_LABEL && op == "In")?;
             for host in hosts {
                 indices.extend(self.by_hostname.get(host.as_str()).into_iter().flatten());
             }
@@ -206,7 +205,7 @@ fn requirement(volume: &PersistentVolumeInfo) -> String {
         for (key, op, values) in term {
             if op == "In" && is_zone_key(key) {
                 zones.extend(values.iter().map(String::as_str));
-            } else if op == "In" && key == "kubernetes.io/hostname" {
+            } else if op == "In" && key == HOSTNAME_LABEL {
                 hosts.extend(values.iter().map(String::as_str));
             } else {
                 other.push(format!("{key} {op} {}", values.join(",")).trim().to_string());

@@ -1,15 +1,15 @@
 //! `kstor audit`: a live cluster (read-only, through kube-rs) or `kubectl get -o json` dumps,
 //! through the same model and rules as lint, plus the live-state rules and an inventory header.
 
-use std::io::Read;
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use kstor_live::{FetchOptions, Fetched};
-use kstor_model::ClusterScope;
 use kstor_model::graph::Timestamp;
+use kstor_model::load::{ReadError, read_limited};
+use kstor_model::{ClusterScope, Input};
 use kstor_render::{Inventory, Output};
-use kstor_rules::{AuditFacts, Settings, SnapshotApi};
+use kstor_rules::{AuditFacts, SNAPSHOT_GROUP, Settings, SnapshotApi};
 
 use super::fail;
 use super::lint::load_config;
@@ -89,17 +89,13 @@ pub fn run(args: &AuditArgs) -> u8 {
         return fail(e);
     }
     if args.findings.timings {
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        let peak =
-            pipeline::peak_rss_kib().map(|k| format!(", peak RSS {} MiB", k / 1024)).unwrap_or_default();
-        eprintln!(
-            "kstor: timings: read {:.1} ms, load {:.1} ms, graph {:.1} ms, rules {:.1} ms, render {:.1} ms{peak}",
-            ms(read_time),
-            ms(timings.load),
-            ms(timings.graph),
-            ms(timings.rules),
-            ms(render_start.elapsed())
-        );
+        super::print_timings(&[
+            ("read", read_time),
+            ("load", timings.load),
+            ("graph", timings.graph),
+            ("rules", timings.rules),
+            ("render", render_start.elapsed()),
+        ]);
     }
     let code = super::exit_code(&audited.result, args.findings.fail_on, &config);
     // The process ends here: freeing every tree node one by one would only cost time.
@@ -128,9 +124,13 @@ fn read_cluster(args: &AuditArgs) -> Result<ClusterRead, String> {
 }
 
 fn from_fetched(fetched: Fetched) -> ClusterRead {
-    let snapshot_api = if fetched.missing_groups.iter().any(|g| g == "snapshot.storage.k8s.io") {
+    let snapshot_api = if fetched.missing_groups.iter().any(|g| g == SNAPSHOT_GROUP) {
         SnapshotApi::Missing
-    } else if fetched.lists.iter().any(|l| l.api_version.starts_with("snapshot.storage.k8s.io/")) {
+    } else if fetched
+        .lists
+        .iter()
+        .any(|l| l.api_version.split_once('/').is_some_and(|(group, _)| group == SNAPSHOT_GROUP))
+    {
         SnapshotApi::Served
     } else {
         SnapshotApi::Unknown
@@ -148,11 +148,25 @@ fn from_fetched(fetched: Fetched) -> ClusterRead {
 }
 
 /// Reads dump files (`-` = stdin), each at most `max_bytes`.
-fn read_dumps(paths: &[std::path::PathBuf], max_bytes: u64) -> Result<ClusterRead, String> {
+fn read_dumps(paths: &[PathBuf], max_bytes: u64) -> Result<ClusterRead, String> {
     let mut documents = Vec::with_capacity(paths.len());
     for path in paths {
-        let name = if path.as_os_str() == "-" { "-".to_string() } else { path.display().to_string() };
-        documents.push((name.clone(), read_dump(path, max_bytes).map_err(|e| format!("{name}: {e}"))?));
+        let (input, name) = if path.as_os_str() == "-" {
+            (Input::Stdin, "-".to_string())
+        } else {
+            (Input::Path(path.clone()), path.display().to_string())
+        };
+        let text = read_limited(&input, max_bytes).map_err(|e| match e {
+            ReadError::Io(message) => format!("{name}: {message}"),
+            ReadError::TooLarge(_) => format!(
+                "{name}: larger than the limit of {} MiB (--max-file-size); not audited",
+                max_bytes / (1024 * 1024)
+            ),
+            ReadError::NotUtf8 { offset, .. } => {
+                format!("{name}: not valid UTF-8 (byte {offset}); kubectl writes UTF-8 JSON")
+            }
+        })?;
+        documents.push((name, text));
     }
     let names: Vec<&str> = documents.iter().map(|(n, _)| n.as_str()).collect();
     Ok(ClusterRead {
@@ -160,28 +174,5 @@ fn read_dumps(paths: &[std::path::PathBuf], max_bytes: u64) -> Result<ClusterRea
         documents,
         snapshot_api: SnapshotApi::Unknown,
         forbidden: Vec::new(),
-    })
-}
-
-fn read_dump(path: &Path, max_bytes: u64) -> Result<String, String> {
-    let reader: Box<dyn Read> = if path.as_os_str() == "-" {
-        Box::new(std::io::stdin())
-    } else {
-        let file = std::fs::File::open(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_string(),
-            _ => e.to_string(),
-        })?;
-        Box::new(file)
-    };
-    let mut bytes = Vec::new();
-    reader.take(max_bytes + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(format!(
-            "larger than the limit of {} MiB (--max-file-size); not audited",
-            max_bytes / (1024 * 1024)
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        format!("not valid UTF-8 (byte {}); kubectl writes UTF-8 JSON", e.utf8_error().valid_up_to())
     })
 }

@@ -59,14 +59,12 @@ pub fn run(args: &LintArgs) -> u8 {
         return fail(e);
     }
     if args.findings.timings {
-        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-        eprintln!(
-            "kstor: timings: load {:.1} ms, graph {:.1} ms, rules {:.1} ms, render {:.1} ms",
-            ms(timings.load),
-            ms(timings.graph),
-            ms(timings.rules),
-            ms(render_start.elapsed())
-        );
+        super::print_timings(&[
+            ("load", timings.load),
+            ("graph", timings.graph),
+            ("rules", timings.rules),
+            ("render", render_start.elapsed()),
+        ]);
     }
 
     let io_failed = !graph.workspace.io_errors.is_empty();

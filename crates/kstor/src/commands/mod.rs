@@ -1,4 +1,14 @@
-//! One module per subcommand.
+//! One module per subcommand, and what they share: rendering, exit codes, timings.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use kstor_render::{Format, Output};
+use kstor_rules::{Config, FailOn, LintResult};
+
+use crate::cli::{ColorArg, FailOnArg, FormatArg};
+use crate::output::{write_atomically, write_stdout};
 
 pub mod audit;
 pub mod bench;
@@ -22,16 +32,11 @@ pub fn fail(message: impl std::fmt::Display) -> u8 {
 
 /// Renders a result in the chosen format to `path` (atomically) or stdout.
 pub fn emit(
-    output: &kstor_render::Output<'_>,
-    format: crate::cli::FormatArg,
-    color: crate::cli::ColorArg,
-    path: Option<&std::path::Path>,
+    output: &Output<'_>,
+    format: FormatArg,
+    color: ColorArg,
+    path: Option<&Path>,
 ) -> Result<(), String> {
-    use std::io::IsTerminal;
-
-    use crate::cli::{ColorArg, FormatArg};
-    use kstor_render::Format;
-
     let format = match format {
         FormatArg::Text => Format::Text,
         FormatArg::Json => Format::Json,
@@ -46,25 +51,16 @@ pub fn emit(
             path.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     };
-    let report = |out: &mut dyn std::io::Write| kstor_render::render(format, output, color, out);
+    let report = |out: &mut dyn Write| kstor_render::render(format, output, color, out);
     match path {
-        Some(path) => {
-            crate::output::write_atomically(path, report).map_err(|e| format!("{}: {e}", path.display()))
-        }
-        None => crate::output::write_stdout(report).map_err(|e| format!("cannot write the report: {e}")),
+        Some(path) => write_atomically(path, report).map_err(|e| format!("{}: {e}", path.display())),
+        None => write_stdout(report).map_err(|e| format!("cannot write the report: {e}")),
     }
 }
 
 /// The exit code for a result: [`EXIT_FINDINGS`] when a finding reaches the threshold (the
 /// flag, else the config's `failOn`, else warning).
-pub fn exit_code(
-    result: &kstor_rules::LintResult,
-    fail_on: Option<crate::cli::FailOnArg>,
-    config: &kstor_rules::Config,
-) -> u8 {
-    use crate::cli::FailOnArg;
-    use kstor_rules::FailOn;
-
+pub fn exit_code(result: &LintResult, fail_on: Option<FailOnArg>, config: &Config) -> u8 {
     let fail_on = match fail_on {
         Some(FailOnArg::Error) => FailOn::Error,
         Some(FailOnArg::Warning) => FailOn::Warning,
@@ -73,4 +69,20 @@ pub fn exit_code(
         None => config.fail_on.unwrap_or(FailOn::Warning),
     };
     if result.findings.iter().any(|f| fail_on.fails(f.finding.severity)) { EXIT_FINDINGS } else { EXIT_OK }
+}
+
+/// Prints `--timings` on stderr: each phase in milliseconds, then the peak memory where the
+/// system tells it.
+pub fn print_timings(phases: &[(&str, Duration)]) {
+    let phases: Vec<String> =
+        phases.iter().map(|(name, d)| format!("{name} {:.1} ms", d.as_secs_f64() * 1000.0)).collect();
+    let peak = peak_rss_kib().map(|kib| format!(", peak RSS {} MiB", kib / 1024)).unwrap_or_default();
+    eprintln!("kstor: timings: {}{peak}", phases.join(", "));
+}
+
+/// Peak resident memory of this process so far, in KiB (Linux `VmHWM`; `None` elsewhere).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }

@@ -34,8 +34,131 @@ pub enum Command {
     Audit(AuditArgs),
     /// The pattern report: every workload volume's storage pattern against the decision matrix.
     Report(ReportArgs),
+    /// The storage pattern table and the decision matrix (role → pattern).
+    Patterns(PatternsArgs),
+    /// Recommend a storage pattern and its settings for a workload, or for the workloads in
+    /// manifests (`-f`), with the alternatives and why they lost.
+    Recommend(RecommendArgs),
+    /// Write a production-ready storage bundle for a workload on a provider (StorageClass,
+    /// VolumeSnapshotClass, the workload with its claims, PodDisruptionBudget, snapshot schedule).
+    Generate(GenerateArgs),
     /// Measure storage latency percentiles (fsync p99, random reads, …) on a directory.
     Bench(kstor_bench::BenchArgs),
+}
+
+/// Formats of `patterns` and `recommend`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormatArg {
+    /// Aligned text (default).
+    Text,
+    /// JSON (docs/recommend.md).
+    Json,
+    /// GitHub-flavoured Markdown.
+    Markdown,
+}
+
+/// Arguments of `kstor patterns`.
+#[derive(Debug, Args)]
+pub struct PatternsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormatArg::Text)]
+    pub format: PlanFormatArg,
+}
+
+/// Where storage comes from: a provider or any catalogued CSI driver.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Provider: aws, gcp, azure, ceph, longhorn, openebs, topolvm, local-path, nfs.
+    #[arg(long, value_name = "PROVIDER")]
+    pub provider: Option<String>,
+    /// Any CSI driver of kstor's catalog instead of a provider (e.g. csi.vsphere.vmware.com).
+    #[arg(long, value_name = "NAME", conflicts_with = "provider")]
+    pub provisioner: Option<String>,
+    /// Use this pattern instead of the matrix's first choice (it must fit the workload's role),
+    /// e.g. rwo-block to accept a provider without snapshots.
+    #[arg(long, value_name = "PATTERN", value_parser = parse_pattern)]
+    pub pattern: Option<kstor_model::catalog::Pattern>,
+}
+
+/// Parses a pattern id (`rwo-snapshot`).
+fn parse_pattern(text: &str) -> Result<kstor_model::catalog::Pattern, String> {
+    use kstor_model::catalog::Pattern::*;
+    [EphemeralMemory, EphemeralDisk, RwoBlock, RwxFile, SharedReadOnly, Distributed, RwoSnapshot]
+        .into_iter()
+        .find(|p| p.id() == text.trim())
+        .ok_or_else(|| {
+            "one of ephemeral-memory, ephemeral-disk, rwo-block, rwx-file, shared-read-only, distributed, rwo-snapshot"
+                .to_string()
+        })
+}
+
+/// Arguments of `kstor recommend`.
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    /// The workload: a scenario (relational-database, cache, build-cache, …) or an engine
+    /// (postgres, kafka, redis, …).
+    #[arg(
+        long,
+        short = 'w',
+        value_name = "WORKLOAD",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    pub workload: Option<String>,
+    /// Infer the workloads from manifests (files, directories or `-`) and diff their storage
+    /// against the recommendation.
+    #[arg(long = "file", short = 'f', value_name = "FILE")]
+    pub file: Vec<PathBuf>,
+    /// Replicas (default: the scenario's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub replicas: Option<u32>,
+    /// How many zones the workload spans.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub zones: Option<u32>,
+    /// Provider, provisioner, pattern.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Print the decision path.
+    #[arg(long)]
+    pub explain: bool,
+    /// With -f: exit with 1 when a workload's storage differs from the recommendation.
+    #[arg(long, requires = "file")]
+    pub check: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormatArg::Text)]
+    pub format: PlanFormatArg,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Arguments of `kstor generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The workload: a scenario (relational-database, cache, …) or an engine (postgres, …).
+    #[arg(long, short = 'w', value_name = "WORKLOAD")]
+    pub workload: String,
+    /// Provider, provisioner, pattern.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Zone names (us-east-1a,us-east-1b) for allowedTopologies and spreading, or a count.
+    #[arg(long, value_name = "ZONES")]
+    pub zones: Option<String>,
+    /// Volume size, e.g. 100Gi (default: the scenario's, at least the provider's minimum).
+    #[arg(long, value_name = "SIZE")]
+    pub size: Option<String>,
+    /// Replicas (default: the scenario's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub replicas: Option<u32>,
+    /// Name of the workload and prefix of its objects (default: the engine's name).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Namespace of the namespaced objects.
+    #[arg(long, short = 'n', value_name = "NAMESPACE", default_value = "default")]
+    pub namespace: String,
+    /// Write the bundle to this file (atomically) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Output formats of `lint`.
@@ -252,6 +375,9 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => commands::audit::run(&args),
         Command::Report(args) => commands::report::run(&args),
         Command::Explain(args) => commands::explain::run(&args),
+        Command::Patterns(args) => commands::plan::patterns(&args),
+        Command::Recommend(args) => commands::plan::recommend(&args),
+        Command::Generate(args) => commands::plan::generate(&args),
         Command::Bench(args) => commands::bench::run(&args),
     };
     ExitCode::from(code)

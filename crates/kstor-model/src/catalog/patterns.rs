@@ -61,6 +61,8 @@ pub struct PatternInfo {
     pub pods_per_volume: String,
     /// What takes the data down.
     pub failure_domain: String,
+    /// How long recovery takes after the failure domain fails.
+    pub recovery: String,
     /// One line about it.
     pub summary: String,
 }
@@ -73,6 +75,8 @@ pub struct MatrixRow {
     pub role: super::Role,
     /// The scenario in words (`relational / document database`).
     pub scenario: String,
+    /// What the recommended pattern costs, roughly.
+    pub cost: String,
     /// Patterns that fit, best first.
     pub recommended: Vec<Pattern>,
     /// Patterns that work, with the caveat in `caveats`.

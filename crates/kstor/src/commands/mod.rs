@@ -14,6 +14,7 @@ pub mod audit;
 pub mod bench;
 pub mod explain;
 pub mod lint;
+pub mod plan;
 pub mod report;
 pub mod rules;
 

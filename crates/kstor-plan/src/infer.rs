@@ -67,7 +67,7 @@ pub fn infer(
         let workload = graph.workload(id);
         let label = format!("{} {}/{}", workload.kind_word(), workload.namespace, workload.name);
         if workload.role.role == Role::Generic {
-            skipped.push(Skipped { workload: label, reason: "no known role: kstor recommends for databases, queues, caches, … (set the kstor.io/role annotation)".into() });
+            skipped.push(Skipped { workload: label, reason: "no known role (kstor recommends for databases, queues, caches, …; set the kstor.io/role annotation)".into() });
             continue;
         }
         let rows: Vec<&Assessment> =
@@ -186,19 +186,25 @@ fn diff(
             current.is_some_and(|c| c.starts_with(reclaim)),
         );
     }
-    if d.snapshots {
-        let has = class
+    if d.snapshot_class {
+        let classes: Vec<_> = class
             .and_then(|c| c.driver.as_ref())
-            .is_some_and(|caps| graph.snapshot_classes_for(&caps.driver).next().is_some());
+            .map(|caps| graph.snapshot_classes_for(&caps.driver).collect())
+            .unwrap_or_default();
+        let retained = classes.iter().any(|c| c.deletion_policy.as_deref() == Some("Retain"));
         push(
             "snapshots",
-            if has {
-                "a VolumeSnapshotClass for the driver".into()
-            } else {
-                "no VolumeSnapshotClass for the driver".into()
+            match (classes.is_empty(), retained) {
+                (true, _) => "no VolumeSnapshotClass for the driver".into(),
+                (false, true) => "a VolumeSnapshotClass (Retain) for the driver".into(),
+                (false, false) => "a VolumeSnapshotClass for the driver that deletes snapshots".into(),
             },
-            "a VolumeSnapshotClass (Retain) and a schedule".into(),
-            has,
+            if d.snapshots {
+                "a VolumeSnapshotClass (Retain) for the driver, and a snapshot schedule".into()
+            } else {
+                "a VolumeSnapshotClass (Retain) for the driver".into()
+            },
+            retained,
         );
     }
     if let Some(expand) = d.expansion {
@@ -210,7 +216,8 @@ fn diff(
             current == Some(expand),
         );
     }
-    if let Some(gid) = d.fs_group {
+    // An operator sets its pods' security context itself.
+    if let Some(gid) = d.fs_group.filter(|_| workload.kind != kstor_model::graph::WorkloadKind::Operator) {
         let current = workload.pod.security.fs_group;
         let policy = workload.pod.security.fs_group_change_policy.clone();
         push(
@@ -220,7 +227,7 @@ fn diff(
                 (Some(g), None) => format!("{g}, fsGroupChangePolicy unset"),
                 (None, _) => "unset".into(),
             },
-            format!("{gid}, OnRootMismatch (or the image's group)"),
+            format!("{gid} (the image's group), OnRootMismatch"),
             current.is_some() && policy.as_deref() == Some("OnRootMismatch"),
         );
     }

@@ -614,7 +614,7 @@ fn settle(
                     AccessMode::ReadWriteOncePod,
                     format!(
                         "{} is a single writer: ReadWriteOncePod (GA in Kubernetes 1.29, CSI only) stops a second pod from mounting it even on the same node{}",
-                        engine.map_or(scenario.title.as_str(), |e| e.name.as_str()),
+                        engine.map_or_else(|| a(&scenario.title), |e| e.name.clone()),
                         caps.map_or(
                             " (where the driver supports it; ReadWriteOnce otherwise)".to_string(),
                             |c| format!("; {} supports it", c.driver)
@@ -671,7 +671,9 @@ fn settle(
 
     // Reclaim policy.
     if claim {
-        let (policy, why) = if scenario.role.holds_critical_data() {
+        let (policy, why) = if scenario.role == kstor_model::catalog::Role::MlTraining {
+            ("Retain", "checkpoints are hours of accelerator time and datasets are slow to copy in: deleting the claim keeps the file system".to_string())
+        } else if scenario.role.holds_critical_data() {
             (
                 "Retain",
                 format!(
@@ -726,10 +728,14 @@ fn settle(
         let why = if expand {
             "grow a volume by editing its claim, without downtime on most drivers".to_string()
         } else {
-            format!(
-                "{} cannot expand volumes: size them for growth",
-                caps.map_or("the driver", |c| c.display_name.as_str())
-            )
+            match caps {
+                Some(c) if c.storage == StorageKind::File => format!(
+                    "{} does not resize volumes: size them for growth (elastic file systems such as EFS do not enforce the size)",
+                    c.display_name
+                ),
+                Some(c) => format!("{} cannot expand volumes: size them for growth", c.display_name),
+                None => "the driver cannot expand volumes: size them for growth".to_string(),
+            }
         };
         push("allowVolumeExpansion", "expansion", expand.to_string(), why);
     }
@@ -749,19 +755,24 @@ fn settle(
         };
         match user {
             Some(0) => push("fsGroup", "fsGroup", "not set".into(), "the container runs as root".into()),
-            _ if applies => {
-                let gid = user.unwrap_or(1000);
+            Some(gid) if applies => {
                 d.fs_group = Some(gid);
                 push(
                     "fsGroup",
                     "fsGroup",
                     format!("{gid}, fsGroupChangePolicy: OnRootMismatch"),
                     format!(
-                        "the {}container runs as a non-root user: the kubelet gives the volume to its group; OnRootMismatch skips the recursive chown on every start once the root is right",
-                        if user.is_some() { "" } else { "(typical) " }
+                        "{} runs as the non-root user {gid}: the kubelet gives the volume to its group; OnRootMismatch skips the recursive chown on every start once the root is right",
+                        blueprint.map_or("the image", |b| b.image.as_str())
                     ),
                 );
             }
+            None if applies => push(
+                "fsGroup",
+                "fsGroup",
+                "the image's group, fsGroupChangePolicy: OnRootMismatch".into(),
+                "a non-root container needs the volume's group: the kubelet applies fsGroup; OnRootMismatch skips the recursive chown on every start once the root is right".into(),
+            ),
             _ => {
                 let owner_parameter = rec
                     .realization
@@ -815,9 +826,17 @@ fn settle(
         "replicas",
         "replicas",
         d.replicas.to_string(),
-        format!("replication belongs to {}", scenario.replication),
+        format!("where replication belongs: {}", scenario.replication),
     );
-    if d.zones > 1 {
+    let spreads = matches!(scenario.kind, WorkloadKind::StatefulSet | WorkloadKind::Deployment);
+    if d.zones > 1 && !spreads && claim {
+        rec.notes.push(format!(
+            "keep the {} pods in one zone, next to the file system: spreading them across {} zones adds cross-zone latency and traffic charges to every read",
+            scenario.title.split(" or ").next().unwrap_or_default(),
+            d.zones
+        ));
+    }
+    if d.zones > 1 && spreads && d.replicas > 1 {
         push(
             "topologySpread",
             "spread",
@@ -920,18 +939,32 @@ fn mismatch_reason(loser: &PatternInfo, rec: &Recommendation, winner: &PatternIn
             loser.consistency, loser.latency_p99, winner.latency_p99
         ),
         Pattern::SharedReadOnly => format!("read-only: {} writes its data", a(&rec.scenario_title)),
+        Pattern::RwoBlock | Pattern::RwoSnapshot if winner.pods_per_volume == "N" => format!(
+            "one pod per volume: the pods of {} on many nodes cannot share it",
+            a(&rec.scenario_title)
+        ),
         Pattern::RwoBlock | Pattern::RwoSnapshot | Pattern::Distributed if !role.holds_critical_data() => {
             format!(
-                "persistence the {} does not need: {} pod per volume and a volume to pay for; {}",
-                rec.scenario_title, loser.pods_per_volume, winner.summary
+                "persistence {} does not need: a volume to pay for, at p99 {}",
+                a(&rec.scenario_title),
+                loser.latency_p99
             )
         }
+        Pattern::RwxFile => format!(
+            "a network file system shared by every pod: p99 {} against {}, and its failure domain is {}",
+            loser.latency_p99, winner.latency_p99, loser.failure_domain
+        ),
         _ => format!(
-            "{} ({} pods per volume, {}) does not fit: {}",
-            loser.title, loser.pods_per_volume, loser.consistency, rec.why
+            "{} ({}), where {} wants {}: {}",
+            loser.title,
+            loser.summary,
+            a(&rec.scenario_title),
+            winner.title,
+            rec.why
         ),
     }
 }
 
 #[cfg(test)]
+#[path = "recommend_tests.rs"]
 mod tests;

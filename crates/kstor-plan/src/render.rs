@@ -136,6 +136,7 @@ pub fn headline(rec: &Recommendation) -> String {
         Some(engine) if !engine.eq_ignore_ascii_case(&rec.workload) => {
             format!("{} ({}, {})", rec.workload, engine, rec.scenario_title)
         }
+        _ if rec.workload.eq_ignore_ascii_case(&rec.scenario_title) => rec.workload.clone(),
         _ => format!("{} ({})", rec.workload, rec.scenario_title),
     }];
     let d = &rec.decisions;
@@ -398,9 +399,18 @@ pub fn write_inferred(
     }
     if !skipped.is_empty() {
         writeln!(out)?;
-        writeln!(out, "{}", if markdown { "Not recommended for:" } else { "Skipped:" })?;
-        for s in skipped {
-            writeln!(out, "  - {}: {}", s.workload, s.reason)?;
+        writeln!(out, "Skipped:")?;
+        let mut reasons: Vec<&str> = skipped.iter().map(|s| s.reason.as_str()).collect();
+        reasons.dedup();
+        reasons.sort_unstable();
+        reasons.dedup();
+        for reason in reasons {
+            let names: Vec<&str> =
+                skipped.iter().filter(|s| s.reason == reason).map(|s| s.workload.as_str()).collect();
+            writeln!(out, "  {reason}:")?;
+            for chunk in names.chunks(4) {
+                writeln!(out, "    {}", chunk.join(", "))?;
+            }
         }
     }
     let differing = inferred.iter().filter(|i| i.differences() > 0).count();

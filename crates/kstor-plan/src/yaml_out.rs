@@ -122,6 +122,16 @@ pub struct Document {
     pub body: Map,
 }
 
+impl Document {
+    /// The document's `kind`, when it has a string one.
+    pub fn body_kind(&self) -> Option<&str> {
+        self.body.entries.iter().find(|e| e.key == "kind").and_then(|e| match &e.value {
+            Value::Str(s) => Some(s.as_str()),
+            _ => None,
+        })
+    }
+}
+
 /// Writes documents separated by `---`.
 pub fn write_stream(documents: &[Document]) -> String {
     let mut out = String::new();

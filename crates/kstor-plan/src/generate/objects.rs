@@ -51,7 +51,7 @@ pub(super) fn storage_class(spec: &Spec<'_>, placeholders: &mut Vec<(String, Str
         .noted(
             "provisioner",
             r.provisioner.as_str(),
-            format!("{} ({})", r.title, r.capabilities.display_name),
+            format!("{}: {}", r.capabilities.display_name, r.title),
         );
     if !parameters.is_empty() {
         body.push("parameters", parameters, None);
@@ -189,8 +189,10 @@ fn memory_limit(spec: &Spec<'_>) -> (String, Option<String>) {
     (mebibytes(total), Some(why))
 }
 
+/// `6Gi` when whole, else `1536Mi`.
 fn mebibytes(bytes: u64) -> String {
-    format!("{}Mi", bytes.div_ceil(1024 * 1024))
+    let mib = bytes.div_ceil(1024 * 1024);
+    if mib.is_multiple_of(1024) { format!("{}Gi", mib / 1024) } else { format!("{mib}Mi") }
 }
 
 fn container(spec: &Spec<'_>) -> Map {
@@ -393,7 +395,10 @@ fn shm_size(spec: &Spec<'_>) -> String {
 
 fn spread(spec: &Spec<'_>) -> Option<Value> {
     let d = &spec.rec.decisions;
-    if d.zones < 2 || d.replicas < 2 {
+    if d.zones < 2
+        || d.replicas < 2
+        || !matches!(d.kind, WorkloadKind::StatefulSet | WorkloadKind::Deployment)
+    {
         return None;
     }
     let selector = Map::new().with("matchLabels", spec.labels());

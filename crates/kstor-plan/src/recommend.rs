@@ -822,12 +822,7 @@ fn settle(
     }
 
     // Replicas and replication.
-    push(
-        "replicas",
-        "replicas",
-        d.replicas.to_string(),
-        format!("where replication belongs: {}", scenario.replication),
-    );
+    push("replicas", "replicas", d.replicas.to_string(), scenario.replication.clone());
     let spreads = matches!(scenario.kind, WorkloadKind::StatefulSet | WorkloadKind::Deployment);
     if d.zones > 1 && !spreads && claim {
         rec.notes.push(format!(
@@ -861,7 +856,7 @@ fn settle(
         rec.notes.push(format!(
             "one replica on a zonal volume: a zone outage stops the {} until a volume is restored in another zone. Run 2 or more replicas with replication in {}, or use storage replicated across zones (--pattern distributed: regional PD on gcp, ZRS disks on azure){}",
             scenario.title,
-            scenario.replication.split(':').next().unwrap_or("the workload"),
+            scenario.replication.split(':').next().unwrap_or_default().trim_start_matches("replication belongs to "),
             if pattern == Pattern::RwoSnapshot { "; snapshots are regional, so a restore in another zone works" } else { "" }
         ));
     }

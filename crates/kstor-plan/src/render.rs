@@ -157,12 +157,11 @@ pub fn write_recommendation(
 ) -> io::Result<()> {
     match format {
         PlanFormat::Json => {
-            let mut value = serde_json::to_value(rec).map_err(io::Error::other)?;
-            if let Some(map) = value.as_object_mut() {
-                if !explain {
-                    map.remove("decisionPath");
-                }
-                map.insert("version".into(), 1.into());
+            let mut value = serde_json::json!({ "version": 1 });
+            if let (Some(map), serde_json::Value::Object(fields)) =
+                (value.as_object_mut(), serde_json::to_value(rec).map_err(io::Error::other)?)
+            {
+                map.extend(fields.into_iter().filter(|(k, _)| explain || k != "decisionPath"));
             }
             serde_json::to_writer_pretty(&mut *out, &value)?;
             writeln!(out)
@@ -210,11 +209,12 @@ fn text(rec: &Recommendation, explain: bool, out: &mut dyn Write) -> io::Result<
         let p = &a.properties;
         writeln!(
             out,
-            "      {} · p99 {} · {} pod{}/volume · recovery: {}",
+            "      {} · p99 {} · {} pod{}/volume · fails with: {} · recovery: {}",
             p.consistency,
             p.latency_p99,
             p.pods_per_volume,
             if p.pods_per_volume == "1" { "" } else { "s" },
+            p.failure_domain,
             p.recovery
         )?;
     }

@@ -440,3 +440,23 @@ fn generate_writes_atomically_and_leaves_no_file_on_refusal() {
     let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(entries.len(), 1, "no temporary files left");
 }
+
+#[test]
+fn docs_name_every_scenario_alias_engine_and_provider() {
+    let doc = std::fs::read_to_string(root().join("docs/recommend.md")).unwrap();
+    for scenario in ScenarioCatalog::builtin().scenarios {
+        let row = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", scenario.id)))
+            .unwrap_or_else(|| panic!("docs/recommend.md lacks the scenario {}", scenario.id));
+        for name in scenario.aliases.iter().chain(&scenario.engines) {
+            assert!(row.contains(name.as_str()), "{}: {name} missing from its row", scenario.id);
+        }
+    }
+    for blueprint in ScenarioCatalog::builtin().blueprints {
+        assert!(doc.contains(&blueprint.engine), "{} has a blueprint", blueprint.engine);
+    }
+    for provider in ProviderCatalog::builtin().providers {
+        assert!(doc.contains(&format!("`{}`", provider.id)), "{}", provider.id);
+    }
+}

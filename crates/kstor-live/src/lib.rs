@@ -320,15 +320,23 @@ pub fn fetch_blocking(options: &FetchOptions) -> Result<Fetched, LiveError> {
     runtime.block_on(fetch(options))
 }
 
-/// Reads the cluster: every resource of [`RESOURCES`], cluster-scoped ones always, namespaced ones in
-/// `options.namespaces` (all namespaces when empty).
-pub async fn fetch(options: &FetchOptions) -> Result<Fetched, LiveError> {
+/// A client for the cluster the options name (kubeconfig and context, else the in-cluster
+/// service account): the client, the server URL and the context used. `kstor serve` watches
+/// through it.
+pub async fn connect(options: &FetchOptions) -> Result<(Client, String, Option<String>), LiveError> {
     let (mut config, context) = load_config(options).await?;
     let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
     config.connect_timeout =
         Some(config.connect_timeout.map_or(options.request_timeout, |t| t.min(options.request_timeout)));
     let client = Client::try_from(config)
         .map_err(|e| LiveError::Client { server: server.clone(), message: chain(&e) })?;
+    Ok((client, server, context))
+}
+
+/// Reads the cluster: every resource of [`RESOURCES`], cluster-scoped ones always, namespaced ones in
+/// `options.namespaces` (all namespaces when empty).
+pub async fn fetch(options: &FetchOptions) -> Result<Fetched, LiveError> {
+    let (client, server, context) = connect(options).await?;
 
     // Sorted like the API server sorts a cluster-wide list (by namespace, then name).
     let mut namespaces: Vec<&str> = options.namespaces.iter().map(String::as_str).collect();

@@ -42,8 +42,41 @@ pub enum Command {
     /// Write a production-ready storage bundle for a workload on a provider (StorageClass,
     /// VolumeSnapshotClass, the workload with its claims, PodDisruptionBudget, snapshot schedule).
     Generate(GenerateArgs),
+    /// Run the admission webhook: HTTPS `POST /validate` judges Pods, workloads, claims, volumes,
+    /// classes and snapshots with the lint rules against a watched view of the cluster.
+    Serve(ServeArgs),
     /// Measure storage latency percentiles (fsync p99, random reads, …) on a directory.
     Bench(kstor_bench::BenchArgs),
+}
+
+/// Arguments of `kstor serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// PEM certificate (chain) for HTTPS; reloaded when the file changes.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: PathBuf,
+    /// PEM private key; reloaded when the file changes.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: PathBuf,
+    /// Admission policy (deny / warn / ignore per severity and rule, namespaces, object selector);
+    /// default: errors deny, warnings warn, info is ignored.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// HTTPS address for /validate, /healthz, /readyz and /metrics.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
+    pub listen: std::net::SocketAddr,
+    /// Also serve /metrics, /healthz and /readyz over plain HTTP here (probes, scraping).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, else the in-cluster service account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// How long SIGTERM waits for in-flight requests before exiting, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 25)]
+    pub drain_timeout: u64,
 }
 
 /// Formats of `patterns` and `recommend`.
@@ -378,6 +411,7 @@ pub fn main() -> ExitCode {
         Command::Patterns(args) => commands::plan::patterns(&args),
         Command::Recommend(args) => commands::plan::recommend(&args),
         Command::Generate(args) => commands::plan::generate(&args),
+        Command::Serve(args) => commands::serve::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
     };
     ExitCode::from(code)

@@ -17,6 +17,7 @@ pub mod lint;
 pub mod plan;
 pub mod report;
 pub mod rules;
+pub mod serve;
 
 /// Exit code: nothing at or above the threshold.
 pub const EXIT_OK: u8 = 0;

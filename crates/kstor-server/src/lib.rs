@@ -1,0 +1,296 @@
+//! `kstor serve`: a ValidatingAdmissionWebhook that enforces kstor's storage rules.
+//!
+//! An HTTPS server (rustls, with certificate reload) answers `admission.k8s.io/v1` AdmissionReview
+//! on `POST /validate`. Each admitted object is judged with the same model and rules as
+//! `kstor lint`, against a cached view of the cluster's storage objects that kube-rs watchers keep
+//! current ([`cache`]); the [`policy`] maps findings to deny / warn / ignore. Until the cache has
+//! synced, requests are allowed with a warning (fail open) and `/readyz` says not ready.
+//! `/metrics` exports Prometheus text; SIGTERM drains in-flight requests and returns.
+
+pub mod cache;
+pub mod judge;
+pub mod metrics;
+pub mod policy;
+pub mod review;
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+use kstor_model::catalog::Catalog;
+use kstor_model::yaml::SharedText;
+use kstor_rules::Settings;
+
+use crate::cache::Cache;
+use crate::judge::{JUDGED_KINDS, incoming_object, judge, related};
+use crate::metrics::Metrics;
+use crate::policy::{Action, Policy};
+use crate::review::{BadReview, Verdict, parse, response};
+use crate::tls::ReloadingCert;
+
+/// Bodies above this are refused (the API server's own request limit is 3 MiB).
+pub const MAX_BODY: usize = 3 * 1024 * 1024;
+
+/// How `kstor serve` runs.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// PEM certificate chain.
+    pub tls_cert: PathBuf,
+    /// PEM private key.
+    pub tls_key: PathBuf,
+    /// The policy (`None`: errors deny, warnings warn, info is ignored).
+    pub policy: Policy,
+    /// HTTPS address.
+    pub listen: SocketAddr,
+    /// Plain-HTTP address for /metrics, /healthz and /readyz (probes and scraping).
+    pub metrics_listen: Option<SocketAddr>,
+    /// How the cluster is reached (kubeconfig, context, timeouts).
+    pub cluster: kstor_live::FetchOptions,
+    /// How long SIGTERM waits for in-flight requests.
+    pub drain: Duration,
+}
+
+/// What the handlers share.
+pub struct AppState {
+    /// The watched cluster objects.
+    pub cache: Arc<Cache>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// The policy.
+    pub policy: Policy,
+    /// The catalog the graph is built with.
+    pub catalog: Arc<Catalog>,
+    /// Every rule, as lint runs them.
+    pub settings: Settings,
+}
+
+impl AppState {
+    /// State over a cache (the watchers fill it).
+    pub fn new(cache: Arc<Cache>, metrics: Arc<Metrics>, policy: Policy) -> AppState {
+        AppState { cache, metrics, policy, catalog: Catalog::builtin(), settings: Settings::default() }
+    }
+}
+
+/// The routes: `/validate` (POST), `/healthz`, `/readyz`, `/metrics`.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/validate", post(validate))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// The probe and metrics routes only (the plain-HTTP listener).
+pub fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let unsynced = state.cache.read(|s| s.unsynced());
+    if unsynced.is_empty() {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: waiting for the first list of {}\n", unsynced.join(", ")))
+            .into_response()
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        state.metrics.encode(),
+    )
+        .into_response()
+}
+
+fn bad_request(state: &AppState, bad: BadReview) -> Response {
+    state.metrics.rejected(bad.reason);
+    let body = serde_json::json!({ "error": bad.reason, "message": bad.message });
+    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+}
+
+async fn validate(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let started = Instant::now();
+    let bytes = match axum::body::to_bytes(request.into_body(), MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return bad_request(
+                &state,
+                BadReview { reason: "too-large", message: format!("the body is over {} bytes (or was cut off)", MAX_BODY) },
+            );
+        }
+    };
+    let body = match String::from_utf8(bytes.to_vec()) {
+        Ok(s) => Arc::new(s),
+        Err(_) => return bad_request(&state, BadReview { reason: "malformed-json", message: "the body is not UTF-8".into() }),
+    };
+    let shared = SharedText::from(Arc::clone(&body));
+    let request = match parse(&body) {
+        Ok(r) => r,
+        Err(bad) => return bad_request(&state, bad),
+    };
+    let dry_run = request.dry_run.unwrap_or(false);
+    let kind = request.kind.kind.clone();
+    let (decision, verdict, counted) = decide(&state, &shared, &request);
+    if !dry_run {
+        for c in &counted {
+            state.metrics.finding(c.code, c.action.as_str());
+        }
+    }
+    state.metrics.request(&kind, &request.operation, decision, dry_run, started.elapsed());
+    axum::Json(response(&request.uid, &verdict)).into_response()
+}
+
+/// The decision word, the verdict and the findings that counted.
+fn decide(
+    state: &AppState,
+    body: &SharedText,
+    request: &review::AdmissionRequest<'_>,
+) -> (&'static str, Verdict, Vec<judge::Counted>) {
+    let allow = |warnings: Vec<String>| Verdict { allowed: true, message: None, warnings };
+    let Some(raw) = request.object else {
+        return ("skip", allow(Vec::new()), Vec::new());
+    };
+    if !JUDGED_KINDS.contains(&request.kind.kind.as_str()) {
+        return ("skip", allow(Vec::new()), Vec::new());
+    }
+    let api_version = if request.kind.group.is_empty() {
+        request.kind.version.clone()
+    } else {
+        format!("{}/{}", request.kind.group, request.kind.version)
+    };
+    let object = match incoming_object(body, raw.get(), &api_version, &request.kind.kind, request.namespace.as_deref()) {
+        Ok(o) => o,
+        Err(e) => return ("skip", allow(vec![format!("kstor: not judged: {e}")]), Vec::new()),
+    };
+    let namespace = object.reference.namespace.clone().unwrap_or_default();
+    let labels = |key: &str| {
+        object.root().get("metadata").and_then(|m| m.get("labels")).and_then(|l| l.get_str(key)).map(str::to_string)
+    };
+    if !state.policy.applies(&namespace, &labels) {
+        return ("skip", allow(Vec::new()), Vec::new());
+    }
+    let (synced, related) = state.cache.read(|stores| (stores.synced(), related(stores, &object)));
+    if !synced {
+        // Fail open by design: a webhook that blocks until it has watched the cluster would
+        // block the cluster's own recovery.
+        let warning = "kstor: the storage cache has not synced yet; this object was not checked".to_string();
+        return ("unsynced", allow(vec![warning]), Vec::new());
+    }
+    let judgement = judge(&state.catalog, &state.settings, &state.policy, object, &related);
+    let decision = if !judgement.verdict.allowed {
+        "deny"
+    } else if judgement.counted.iter().any(|c| c.action == Action::Warn) {
+        "warn"
+    } else {
+        "allow"
+    };
+    (decision, judgement.verdict, judgement.counted)
+}
+
+/// Error starting `kstor serve`.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// TLS files unusable.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The cluster cannot be reached or configured.
+    #[error(transparent)]
+    Cluster(#[from] kstor_live::LiveError),
+    /// A listener cannot bind.
+    #[error("cannot listen on {addr}: {message}")]
+    Listen {
+        /// Address.
+        addr: SocketAddr,
+        /// Why.
+        message: String,
+    },
+}
+
+/// Serves until SIGTERM or SIGINT, then drains in-flight requests for up to `options.drain`.
+pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
+    let metrics = Arc::new(Metrics::new());
+    let resolver =
+        Arc::new(ReloadingCert::new(options.tls_cert.clone(), options.tls_key.clone(), Arc::clone(&metrics)).map_err(ServeError::Tls)?);
+    let (client, server, context) = kstor_live::connect(&options.cluster).await?;
+    eprintln!(
+        "kstor: watching {server}{} for storage objects",
+        context.map(|c| format!(" (context {c})")).unwrap_or_default()
+    );
+    let cache = Arc::new(Cache::new());
+    let state = Arc::new(AppState::new(Arc::clone(&cache), Arc::clone(&metrics), options.policy.clone()));
+    let watchers = tokio::spawn(cache::watch_all(client, cache, Arc::clone(&metrics)));
+    let handle = Handle::new();
+    let shutdown = {
+        let handle = handle.clone();
+        let drain = options.drain;
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            eprintln!("kstor: shutting down: draining in-flight requests (up to {}s)", drain.as_secs());
+            handle.graceful_shutdown(Some(drain));
+        })
+    };
+    let result = run_listeners(&options, state, resolver, handle).await;
+    watchers.abort();
+    shutdown.abort();
+    result
+}
+
+/// Binds the HTTPS listener (and the plain metrics listener) and serves until the handle shuts
+/// them down. Used by [`serve`] and by tests with a prepared state.
+pub async fn run_listeners(
+    options: &ServeOptions,
+    state: Arc<AppState>,
+    resolver: Arc<ReloadingCert>,
+    handle: Handle,
+) -> Result<(), ServeError> {
+    let tls = RustlsConfig::from_config(Arc::new(tls::server_config(resolver)));
+    let https = axum_server::bind_rustls(options.listen, tls).handle(handle.clone());
+    let app = router(Arc::clone(&state));
+    let mut tasks = vec![tokio::spawn(async move { https.serve(app.into_make_service()).await })];
+    if let Some(addr) = options.metrics_listen {
+        let plain = axum_server::bind(addr).handle(handle.clone());
+        let app = metrics_router(Arc::clone(&state));
+        tasks.push(tokio::spawn(async move { plain.serve(app.into_make_service()).await }));
+    }
+    for (task, addr) in tasks.into_iter().zip([Some(options.listen), options.metrics_listen]) {
+        let addr = addr.expect("one address per task");
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(ServeError::Listen { addr, message: e.to_string() }),
+            Err(e) => return Err(ServeError::Listen { addr, message: e.to_string() }),
+        }
+    }
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+

@@ -13,8 +13,8 @@ use kstor_model::object::{Object, ObjectId, Origin};
 use kstor_model::yaml::{Node, SharedText, Tree, tree_from_json_slice};
 use kube::api::{Api, DynamicObject};
 use kube::core::{ApiResource, GroupVersionKind};
-use kube::runtime::watcher::{self, Event};
 use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
 
 use crate::metrics::Metrics;
 
@@ -36,7 +36,11 @@ pub struct Watched {
 impl Watched {
     /// `storage.k8s.io/v1` or `v1`.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.to_string() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 }
 
@@ -77,9 +81,15 @@ impl Cached {
         let api_version = watched.api_version();
         let json: &str = &source;
         let (tree, root) =
-            tree_from_json_slice(&source, json, &[("apiVersion", &api_version), ("kind", watched.kind)]).ok()?;
+            tree_from_json_slice(&source, json, &[("apiVersion", &api_version), ("kind", watched.kind)])
+                .ok()?;
         let tree = Arc::new(tree);
-        let object = Object::new(ObjectId(0), Origin { source: None, document: 0, item: None }, Arc::clone(&tree), root);
+        let object = Object::new(
+            ObjectId(0),
+            Origin { source: None, document: 0, item: None },
+            Arc::clone(&tree),
+            root,
+        );
         Some(Cached { reference: object.reference, tree, root })
     }
 
@@ -167,7 +177,11 @@ impl Stores {
 
     /// Kinds that have not synced yet.
     pub fn unsynced(&self) -> Vec<&'static str> {
-        WATCHED.iter().filter(|w| !self.by_kind.get(w.kind).is_some_and(|s| s.synced)).map(|w| w.kind).collect()
+        WATCHED
+            .iter()
+            .filter(|w| !self.by_kind.get(w.kind).is_some_and(|s| s.synced))
+            .map(|w| w.kind)
+            .collect()
     }
 }
 
@@ -256,7 +270,10 @@ pub async fn watch_all(client: kube::Client, cache: Arc<Cache>, metrics: Arc<Met
     let mut tasks = Vec::new();
     for watched in WATCHED {
         if watched.group == SNAPSHOT_GROUP && !snapshots_served {
-            eprintln!("kstor: the cluster does not serve {SNAPSHOT_GROUP}/v1: {} treated as empty", watched.plural);
+            eprintln!(
+                "kstor: the cluster does not serve {SNAPSHOT_GROUP}/v1: {} treated as empty",
+                watched.plural
+            );
             cache.mark_absent(watched.kind);
             metrics.set_cache(watched.kind, 0, true);
             continue;

@@ -54,10 +54,17 @@ pub struct Judgement {
 }
 
 /// Parses the admitted object (a slice of the request body) into a model object.
-pub fn incoming_object(body: &SharedText, raw: &str, api_version: &str, kind: &str, namespace: Option<&str>) -> Result<Object, String> {
+pub fn incoming_object(
+    body: &SharedText,
+    raw: &str,
+    api_version: &str,
+    kind: &str,
+    namespace: Option<&str>,
+) -> Result<Object, String> {
     let (tree, root) = tree_from_json_slice(body, raw, &[("apiVersion", api_version), ("kind", kind)])
         .map_err(|e| format!("request.object: {e}"))?;
-    let mut object = Object::new(ObjectId(0), Origin { source: None, document: 0, item: None }, Arc::new(tree), root);
+    let mut object =
+        Object::new(ObjectId(0), Origin { source: None, document: 0, item: None }, Arc::new(tree), root);
     if object.reference.namespace.is_none() {
         object.reference.namespace = namespace.filter(|n| !n.is_empty()).map(str::to_string);
     }
@@ -85,8 +92,11 @@ fn str_at<'t>(node: Option<Node<'t>>, path: &[&str]) -> Option<&'t str> {
 /// The cached objects an admitted object can touch.
 pub fn related(stores: &Stores, incoming: &Object) -> Vec<Arc<Cached>> {
     let mut out: Vec<Arc<Cached>> = Vec::new();
-    let same = |c: &Cached| c.reference.kind == incoming.reference.kind && c.reference.name == incoming.reference.name
-        && c.reference.namespace == incoming.reference.namespace;
+    let same = |c: &Cached| {
+        c.reference.kind == incoming.reference.kind
+            && c.reference.name == incoming.reference.name
+            && c.reference.namespace == incoming.reference.namespace
+    };
     for kind in CONTEXT_KINDS {
         if let Some(store) = stores.kind(kind) {
             // The admitted version replaces the stored one (an UPDATE).
@@ -96,18 +106,25 @@ pub fn related(stores: &Stores, incoming: &Object) -> Vec<Arc<Cached>> {
     let namespace = incoming.reference.namespace.as_deref();
     let root = incoming.root();
     let claim = |name: &str, out: &mut Vec<Arc<Cached>>| {
-        let Some(pvc) = stores.kind("PersistentVolumeClaim").and_then(|s| s.get(namespace, name)) else { return };
+        let Some(pvc) = stores.kind("PersistentVolumeClaim").and_then(|s| s.get(namespace, name)) else {
+            return;
+        };
         out.push(Arc::clone(pvc));
         claim_neighbours(stores, pvc, out);
     };
     match incoming.reference.kind.as_str() {
         "PersistentVolumeClaim" => {
-            let shadow = Cached { reference: incoming.reference.clone(), tree: Arc::clone(&incoming.tree), root: incoming.root_index };
+            let shadow = Cached {
+                reference: incoming.reference.clone(),
+                tree: Arc::clone(&incoming.tree),
+                root: incoming.root_index,
+            };
             claim_neighbours(stores, &shadow, &mut out);
         }
         "PersistentVolume" => {
             let spec = root.get("spec");
-            if let (Some(ns), Some(name)) = (str_at(spec, &["claimRef", "namespace"]), str_at(spec, &["claimRef", "name"]))
+            if let (Some(ns), Some(name)) =
+                (str_at(spec, &["claimRef", "namespace"]), str_at(spec, &["claimRef", "name"]))
                 && let Some(pvc) = stores.kind("PersistentVolumeClaim").and_then(|s| s.get(Some(ns), name))
             {
                 out.push(Arc::clone(pvc));
@@ -136,7 +153,9 @@ pub fn related(stores: &Stores, incoming: &Object) -> Vec<Arc<Cached>> {
 /// A claim's volume and the snapshot or claim it is restored or cloned from.
 fn claim_neighbours(stores: &Stores, pvc: &Cached, out: &mut Vec<Arc<Cached>>) {
     let spec = pvc.node().get("spec");
-    if let Some(volume) = str_at(spec, &["volumeName"]).and_then(|v| stores.kind("PersistentVolume")?.get(None, v)) {
+    if let Some(volume) =
+        str_at(spec, &["volumeName"]).and_then(|v| stores.kind("PersistentVolume")?.get(None, v))
+    {
         out.push(Arc::clone(volume));
     }
     let namespace = pvc.reference.namespace.as_deref();
@@ -144,7 +163,9 @@ fn claim_neighbours(stores: &Stores, pvc: &Cached, out: &mut Vec<Arc<Cached>>) {
     if let (Some(kind), Some(name)) = (str_at(source, &["kind"]), str_at(source, &["name"])) {
         let found = match kind {
             "VolumeSnapshot" => stores.kind("VolumeSnapshot").and_then(|s| s.get(namespace, name)),
-            "PersistentVolumeClaim" => stores.kind("PersistentVolumeClaim").and_then(|s| s.get(namespace, name)),
+            "PersistentVolumeClaim" => {
+                stores.kind("PersistentVolumeClaim").and_then(|s| s.get(namespace, name))
+            }
             _ => None,
         };
         if let Some(found) = found
@@ -172,7 +193,13 @@ fn field(finding: &Finding) -> String {
 }
 
 /// Judges an admitted object against the related cached objects.
-pub fn judge(catalog: &Arc<Catalog>, settings: &Settings, policy: &Policy, incoming: Object, related: &[Arc<Cached>]) -> Judgement {
+pub fn judge(
+    catalog: &Arc<Catalog>,
+    settings: &Settings,
+    policy: &Policy,
+    incoming: Object,
+    related: &[Arc<Cached>],
+) -> Judgement {
     let subject = format!(
         "{} {}{}",
         incoming.reference.kind,
@@ -187,7 +214,8 @@ pub fn judge(catalog: &Arc<Catalog>, settings: &Settings, policy: &Policy, incom
     }
     let graph = kstor_model::graph::build(workspace, Arc::clone(catalog));
     let result = kstor_rules::lint(&graph, settings);
-    let mut judgement = Judgement { verdict: Verdict { allowed: true, ..Verdict::default() }, counted: Vec::new() };
+    let mut judgement =
+        Judgement { verdict: Verdict { allowed: true, ..Verdict::default() }, counted: Vec::new() };
     let mut denials = Vec::new();
     for reported in &result.findings {
         let finding = &reported.finding;
@@ -195,8 +223,18 @@ pub fn judge(catalog: &Arc<Catalog>, settings: &Settings, policy: &Policy, incom
             continue;
         }
         let action = policy.action(finding.rule.code, finding.severity);
-        let fix = finding.help.as_deref().map(|h| format!(" Fix: {h}.")).unwrap_or_default();
-        let line = format!("{} {} at {}: {}.{fix}", finding.rule.code, finding.rule.name, field(finding), finding.message);
+        let fix = finding
+            .help
+            .as_deref()
+            .map(|h| format!(" Fix: {}.", h.trim_end_matches('.')))
+            .unwrap_or_default();
+        let line = format!(
+            "{} {} at {}: {}.{fix}",
+            finding.rule.code,
+            finding.rule.name,
+            field(finding),
+            finding.message
+        );
         match action {
             Action::Ignore => continue,
             Action::Warn => judgement.verdict.warnings.push(format!("kstor: {line}")),
@@ -206,10 +244,8 @@ pub fn judge(catalog: &Arc<Catalog>, settings: &Settings, policy: &Policy, incom
     }
     if !denials.is_empty() {
         judgement.verdict.allowed = false;
-        judgement.verdict.message = Some(format!(
-            "kstor denied {subject}: {} (kstor explain <code> for details)",
-            denials.join(" ")
-        ));
+        judgement.verdict.message =
+            Some(format!("kstor denied {subject}: {} (kstor explain <code> for details)", denials.join(" ")));
     }
     judgement
 }

@@ -105,7 +105,10 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     if unsynced.is_empty() {
         (StatusCode::OK, "ready\n").into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: waiting for the first list of {}\n", unsynced.join(", ")))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: waiting for the first list of {}\n", unsynced.join(", ")),
+        )
             .into_response()
     }
 }
@@ -131,13 +134,21 @@ async fn validate(State(state): State<Arc<AppState>>, request: Request) -> Respo
         Err(_) => {
             return bad_request(
                 &state,
-                BadReview { reason: "too-large", message: format!("the body is over {} bytes (or was cut off)", MAX_BODY) },
+                BadReview {
+                    reason: "too-large",
+                    message: format!("the body is over {} bytes (or was cut off)", MAX_BODY),
+                },
             );
         }
     };
     let body = match String::from_utf8(bytes.to_vec()) {
         Ok(s) => Arc::new(s),
-        Err(_) => return bad_request(&state, BadReview { reason: "malformed-json", message: "the body is not UTF-8".into() }),
+        Err(_) => {
+            return bad_request(
+                &state,
+                BadReview { reason: "malformed-json", message: "the body is not UTF-8".into() },
+            );
+        }
     };
     let shared = SharedText::from(Arc::clone(&body));
     let request = match parse(&body) {
@@ -174,13 +185,24 @@ fn decide(
     } else {
         format!("{}/{}", request.kind.group, request.kind.version)
     };
-    let object = match incoming_object(body, raw.get(), &api_version, &request.kind.kind, request.namespace.as_deref()) {
+    let object = match incoming_object(
+        body,
+        raw.get(),
+        &api_version,
+        &request.kind.kind,
+        request.namespace.as_deref(),
+    ) {
         Ok(o) => o,
         Err(e) => return ("skip", allow(vec![format!("kstor: not judged: {e}")]), Vec::new()),
     };
     let namespace = object.reference.namespace.clone().unwrap_or_default();
     let labels = |key: &str| {
-        object.root().get("metadata").and_then(|m| m.get("labels")).and_then(|l| l.get_str(key)).map(str::to_string)
+        object
+            .root()
+            .get("metadata")
+            .and_then(|m| m.get("labels"))
+            .and_then(|l| l.get_str(key))
+            .map(str::to_string)
     };
     if !state.policy.applies(&namespace, &labels) {
         return ("skip", allow(Vec::new()), Vec::new());
@@ -225,8 +247,10 @@ pub enum ServeError {
 /// Serves until SIGTERM or SIGINT, then drains in-flight requests for up to `options.drain`.
 pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     let metrics = Arc::new(Metrics::new());
-    let resolver =
-        Arc::new(ReloadingCert::new(options.tls_cert.clone(), options.tls_key.clone(), Arc::clone(&metrics)).map_err(ServeError::Tls)?);
+    let resolver = Arc::new(
+        ReloadingCert::new(options.tls_cert.clone(), options.tls_key.clone(), Arc::clone(&metrics))
+            .map_err(ServeError::Tls)?,
+    );
     let (client, server, context) = kstor_live::connect(&options.cluster).await?;
     eprintln!(
         "kstor: watching {server}{} for storage objects",
@@ -293,4 +317,3 @@ async fn wait_for_signal() {
         }
     }
 }
-

@@ -71,7 +71,11 @@ impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("kstor");
         let requests = Family::<RequestLabels, Counter>::default();
-        registry.register("admission_requests", "Admission requests by object kind, operation, decision and dry run", requests.clone());
+        registry.register(
+            "admission_requests",
+            "Admission requests by object kind, operation, decision and dry run",
+            requests.clone(),
+        );
         let findings = Family::<RuleLabels, Counter>::default();
         registry.register(
             "admission_findings",
@@ -80,17 +84,37 @@ impl Metrics {
         );
         // 100 µs to ~3.3 s.
         let duration = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
-        registry.register("admission_duration_seconds", "Time to judge an admission request (read, judge, answer)", duration.clone());
+        registry.register(
+            "admission_duration_seconds",
+            "Time to judge an admission request (read, judge, answer)",
+            duration.clone(),
+        );
         let rejected = Family::<ResultLabels, Counter>::default();
-        registry.register("admission_rejected_requests", "Requests answered 400, by reason", rejected.clone());
+        registry.register(
+            "admission_rejected_requests",
+            "Requests answered 400, by reason",
+            rejected.clone(),
+        );
         let cache_objects = Family::<KindLabels, Gauge>::default();
         registry.register("cache_objects", "Objects in the watched cache, by kind", cache_objects.clone());
         let cache_synced = Family::<KindLabels, Gauge>::default();
-        registry.register("cache_synced", "1 when the kind's initial list has been received", cache_synced.clone());
+        registry.register(
+            "cache_synced",
+            "1 when the kind's initial list has been received",
+            cache_synced.clone(),
+        );
         let watch_errors = Family::<KindLabels, Counter>::default();
-        registry.register("cache_watch_errors", "Watch errors (retried with backoff), by kind", watch_errors.clone());
+        registry.register(
+            "cache_watch_errors",
+            "Watch errors (retried with backoff), by kind",
+            watch_errors.clone(),
+        );
         let tls_reloads = Family::<ResultLabels, Counter>::default();
-        registry.register("tls_reloads", "TLS certificate reloads after the files changed, by result", tls_reloads.clone());
+        registry.register(
+            "tls_reloads",
+            "TLS certificate reloads after the files changed, by result",
+            tls_reloads.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
             requests,

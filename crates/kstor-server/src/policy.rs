@@ -136,7 +136,8 @@ impl Policy {
         let file: PolicyFile = kstor_model::catalog::parse_data(name, text).map_err(|e| e.to_string())?;
         let mut rules = HashMap::new();
         for (key, action) in file.rules {
-            let rule = kstor_rules::registry::find(&key).ok_or_else(|| format!("{name}: rules: unknown rule `{key}`"))?;
+            let rule = kstor_rules::registry::find(&key)
+                .ok_or_else(|| format!("{name}: rules: unknown rule `{key}`"))?;
             rules.insert(rule.meta().code, action);
         }
         for r in &file.object_selector.match_expressions {
@@ -188,7 +189,8 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |k: &str| map.get(k).cloned()
     }
 
@@ -222,9 +224,13 @@ mod tests {
 
     #[test]
     fn bad_policies_are_refused_with_the_place() {
-        assert!(Policy::parse("p.yaml", "rules: {KS999: deny}").unwrap_err().contains("unknown rule `KS999`"));
+        assert!(
+            Policy::parse("p.yaml", "rules: {KS999: deny}").unwrap_err().contains("unknown rule `KS999`")
+        );
         assert!(Policy::parse("p.yaml", "severity: {error: block}").unwrap_err().contains("p.yaml"));
-        assert!(Policy::parse("p.yaml", "objectSelector: {matchExpressions: [{key: a, operator: In}]}").is_err());
+        assert!(
+            Policy::parse("p.yaml", "objectSelector: {matchExpressions: [{key: a, operator: In}]}").is_err()
+        );
         assert!(Policy::parse("p.yaml", "unknown: 1").is_err());
     }
 }

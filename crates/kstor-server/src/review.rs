@@ -85,12 +85,18 @@ pub fn parse(body: &str) -> Result<AdmissionRequest<'_>, BadReview> {
         message: "the AdmissionReview has no request".into(),
     })?;
     if request.uid.is_empty() {
-        return Err(BadReview { reason: "no-request", message: "the AdmissionReview request has no uid".into() });
+        return Err(BadReview {
+            reason: "no-request",
+            message: "the AdmissionReview request has no uid".into(),
+        });
     }
     if request.object.is_none() && matches!(request.operation.as_str(), "CREATE" | "UPDATE" | "") {
         return Err(BadReview {
             reason: "no-object",
-            message: format!("the {} request has no request.object", if request.operation.is_empty() { "admission" } else { &request.operation }),
+            message: format!(
+                "the {} request has no request.object",
+                if request.operation.is_empty() { "admission" } else { &request.operation }
+            ),
         });
     }
     Ok(request)
@@ -152,19 +158,38 @@ mod tests {
     fn reads_a_review_and_refuses_bad_ones_with_a_reason() {
         let body = r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","kind":{"group":"","version":"v1","kind":"PersistentVolumeClaim"},"namespace":"data","operation":"CREATE","dryRun":true,"object":{"apiVersion":"v1","kind":"PersistentVolumeClaim"}}}"#;
         let request = parse(body).unwrap();
-        assert_eq!((request.uid.as_str(), request.kind.kind.as_str(), request.dry_run), ("u1", "PersistentVolumeClaim", Some(true)));
+        assert_eq!(
+            (request.uid.as_str(), request.kind.kind.as_str(), request.dry_run),
+            ("u1", "PersistentVolumeClaim", Some(true))
+        );
         assert!(request.object.unwrap().get().starts_with("{\"apiVersion\""));
         assert_eq!(parse("{nope").unwrap_err().reason, "malformed-json");
-        assert_eq!(parse(r#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"x"}}"#).unwrap_err().reason, "wrong-type");
-        assert_eq!(parse(r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#).unwrap_err().reason, "no-request");
+        assert_eq!(
+            parse(
+                r#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"x"}}"#
+            )
+            .unwrap_err()
+            .reason,
+            "wrong-type"
+        );
+        assert_eq!(
+            parse(r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#).unwrap_err().reason,
+            "no-request"
+        );
         assert_eq!(parse(r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"x","operation":"CREATE"}}"#).unwrap_err().reason, "no-object");
-        let delete = parse(r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"x","operation":"DELETE"}}"#);
+        let delete = parse(
+            r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"x","operation":"DELETE"}}"#,
+        );
         assert!(delete.unwrap().object.is_none(), "a DELETE has no object and is not an error");
     }
 
     #[test]
     fn responses_carry_the_uid_status_and_clipped_warnings() {
-        let verdict = Verdict { allowed: false, message: Some("no".into()), warnings: vec!["w".repeat(600), "short".into()] };
+        let verdict = Verdict {
+            allowed: false,
+            message: Some("no".into()),
+            warnings: vec!["w".repeat(600), "short".into()],
+        };
         let r = response("u1", &verdict);
         assert_eq!(r["response"]["uid"], "u1");
         assert_eq!(r["response"]["allowed"], false);

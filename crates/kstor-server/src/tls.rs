@@ -42,7 +42,9 @@ pub fn load_pair(cert: &Path, key: &Path) -> Result<CertifiedKey, String> {
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{}: {e}", key.display()))?;
     let signing_key = any_supported_type(&key_der).map_err(|e| format!("{}: {e}", key.display()))?;
     let certified = CertifiedKey::new(chain, signing_key);
-    certified.keys_match().map_err(|e| format!("{} and {} do not match: {e}", cert.display(), key.display()))?;
+    certified
+        .keys_match()
+        .map_err(|e| format!("{} and {} do not match: {e}", cert.display(), key.display()))?;
     Ok(certified)
 }
 
@@ -70,7 +72,12 @@ impl ReloadingCert {
     pub fn new(cert: PathBuf, key: PathBuf, metrics: Arc<Metrics>) -> Result<ReloadingCert, String> {
         let stamps = (stamp(&cert), stamp(&key));
         let loaded = load_pair(&cert, &key)?;
-        Ok(ReloadingCert { cert, key, current: Mutex::new(Current { stamps, key: Arc::new(loaded) }), metrics })
+        Ok(ReloadingCert {
+            cert,
+            key,
+            current: Mutex::new(Current { stamps, key: Arc::new(loaded) }),
+            metrics,
+        })
     }
 
     /// The certificate to present now, reloaded first if the files changed.

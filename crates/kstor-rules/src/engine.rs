@@ -129,14 +129,19 @@ pub fn lint(graph: &StorageGraph, settings: &Settings) -> LintResult {
     let ctx = Context { graph, options: &settings.options };
     let enabled: Vec<&'static dyn Rule> =
         RULES.iter().copied().filter(|r| settings.enabled.contains(r.meta().code)).collect();
-    let findings: Vec<Finding> = enabled
-        .par_iter()
-        .flat_map_iter(|rule| {
-            let mut out = Vec::new();
-            rule.check(&ctx, &mut out);
-            out
-        })
-        .collect();
+    let check = |rule: &&'static dyn Rule| {
+        let mut out = Vec::new();
+        rule.check(&ctx, &mut out);
+        out
+    };
+    // Small graphs (an admission request) run on the calling thread: handing 42 tiny jobs to
+    // the pool costs more than running them.
+    let findings: Vec<Finding> = if graph.workspace.objects.len() >= kstor_model::graph::PARALLEL_MIN_OBJECTS
+    {
+        enabled.par_iter().flat_map_iter(check).collect()
+    } else {
+        enabled.iter().flat_map(check).collect()
+    };
     let mut result = LintResult::default();
     for mut finding in findings {
         if let Some(severity) = settings.severity.get(finding.rule.code) {

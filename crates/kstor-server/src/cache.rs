@@ -72,6 +72,16 @@ pub struct Cached {
     pub tree: Arc<Tree>,
     /// Its root node.
     pub root: u32,
+    /// A StorageClass marked default (claims without a class get it).
+    pub default_class: bool,
+}
+
+/// Whether a StorageClass node carries the default-class annotation (or its beta form).
+pub fn is_default_class(root: Node<'_>) -> bool {
+    let annotations = root.get("metadata").and_then(|m| m.get("annotations"));
+    ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"]
+        .iter()
+        .any(|k| annotations.and_then(|a| a.get_str(k)) == Some("true"))
 }
 
 impl Cached {
@@ -90,7 +100,8 @@ impl Cached {
             Arc::clone(&tree),
             root,
         );
-        Some(Cached { reference: object.reference, tree, root })
+        let default_class = watched.kind == "StorageClass" && is_default_class(tree.node(root));
+        Some(Cached { reference: object.reference, tree, root, default_class })
     }
 
     /// The root node.

@@ -31,9 +31,9 @@ pub const JUDGED_KINDS: [&str; 13] = [
     "CSIDriver",
 ];
 
-/// Cluster-scoped kinds every judgement sees whole: they are few, and cross-object rules
-/// (snapshot classes per driver, default classes, CSIDriver policies) need all of them.
-const CONTEXT_KINDS: [&str; 3] = ["StorageClass", "VolumeSnapshotClass", "CSIDriver"];
+/// Cluster-scoped kinds every judgement sees whole: few, and needed by cross-object rules
+/// (a snapshot class per driver, CSIDriver fsGroup policies).
+const CONTEXT_KINDS: [&str; 2] = ["VolumeSnapshotClass", "CSIDriver"];
 
 /// One finding that decided something.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,7 +89,10 @@ fn str_at<'t>(node: Option<Node<'t>>, path: &[&str]) -> Option<&'t str> {
     node.as_str()
 }
 
-/// The cached objects an admitted object can touch.
+/// The cached objects an admitted object can touch: the snapshot classes and CSIDrivers, the
+/// claims it mounts (with their volumes and data sources), and the StorageClasses its claims
+/// name plus the default ones (for claims without a class, and for "more than one default").
+/// The admitted version of an object replaces the cached one (an UPDATE).
 pub fn related(stores: &Stores, incoming: &Object) -> Vec<Arc<Cached>> {
     let mut out: Vec<Arc<Cached>> = Vec::new();
     let same = |c: &Cached| {
@@ -99,30 +102,34 @@ pub fn related(stores: &Stores, incoming: &Object) -> Vec<Arc<Cached>> {
     };
     for kind in CONTEXT_KINDS {
         if let Some(store) = stores.kind(kind) {
-            // The admitted version replaces the stored one (an UPDATE).
             out.extend(store.all().filter(|c| !same(c)).cloned());
         }
     }
     let namespace = incoming.reference.namespace.as_deref();
     let root = incoming.root();
-    let claim = |name: &str, out: &mut Vec<Arc<Cached>>| {
+    let mut classes: Vec<String> = Vec::new();
+    let claim = |name: &str, out: &mut Vec<Arc<Cached>>, classes: &mut Vec<String>| {
         let Some(pvc) = stores.kind("PersistentVolumeClaim").and_then(|s| s.get(namespace, name)) else {
             return;
         };
         out.push(Arc::clone(pvc));
+        classes.extend(str_at(pvc.node().get("spec"), &["storageClassName"]).map(str::to_string));
         claim_neighbours(stores, pvc, out);
     };
+    let spec = root.get("spec");
     match incoming.reference.kind.as_str() {
         "PersistentVolumeClaim" => {
+            classes.extend(str_at(spec, &["storageClassName"]).map(str::to_string));
             let shadow = Cached {
                 reference: incoming.reference.clone(),
                 tree: Arc::clone(&incoming.tree),
                 root: incoming.root_index,
+                default_class: false,
             };
             claim_neighbours(stores, &shadow, &mut out);
         }
         "PersistentVolume" => {
-            let spec = root.get("spec");
+            classes.extend(str_at(spec, &["storageClassName"]).map(str::to_string));
             if let (Some(ns), Some(name)) =
                 (str_at(spec, &["claimRef", "namespace"]), str_at(spec, &["claimRef", "name"]))
                 && let Some(pvc) = stores.kind("PersistentVolumeClaim").and_then(|s| s.get(Some(ns), name))
@@ -131,21 +138,33 @@ pub fn related(stores: &Stores, incoming: &Object) -> Vec<Arc<Cached>> {
             }
         }
         "VolumeSnapshot" => {
-            if let Some(name) = str_at(root.get("spec"), &["source", "persistentVolumeClaimName"]) {
-                claim(name, &mut out);
+            if let Some(name) = str_at(spec, &["source", "persistentVolumeClaimName"]) {
+                claim(name, &mut out, &mut classes);
             }
         }
+        "StorageClass" | "VolumeSnapshotClass" | "CSIDriver" => {}
         kind => {
-            if let Some(spec) = pod_spec(root, kind)
-                && let Some(volumes) = spec.get("volumes").and_then(|v| v.as_seq())
+            let templates = spec.and_then(|s| s.get("volumeClaimTemplates")).and_then(|t| t.as_seq());
+            for template in templates.iter().flat_map(|t| t.iter()) {
+                classes.extend(str_at(Some(template), &["spec", "storageClassName"]).map(str::to_string));
+            }
+            if let Some(volumes) =
+                pod_spec(root, kind).and_then(|s| s.get("volumes")).and_then(|v| v.as_seq())
             {
                 for volume in volumes.iter() {
                     if let Some(name) = str_at(Some(volume), &["persistentVolumeClaim", "claimName"]) {
-                        claim(name, &mut out);
+                        claim(name, &mut out, &mut classes);
                     }
+                    let ephemeral = ["ephemeral", "volumeClaimTemplate", "spec", "storageClassName"];
+                    classes.extend(str_at(Some(volume), &ephemeral).map(str::to_string));
                 }
             }
         }
+    }
+    if let Some(store) = stores.kind("StorageClass") {
+        let wanted = |c: &Cached| c.default_class || classes.contains(&c.reference.name);
+        // A handful of classes at most: the claims' own and the defaults.
+        out.extend(store.all().filter(|c| wanted(c) && !same(c)).cloned());
     }
     out
 }

@@ -71,51 +71,52 @@ pub struct StorageGraph {
     claim_users: HashMap<ClaimId, Vec<WorkloadId>>,
 }
 
+/// Below this many objects, building and linting run on the calling thread.
+pub const PARALLEL_MIN_OBJECTS: usize = 64;
+
 /// Builds the graph from a workspace.
 pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
     // Pods whose controller is in the input are not workloads of their own (the controller
     // is); only how they run is kept. Known before extracting, so the tens of thousands of
     // pods of a cluster never become workload drafts.
     let controllers = controllers_present(&workspace);
-    let extracted: Vec<(Extracted, Vec<Diagnostic>)> = workspace
-        .objects
-        .par_iter()
-        .map(|object| {
-            let mut diagnostics = Vec::new();
-            let typed = decode::decode_object(object, &mut diagnostics);
-            if let decode::Typed::Pod(pod) = &typed
-                && extract::controller_of(pod).is_some_and(|(kind, name)| {
-                    controller_in_input(&controllers, kind, &object.effective_namespace().into(), name)
-                })
-            {
-                return (Extracted::OwnedPod(Box::new(extract::live_pod(object, pod))), diagnostics);
+    let extract_one = |object: &crate::Object| {
+        let mut diagnostics = Vec::new();
+        let typed = decode::decode_object(object, &mut diagnostics);
+        if let decode::Typed::Pod(pod) = &typed
+            && extract::controller_of(pod).is_some_and(|(kind, name)| {
+                controller_in_input(&controllers, kind, &object.effective_namespace().into(), name)
+            })
+        {
+            return (Extracted::OwnedPod(Box::new(extract::live_pod(object, pod))), diagnostics);
+        }
+        if matches!(typed, decode::Typed::Unknown)
+            && let Some(operator) = catalog.operators.get(object.reference.group(), &object.reference.kind)
+        {
+            let drafts = operators::extract(object, operator, &catalog.roles, &mut diagnostics);
+            return (Extracted::OperatorWorkloads(drafts), diagnostics);
+        }
+        let mut extracted = extract::extract(object, typed, &mut diagnostics);
+        if let Extracted::Workload(draft) = &mut extracted {
+            let workload = &mut draft.workload;
+            let (role, problem) =
+                role::classify(object, &workload.pod, workload.role_annotation.as_deref(), &catalog.roles);
+            workload.role = role;
+            if let Some(message) = problem {
+                let path = annotation_path(object, ROLE_ANNOTATION);
+                diagnostics
+                    .push(Diagnostic { location: Location::Field { object: object.id, path }, message });
             }
-            if matches!(typed, decode::Typed::Unknown)
-                && let Some(operator) =
-                    catalog.operators.get(object.reference.group(), &object.reference.kind)
-            {
-                let drafts = operators::extract(object, operator, &catalog.roles, &mut diagnostics);
-                return (Extracted::OperatorWorkloads(drafts), diagnostics);
-            }
-            let mut extracted = extract::extract(object, typed, &mut diagnostics);
-            if let Extracted::Workload(draft) = &mut extracted {
-                let workload = &mut draft.workload;
-                let (role, problem) = role::classify(
-                    object,
-                    &workload.pod,
-                    workload.role_annotation.as_deref(),
-                    &catalog.roles,
-                );
-                workload.role = role;
-                if let Some(message) = problem {
-                    let path = annotation_path(object, ROLE_ANNOTATION);
-                    diagnostics
-                        .push(Diagnostic { location: Location::Field { object: object.id, path }, message });
-                }
-            }
-            (extracted, diagnostics)
-        })
-        .collect();
+        }
+        (extracted, diagnostics)
+    };
+    // Parallelism pays on bundles and clusters; a handful of objects (an admission request)
+    // is faster on the calling thread than handed to the pool and back.
+    let extracted: Vec<(Extracted, Vec<Diagnostic>)> = if workspace.objects.len() >= PARALLEL_MIN_OBJECTS {
+        workspace.objects.par_iter().map(extract_one).collect()
+    } else {
+        workspace.objects.iter().map(extract_one).collect()
+    };
 
     let mut graph = StorageGraph {
         workspace: Workspace::default(),

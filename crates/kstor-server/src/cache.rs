@@ -18,50 +18,34 @@ use kube::runtime::watcher::{self, Event};
 
 use crate::metrics::Metrics;
 
-/// A resource the cache watches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Watched {
-    /// API group (`""` for core).
-    pub group: &'static str,
-    /// Version.
-    pub version: &'static str,
-    /// Kind.
-    pub kind: &'static str,
-    /// Plural resource name.
-    pub plural: &'static str,
-    /// Namespaced.
-    pub namespaced: bool,
-}
-
-impl Watched {
-    /// `storage.k8s.io/v1` or `v1`.
-    pub fn api_version(&self) -> String {
-        if self.group.is_empty() {
-            self.version.to_string()
-        } else {
-            format!("{}/{}", self.group, self.version)
-        }
-    }
-}
-
-const fn w(group: &'static str, kind: &'static str, plural: &'static str, namespaced: bool) -> Watched {
-    Watched { group, version: "v1", kind, plural, namespaced }
-}
+/// A resource the cache watches: the cluster reader's own description of it.
+pub type Watched = kstor_live::ResourceKind;
 
 /// The snapshot API group; its CRDs may be missing.
 pub const SNAPSHOT_GROUP: &str = "snapshot.storage.k8s.io";
 
-/// Everything the cache watches. Nodes are kept for their counts and for rules that read
+/// The kinds the cache watches. Nodes are kept for their counts and for rules that read
 /// topology; today's lint rules read nodes only in `kstor audit`, so requests do not carry them.
-pub const WATCHED: [Watched; 7] = [
-    w("storage.k8s.io", "StorageClass", "storageclasses", false),
-    w("storage.k8s.io", "CSIDriver", "csidrivers", false),
-    w(SNAPSHOT_GROUP, "VolumeSnapshotClass", "volumesnapshotclasses", false),
-    w("", "PersistentVolume", "persistentvolumes", false),
-    w("", "PersistentVolumeClaim", "persistentvolumeclaims", true),
-    w(SNAPSHOT_GROUP, "VolumeSnapshot", "volumesnapshots", true),
-    w("", "Node", "nodes", false),
+pub const WATCHED_KINDS: [&str; 7] = [
+    "StorageClass",
+    "CSIDriver",
+    "VolumeSnapshotClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "VolumeSnapshot",
+    "Node",
 ];
+
+/// The watched resources, from the cluster reader's table (the same group, version and plural
+/// `kstor audit` lists).
+pub fn watched() -> impl Iterator<Item = &'static Watched> {
+    WATCHED_KINDS.iter().map(|kind| {
+        kstor_live::RESOURCES
+            .iter()
+            .find(|r| r.kind == *kind)
+            .expect("every watched kind is a resource kstor reads")
+    })
+}
 
 /// One cached object: its identity and its parsed tree.
 #[derive(Debug)]
@@ -183,16 +167,12 @@ impl Stores {
 
     /// Whether every watched kind has synced.
     pub fn synced(&self) -> bool {
-        WATCHED.iter().all(|w| self.by_kind.get(w.kind).is_some_and(|s| s.synced))
+        WATCHED_KINDS.iter().all(|k| self.by_kind.get(k).is_some_and(|s| s.synced))
     }
 
     /// Kinds that have not synced yet.
     pub fn unsynced(&self) -> Vec<&'static str> {
-        WATCHED
-            .iter()
-            .filter(|w| !self.by_kind.get(w.kind).is_some_and(|s| s.synced))
-            .map(|w| w.kind)
-            .collect()
+        WATCHED_KINDS.iter().copied().filter(|k| !self.by_kind.get(k).is_some_and(|s| s.synced)).collect()
     }
 }
 
@@ -279,7 +259,7 @@ pub async fn watch_all(client: kube::Client, cache: Arc<Cache>, metrics: Arc<Met
         Err(_) => true,
     };
     let mut tasks = Vec::new();
-    for watched in WATCHED {
+    for &watched in watched() {
         if watched.group == SNAPSHOT_GROUP && !snapshots_served {
             eprintln!(
                 "kstor: the cluster does not serve {SNAPSHOT_GROUP}/v1: {} treated as empty",

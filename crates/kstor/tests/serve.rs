@@ -24,6 +24,19 @@ fn certificate() -> (String, String, Vec<u8>) {
     (c.cert.pem(), c.key_pair.serialize_pem(), c.cert.der().to_vec())
 }
 
+/// A TLS client that trusts one certificate.
+fn trusting(der: &[u8]) -> TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(der.to_vec().into()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    TlsConnector::from(Arc::new(config))
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -141,15 +154,7 @@ impl Server {
     }
 
     fn connector(&self) -> TlsConnector {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(self.root.clone().into()).unwrap();
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        TlsConnector::from(Arc::new(config))
+        trusting(&self.root)
     }
 
     /// A new TLS connection: the stream and the certificate the server presented.
@@ -532,30 +537,14 @@ async fn a_rotated_certificate_is_presented_on_the_next_handshake() {
     };
     swap(&server.key_path(), &key);
     swap(&server.cert_path(), &cert);
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(der.clone().into()).unwrap();
-    let config =
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    let (_, second) = server.connect(&TlsConnector::from(Arc::new(config))).await;
+    let (_, second) = server.connect(&trusting(&der)).await;
     assert_eq!(second, der, "the next handshake presents the new certificate");
     assert_ne!(second, first);
     let metrics = server.metrics().await;
     assert!(sample(&metrics, "kstor_tls_reloads_total{result=\"success\"}") >= 1.0, "{metrics}");
     // A broken pair keeps the current certificate.
     swap(&server.key_path(), "-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n");
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(der.clone().into()).unwrap();
-    let config =
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    let (_, third) = server.connect(&TlsConnector::from(Arc::new(config))).await;
+    let (_, third) = server.connect(&trusting(&der)).await;
     assert_eq!(third, der);
     assert!(sample(&server.metrics().await, "kstor_tls_reloads_total{result=\"failure\"}") >= 1.0);
 }

@@ -14,6 +14,7 @@
 pub mod error;
 pub mod generate;
 pub mod infer;
+pub mod probe;
 pub mod provider;
 pub mod recommend;
 pub mod render;

@@ -8,7 +8,12 @@ use kstor_model::catalog::{
 };
 use serde::Serialize;
 
+use std::sync::Arc;
+
+use kstor_rules::rules::FsGroupEffect;
+
 use crate::PlanError;
+use crate::probe::probe;
 use crate::provider::{Offering, OfferingKind, Provider, ProviderCatalog};
 use crate::scenario::{Blueprint, Scenario, ScenarioCatalog, WorkloadKind};
 
@@ -61,6 +66,9 @@ pub struct Realization {
     pub capabilities: Capabilities,
     /// The pattern kstor's model will name the resulting volumes (Ceph RBD is `distributed`).
     pub observed_pattern: Pattern,
+    /// What the kubelet does with a pod's fsGroup on them (the rules' own answer).
+    #[serde(skip)]
+    pub fs_group: FsGroupEffect,
     /// The matrix's caveat when the observed pattern is only acceptable.
     pub caveat: Option<String>,
 }
@@ -211,7 +219,7 @@ pub struct Recommendation {
 /// What a recommendation needs to know.
 pub struct Context<'a> {
     /// Drivers, roles, patterns.
-    pub catalog: &'a Catalog,
+    pub catalog: &'a Arc<Catalog>,
     /// Scenarios and blueprints.
     pub scenarios: &'a ScenarioCatalog,
     /// Providers.
@@ -515,7 +523,10 @@ pub fn realize(
         return Err(format!("{} cannot mount a volume on many nodes", caps.display_name));
     }
     let read_only = blueprint.is_some_and(|b| b.read_only) || pattern == Pattern::SharedReadOnly;
-    let observed = observed_pattern(&caps, read_only, pattern == Pattern::RwoSnapshot);
+    let shared = matches!(pattern, Pattern::RwxFile | Pattern::SharedReadOnly);
+    let mode = if shared { AccessMode::ReadWriteMany } else { AccessMode::ReadWriteOnce };
+    let probed = probe(ctx.catalog, offering, mode, read_only, pattern == Pattern::RwoSnapshot);
+    let observed = probed.pattern;
     let caveat = match row.judge(observed) {
         Verdict::Fits => None,
         Verdict::FitsWithCaveat(c) => Some(c),
@@ -536,23 +547,9 @@ pub fn realize(
         spec: offering.clone(),
         capabilities: caps,
         observed_pattern: observed,
+        fs_group: probed.fs_group,
         caveat,
     }))
-}
-
-/// The pattern kstor's model names a claim of this driver (mirrors `StorageGraph::claim_pattern`).
-fn observed_pattern(caps: &Capabilities, read_only: bool, with_snapshot_class: bool) -> Pattern {
-    if read_only {
-        Pattern::SharedReadOnly
-    } else if caps.distributed {
-        Pattern::Distributed
-    } else if matches!(caps.storage, StorageKind::File | StorageKind::Object) {
-        Pattern::RwxFile
-    } else if caps.snapshots && with_snapshot_class {
-        Pattern::RwoSnapshot
-    } else {
-        Pattern::RwoBlock
-    }
 }
 
 /// Fills in the concrete settings and notes.
@@ -743,16 +740,8 @@ fn settle(
     // fsGroup.
     let user = blueprint.map(|b| b.user);
     if claim && !d.read_only {
-        let applies = match (caps, d.access_mode) {
-            (None, _) => true,
-            (Some(c), mode) => match c.fs_group_policy {
-                kstor_model::catalog::FsGroupPolicy::File => true,
-                kstor_model::catalog::FsGroupPolicy::None => false,
-                kstor_model::catalog::FsGroupPolicy::ReadWriteOnceWithFSType => {
-                    mode.is_some_and(AccessMode::is_single_node) && c.storage == StorageKind::Block
-                }
-            },
-        };
+        // The rules' own answer for these volumes (Delegated: the driver mounts with the group).
+        let applies = rec.realization.as_ref().is_none_or(|r| !matches!(r.fs_group, FsGroupEffect::Ignored(_)));
         match user {
             Some(0) => push("fsGroup", "fsGroup", "not set".into(), "the container runs as root".into()),
             Some(gid) if applies => {
@@ -780,6 +769,10 @@ fn settle(
                     .and_then(|r| r.spec.parameters.iter().find(|p| p.value == "{uid}"))
                     .map(|p| p.name.clone());
                 let display = caps.map_or("the driver", |c| c.display_name.as_str());
+                let ignored_reason = rec.realization.as_ref().and_then(|r| match &r.fs_group {
+                    FsGroupEffect::Ignored(reason) => Some(reason.clone()),
+                    _ => None,
+                });
                 match owner_parameter {
                     Some(parameter) => push(
                         "fsGroup",
@@ -796,8 +789,8 @@ fn settle(
                             "fsGroup",
                             "not set; an init container gives the volume root to the container's user".into(),
                             format!(
-                                "{display} does not apply fsGroup to {} volumes, and their root belongs to root: a non-root writer needs the root handed over once (chown, not recursive)",
-                                d.access_mode.map_or("these".to_string(), |m| m.to_string())
+                                "fsGroup would not be applied ({}), and the volume root belongs to root: a non-root writer needs it handed over once (chown, not recursive)",
+                                ignored_reason.unwrap_or_else(|| format!("{display} ignores it"))
                             ),
                         );
                     }

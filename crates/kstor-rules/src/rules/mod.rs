@@ -3,6 +3,8 @@
 
 mod common;
 
+pub use common::{FsGroupEffect, fs_group_effect};
+
 pub mod access_mode_unsupported_by_driver;
 pub mod allowed_topologies_mismatch;
 pub mod attachment_stuck;

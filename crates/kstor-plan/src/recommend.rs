@@ -741,7 +741,8 @@ fn settle(
     let user = blueprint.map(|b| b.user);
     if claim && !d.read_only {
         // The rules' own answer for these volumes (Delegated: the driver mounts with the group).
-        let applies = rec.realization.as_ref().is_none_or(|r| !matches!(r.fs_group, FsGroupEffect::Ignored(_)));
+        let applies =
+            rec.realization.as_ref().is_none_or(|r| !matches!(r.fs_group, FsGroupEffect::Ignored(_)));
         match user {
             Some(0) => push("fsGroup", "fsGroup", "not set".into(), "the container runs as root".into()),
             Some(gid) if applies => {

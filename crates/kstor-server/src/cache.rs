@@ -9,6 +9,7 @@ use std::sync::{Arc, RwLock};
 
 use futures::StreamExt;
 use kstor_model::ObjectRef;
+use kstor_model::graph::is_default_storage_class;
 use kstor_model::object::{Object, ObjectId, Origin};
 use kstor_model::yaml::{Node, SharedText, Tree, tree_from_json_slice};
 use kube::api::{Api, DynamicObject};
@@ -60,14 +61,6 @@ pub struct Cached {
     pub default_class: bool,
 }
 
-/// Whether a StorageClass node carries the default-class annotation (or its beta form).
-pub fn is_default_class(root: Node<'_>) -> bool {
-    let annotations = root.get("metadata").and_then(|m| m.get("annotations"));
-    ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"]
-        .iter()
-        .any(|k| annotations.and_then(|a| a.get_str(k)) == Some("true"))
-}
-
 impl Cached {
     /// Parses an API object (JSON text) into the model's tree; `None` when it is not an object.
     pub fn from_json(text: String, watched: &Watched) -> Option<Cached> {
@@ -84,7 +77,7 @@ impl Cached {
             Arc::clone(&tree),
             root,
         );
-        let default_class = watched.kind == "StorageClass" && is_default_class(tree.node(root));
+        let default_class = watched.kind == "StorageClass" && is_default_storage_class(&object);
         Some(Cached { reference: object.reference, tree, root, default_class })
     }
 

@@ -286,18 +286,20 @@ pub async fn run_listeners(
     let tls = RustlsConfig::from_config(Arc::new(tls::server_config(resolver)));
     let https = axum_server::bind_rustls(options.listen, tls).handle(handle.clone());
     let app = router(Arc::clone(&state));
-    let mut tasks = vec![tokio::spawn(async move { https.serve(app.into_make_service()).await })];
+    let mut tasks =
+        vec![(options.listen, tokio::spawn(async move { https.serve(app.into_make_service()).await }))];
     if let Some(addr) = options.metrics_listen {
         let plain = axum_server::bind(addr).handle(handle.clone());
         let app = metrics_router(Arc::clone(&state));
-        tasks.push(tokio::spawn(async move { plain.serve(app.into_make_service()).await }));
+        tasks.push((addr, tokio::spawn(async move { plain.serve(app.into_make_service()).await })));
     }
-    for (task, addr) in tasks.into_iter().zip([Some(options.listen), options.metrics_listen]) {
-        let addr = addr.expect("one address per task");
-        match task.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(ServeError::Listen { addr, message: e.to_string() }),
-            Err(e) => return Err(ServeError::Listen { addr, message: e.to_string() }),
+    for (addr, task) in tasks {
+        let failed = match task.await {
+            Ok(result) => result.err().map(|e| e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(message) = failed {
+            return Err(ServeError::Listen { addr, message });
         }
     }
     Ok(())

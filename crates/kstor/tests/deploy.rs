@@ -10,9 +10,13 @@
 //! ($HELM, else on PATH). Without them a test prints `SKIPPED: …` and passes, unless `CI` is
 //! set (.ci/run installs both), where it fails.
 
+#[path = "support/tools.rs"]
+mod tools;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
+use tools::{helm, kubernetes_validate};
 
 use assert_cmd::Command;
 use kstor_model::yaml::{Node, Value, parse_stream};
@@ -34,29 +38,6 @@ fn chart_dir() -> PathBuf {
 
 /// The namespace of the plain manifests, and the one the chart is rendered into here.
 const NAMESPACE: &str = "kstor-system";
-
-/// An external tool from `$env_var`, else `name` on PATH when `name <probe>` succeeds. When it
-/// is missing: fails under CI, else prints `SKIPPED: …` and returns None.
-fn tool(env_var: &str, name: &str, probe: &[&str], hint: &str) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(env_var) {
-        return Some(PathBuf::from(path));
-    }
-    if Process::new(name).args(probe).output().is_ok_and(|o| o.status.success()) {
-        return Some(PathBuf::from(name));
-    }
-    // CI installs it (.ci/run); a developer machine without it says so instead of passing silently.
-    assert!(std::env::var_os("CI").is_none(), "{name} is not installed, and CI must run this test ({hint})");
-    eprintln!("SKIPPED: {name} not found ({hint}, or set {env_var})");
-    None
-}
-
-fn kubernetes_validate() -> Option<PathBuf> {
-    tool("KUBERNETES_VALIDATE", "kubernetes-validate", &["--version"], "pip install kubernetes-validate")
-}
-
-fn helm() -> Option<PathBuf> {
-    tool("HELM", "helm", &["version"], "install Helm 3")
-}
 
 /// Every .yaml/.yml file under `dir`, recursively, sorted.
 fn yaml_files(dir: &Path) -> Vec<PathBuf> {

@@ -488,6 +488,11 @@ pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>)
     }
 }
 
+/// Whether a StorageClass object carries the default-class annotation (or its beta form).
+pub fn is_default_storage_class(object: &Object) -> bool {
+    is_default(object, &DEFAULT_CLASS_ANNOTATIONS)
+}
+
 fn is_default(object: &Object, keys: &[&str]) -> bool {
     keys.iter().any(|k| object.annotation(k) == Some("true"))
 }

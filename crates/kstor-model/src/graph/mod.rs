@@ -19,6 +19,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 pub use assess::Assessment;
+pub use extract::is_default_storage_class;
 pub use model::*;
 pub use role::{ROLE_ANNOTATION, covers};
 

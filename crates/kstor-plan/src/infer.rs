@@ -9,17 +9,35 @@ use serde::Serialize;
 use crate::PlanError;
 use crate::recommend::{Context, Recommendation, Request, Target, recommend};
 
+/// How a current setting compares with the recommendation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// It follows the recommendation.
+    Matches,
+    /// It does not.
+    Differs,
+    /// The manifests do not say (the claim's StorageClass is not in the input).
+    Unknown,
+}
+
+impl Status {
+    fn of(matches: bool) -> Status {
+        if matches { Status::Matches } else { Status::Differs }
+    }
+}
+
 /// One setting compared.
 #[derive(Clone, Debug, Serialize)]
 pub struct Difference {
     /// The setting key (`accessMode`).
     pub setting: &'static str,
-    /// What the manifests have (`unset`, `none`, or the value).
+    /// What the manifests have (`unset`, or the value).
     pub current: String,
     /// What kstor recommends.
     pub recommended: String,
-    /// Whether they agree.
-    pub matches: bool,
+    /// How they compare.
+    pub status: Status,
 }
 
 /// One workload with its recommendation and diff.
@@ -39,7 +57,7 @@ pub struct Inferred {
 impl Inferred {
     /// Number of settings that differ.
     pub fn differences(&self) -> usize {
-        self.diff.iter().filter(|d| !d.matches).count()
+        self.diff.iter().filter(|d| d.status == Status::Differs).count()
     }
 }
 
@@ -140,8 +158,8 @@ fn diff(
     rec: &Recommendation,
 ) -> Vec<Difference> {
     let mut out = Vec::new();
-    let mut push = |setting, current: String, recommended: String, matches: bool| {
-        out.push(Difference { setting, current, recommended, matches });
+    let mut push = |setting, current: String, recommended: String, status: Status| {
+        out.push(Difference { setting, current, recommended, status });
     };
     let current_pattern = rows.iter().find_map(|r| r.pattern);
     let acceptable = |p: Pattern| {
@@ -149,72 +167,78 @@ fn diff(
             || rec.realization.as_ref().is_some_and(|r| r.observed_pattern == p)
             || graph.catalog.patterns.recommendation(rec.role).is_some_and(|row| row.recommended.contains(&p))
     };
+    // A claim whose driver is not in the input reads as plain RWO block: its snapshot or
+    // replication story is unknown, not different.
+    let driver_unknown = claim.is_some_and(|c| graph.driver_of_claim(graph.claim(c)).is_none());
+    let pattern_status = match current_pattern {
+        Some(Pattern::RwoBlock) if driver_unknown && !acceptable(Pattern::RwoBlock) => Status::Unknown,
+        Some(p) => Status::of(acceptable(p)),
+        // Nothing to keep (a cache, content baked into the image) fits an ephemeral role;
+        // critical data in the container's writable layer does not.
+        None => Status::of(!rec.role.holds_critical_data()),
+    };
     push(
         "pattern",
         current_pattern.map_or("none (no data volume)".into(), |p| p.to_string()),
         rec.pattern.to_string(),
-        current_pattern.is_some_and(acceptable),
+        pattern_status,
     );
     let d = &rec.decisions;
-    let claim = claim.map(|c| graph.claim(c));
-    let class = claim.and_then(|c| graph.class_of(c));
+    // The claim settings compare a claim; without one the pattern row says it all.
+    let Some(claim) = claim.map(|c| graph.claim(c)) else {
+        return out;
+    };
+    let class = graph.class_of(claim);
+    let no_class = || ("no StorageClass in the input".to_string(), Status::Unknown);
     if let Some(mode) = d.access_mode {
-        let current: Vec<String> =
-            claim.map(|c| c.modes().map(|m| m.to_string()).collect()).unwrap_or_default();
-        push(
-            "accessMode",
-            if current.is_empty() { "none".into() } else { current.join(", ") },
-            mode.to_string(),
-            current.len() == 1 && current[0] == mode.as_str(),
-        );
+        let current: Vec<String> = claim.modes().map(|m| m.to_string()).collect();
+        let matches = current.len() == 1 && current[0] == mode.as_str();
+        push("accessMode", current.join(", "), mode.to_string(), Status::of(matches));
     }
     if let Some(binding) = d.binding_mode {
-        let current = class.map(|c| c.binding_mode.clone().unwrap_or_else(|| "Immediate (unset)".into()));
-        push(
-            "volumeBindingMode",
-            current.clone().unwrap_or_else(|| "no StorageClass in the input".into()),
-            binding.into(),
-            current.is_some_and(|c| c == binding || (binding == "Immediate" && c.starts_with("Immediate"))),
-        );
+        let (current, status) = class.map_or_else(no_class, |c| {
+            let current = c.binding_mode.clone().unwrap_or_else(|| "Immediate (unset)".into());
+            // Waiting for the scheduler is never wrong; Immediate is only right where recommended.
+            let status = Status::of(current == "WaitForFirstConsumer" || current.starts_with(binding));
+            (current, status)
+        });
+        push("volumeBindingMode", current, binding.into(), status);
     }
     if let Some(reclaim) = d.reclaim_policy {
-        let current = class.map(|c| c.reclaim_policy.clone().unwrap_or_else(|| "Delete (unset)".into()));
-        push(
-            "reclaimPolicy",
-            current.clone().unwrap_or_else(|| "no StorageClass in the input".into()),
-            reclaim.into(),
-            current.is_some_and(|c| c.starts_with(reclaim)),
-        );
+        let (current, status) = class.map_or_else(no_class, |c| {
+            let current = c.reclaim_policy.clone().unwrap_or_else(|| "Delete (unset)".into());
+            let status = Status::of(current.starts_with(reclaim));
+            (current, status)
+        });
+        push("reclaimPolicy", current, reclaim.into(), status);
     }
     if d.snapshot_class {
-        let classes: Vec<_> = class
-            .and_then(|c| c.driver.as_ref())
-            .map(|caps| graph.snapshot_classes_for(&caps.driver).collect())
-            .unwrap_or_default();
-        let retained = classes.iter().any(|c| c.deletion_policy.as_deref() == Some("Retain"));
-        push(
-            "snapshots",
-            match (classes.is_empty(), retained) {
-                (true, _) => "no VolumeSnapshotClass for the driver".into(),
-                (false, true) => "a VolumeSnapshotClass (Retain) for the driver".into(),
-                (false, false) => "a VolumeSnapshotClass for the driver that deletes snapshots".into(),
-            },
-            if d.snapshots {
-                "a VolumeSnapshotClass (Retain) for the driver, and a snapshot schedule".into()
-            } else {
-                "a VolumeSnapshotClass (Retain) for the driver".into()
-            },
-            retained,
-        );
+        let recommended = if d.snapshots {
+            "a VolumeSnapshotClass (Retain) for the driver, and a snapshot schedule"
+        } else {
+            "a VolumeSnapshotClass (Retain) for the driver"
+        };
+        let (current, status) = match class.and_then(|c| c.driver.as_ref()) {
+            None => no_class(),
+            Some(caps) => {
+                let classes: Vec<_> = graph.snapshot_classes_for(&caps.driver).collect();
+                let retained = classes.iter().any(|c| c.deletion_policy.as_deref() == Some("Retain"));
+                let current = match (classes.is_empty(), retained) {
+                    (true, _) => "no VolumeSnapshotClass for the driver",
+                    (false, true) => "a VolumeSnapshotClass (Retain) for the driver",
+                    (false, false) => "a VolumeSnapshotClass for the driver that deletes snapshots",
+                };
+                (current.to_string(), Status::of(retained))
+            }
+        };
+        push("snapshots", current, recommended.into(), status);
     }
     if let Some(expand) = d.expansion {
-        let current = class.map(|c| c.allow_volume_expansion.unwrap_or(false));
-        push(
-            "allowVolumeExpansion",
-            current.map_or("no StorageClass in the input".into(), |c| c.to_string()),
-            expand.to_string(),
-            current == Some(expand),
-        );
+        let (current, status) = class.map_or_else(no_class, |c| {
+            let current = c.allow_volume_expansion.unwrap_or(false);
+            (current.to_string(), Status::of(current == expand))
+        });
+        push("allowVolumeExpansion", current, expand.to_string(), status);
     }
     // An operator sets its pods' security context itself.
     if let Some(gid) = d.fs_group.filter(|_| workload.kind != kstor_model::graph::WorkloadKind::Operator) {
@@ -228,7 +252,7 @@ fn diff(
                 (None, _) => "unset".into(),
             },
             format!("{gid} (the image's group), OnRootMismatch"),
-            current.is_some() && policy.as_deref() == Some("OnRootMismatch"),
+            Status::of(current.is_some() && policy.as_deref() == Some("OnRootMismatch")),
         );
     }
     out

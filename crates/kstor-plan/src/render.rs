@@ -360,7 +360,11 @@ pub fn write_inferred(
                     d.setting,
                     md_escape(&d.current),
                     md_escape(&d.recommended),
-                    if d.matches { "ok" } else { "**differs**" }
+                    match d.status {
+                        crate::infer::Status::Matches => "ok",
+                        crate::infer::Status::Differs => "**differs**",
+                        crate::infer::Status::Unknown => "unknown",
+                    }
                 )?;
             }
         } else {
@@ -377,14 +381,18 @@ pub fn write_inferred(
                 vec![vec!["".to_string(), "setting".into(), "current".into(), "recommended".into()]];
             for d in &item.diff {
                 rows.push(vec![
-                    if d.matches { "ok".into() } else { "≠".into() },
+                    match d.status {
+                        crate::infer::Status::Matches => "ok".into(),
+                        crate::infer::Status::Differs => "≠".into(),
+                        crate::infer::Status::Unknown => "?".into(),
+                    },
                     d.setting.to_string(),
                     d.current.clone(),
                     d.recommended.clone(),
                 ]);
             }
             table(&rows, out, "  ")?;
-            for d in item.diff.iter().filter(|d| !d.matches) {
+            for d in item.diff.iter().filter(|d| d.status == crate::infer::Status::Differs) {
                 if let Some(s) = rec.settings.iter().find(|s| s.key == d.setting) {
                     writeln!(out, "  {}: {}", d.setting, s.why)?;
                 } else if d.setting == "pattern" {

@@ -330,7 +330,10 @@ fn recommend_from_manifests_diffs_current_storage() {
     assert_eq!(orders["recommendation"]["engine"], "postgres");
     assert_eq!(orders["recommendation"]["provider"], "aws", "inferred from the claim's EFS class");
     let pattern = orders["diff"].as_array().unwrap().iter().find(|d| d["setting"] == "pattern").unwrap();
-    assert_eq!((pattern["current"].as_str(), pattern["matches"].as_bool()), (Some("rwx-file"), Some(false)));
+    assert_eq!(
+        (pattern["current"].as_str(), pattern["status"].as_str()),
+        (Some("rwx-file"), Some("differs"))
+    );
     assert!(json["summary"]["differences"].as_u64().unwrap() > 10);
     let (code, _, _) = kstor(&["recommend", "-f", pitfalls.to_str().unwrap(), "--check"]);
     assert_eq!(code, 1, "--check fails on differences");
@@ -404,4 +407,46 @@ fn docs_name_every_scenario_alias_engine_and_provider() {
     for provider in ProviderCatalog::builtin().providers {
         assert!(doc.contains(&format!("`{}`", provider.id)), "{}", provider.id);
     }
+}
+
+#[test]
+fn recommend_from_manifests_says_unknown_where_the_input_is_silent() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("apps.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: pg, namespace: db}\nspec:\n  serviceName: pg\n  selector: {matchLabels: {app: pg}}\n  template:\n    metadata: {labels: {app: pg}}\n    spec:\n      containers:\n        - name: pg\n          image: postgres:17\n          volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]\n  volumeClaimTemplates:\n    - metadata: {name: data}\n      spec: {accessModes: [ReadWriteOncePod], storageClassName: elsewhere, resources: {requests: {storage: 10Gi}}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cache, namespace: web}\nspec:\n  selector: {matchLabels: {app: cache}}\n  template:\n    metadata: {labels: {app: cache}}\n    spec:\n      containers: [{name: redis, image: redis:7}]\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = kstor(&["recommend", "-f", file.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    let workload = |name: &str| {
+        json["workloads"].as_array().unwrap().iter().find(|w| w["workload"] == name).unwrap().clone()
+    };
+    let status = |w: &Value, setting: &str| {
+        w["diff"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["setting"] == setting)
+            .map(|d| d["status"].as_str().unwrap().to_string())
+    };
+    let pg = workload("statefulset db/pg");
+    assert_eq!(status(&pg, "accessMode").as_deref(), Some("matches"));
+    for setting in ["volumeBindingMode", "reclaimPolicy", "allowVolumeExpansion"] {
+        assert_eq!(
+            status(&pg, setting).as_deref(),
+            Some("unknown"),
+            "{setting}: the class is not in the input"
+        );
+    }
+    let cache = workload("deployment web/cache");
+    assert_eq!(
+        status(&cache, "pattern").as_deref(),
+        Some("matches"),
+        "a cache keeps nothing: no volume is fine"
+    );
+    assert_eq!(status(&cache, "accessMode"), None, "no claim, no claim settings");
+    assert_eq!(json["summary"]["differences"], 1, "only the fsGroup of pg differs: {stdout}");
 }

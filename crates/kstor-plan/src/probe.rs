@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use kstor_engine::Engine;
 use kstor_model::catalog::{AccessMode, Catalog, Pattern};
 use kstor_rules::rules::{FsGroupEffect, fs_group_effect};
 use serde_json::{Map, Value, json};
@@ -46,9 +47,7 @@ pub fn probe(
         "spec": {"accessModes": [mode.as_str()], "storageClassName": "probe", "resources": {"requests": {"storage": "1Gi"}}},
     }));
     let text = documents.iter().map(Value::to_string).collect::<Vec<_>>().join("\n---\n");
-    let mut workspace = kstor_model::Workspace::default();
-    workspace.add_text("probe.yaml", text, &kstor_model::Limits::default());
-    let graph = kstor_model::graph::build(workspace, Arc::clone(catalog));
+    let graph = Engine::with_catalog(Arc::clone(catalog)).graph_of_texts(&[("probe.yaml".to_string(), text)]);
     let id = graph.claim_named("probe", "probe").expect("the probe claim is in its own graph");
     Probe { pattern: graph.claim_pattern(id, read_only), fs_group: fs_group_effect(&graph, graph.claim(id)) }
 }

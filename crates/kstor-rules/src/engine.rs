@@ -6,7 +6,6 @@ use kstor_model::graph::StorageGraph;
 use kstor_model::{Location, ObjectRef, Position};
 use rayon::prelude::*;
 
-use crate::config::Config;
 use crate::context::{Context, RuleOptions};
 use crate::finding::Finding;
 use crate::registry::{self, RULES};
@@ -35,30 +34,34 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Settings from a config file and command-line selections. `--select` replaces the
-    /// config's `select`; ignores from both apply.
-    pub fn new(config: &Config, select: &[String], ignore: &[String]) -> Result<Settings, String> {
-        let selectors = if !select.is_empty() { select } else { &config.select };
-        let mut enabled: HashSet<&'static str> = if selectors.is_empty() {
+    /// Settings from rule selectors (codes, names, code prefixes or `ALL`; every rule when
+    /// empty), rules to ignore, and severity overrides by code or name.
+    pub fn from_selection<'a>(
+        select: impl IntoIterator<Item = &'a str>,
+        ignore: impl IntoIterator<Item = &'a str>,
+        severity: impl IntoIterator<Item = (&'a str, Severity)>,
+    ) -> Result<Settings, String> {
+        let mut selectors = select.into_iter().flat_map(|s| s.split(',')).peekable();
+        let mut enabled: HashSet<&'static str> = if selectors.peek().is_none() {
             RULES.iter().map(|r| r.meta().code).collect()
         } else {
             let mut set = HashSet::new();
-            for s in selectors.iter().flat_map(|s| s.split(',')) {
+            for s in selectors {
                 set.extend(registry::select(s)?.iter().map(|r| r.meta().code));
             }
             set
         };
-        for s in config.ignore.iter().chain(ignore).flat_map(|s| s.split(',')) {
+        for s in ignore.into_iter().flat_map(|s| s.split(',')) {
             for rule in registry::select(s)? {
                 enabled.remove(rule.meta().code);
             }
         }
-        let mut severity = HashMap::new();
-        for (key, value) in &config.severity {
+        let mut overrides = HashMap::new();
+        for (key, value) in severity {
             let rule = registry::find(key).ok_or_else(|| format!("severity: unknown rule `{key}`"))?;
-            severity.insert(rule.meta().code, *value);
+            overrides.insert(rule.meta().code, value);
         }
-        Ok(Settings { enabled, severity, options: RuleOptions::default() })
+        Ok(Settings { enabled, severity: overrides, options: RuleOptions::default() })
     }
 }
 

@@ -5,7 +5,6 @@
 //! rules over a [`kstor_model::graph::StorageGraph`], applies severity overrides and
 //! suppression, and returns positioned findings for the renderers.
 
-pub mod config;
 pub mod context;
 pub mod docs;
 pub mod engine;
@@ -16,7 +15,6 @@ pub mod rule;
 pub mod rules;
 pub mod suppress;
 
-pub use config::{Config, FailOn};
 pub use context::{AuditFacts, RuleOptions, SNAPSHOT_GROUP, SnapshotApi};
 pub use engine::{LintResult, Reported, Settings, lint};
 pub use finding::{Finding, Related};

@@ -4,14 +4,16 @@
 //! same JSON builder `kstor audit` uses); admission requests then borrow the trees they need
 //! (`Arc`) instead of re-reading anything.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use futures::StreamExt;
+use kstor_engine::{ClusterView, SharedObject};
 use kstor_model::ObjectRef;
-use kstor_model::graph::is_default_storage_class;
+use kstor_model::catalog::Catalog;
+use kstor_model::graph::{ObjectKey, Reference, is_default_storage_class};
 use kstor_model::object::{Object, ObjectId, Origin};
-use kstor_model::yaml::{Node, SharedText, Tree, tree_from_json_slice};
+use kstor_model::yaml::{Node, SharedText, tree_from_json_slice};
 use kube::api::{Api, DynamicObject};
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::runtime::WatchStreamExt;
@@ -48,53 +50,40 @@ pub fn watched() -> impl Iterator<Item = &'static Watched> {
     })
 }
 
-/// One cached object: its identity and its parsed tree.
+/// One cached object: the shared object admission reads (tree and references, as the model
+/// extracts them) and whether it is a default StorageClass.
 #[derive(Debug)]
 pub struct Cached {
-    /// apiVersion, kind, namespace, name.
-    pub reference: ObjectRef,
-    /// The parsed object.
-    pub tree: Arc<Tree>,
-    /// Its root node.
-    pub root: u32,
+    /// The object, shared with every judgement that reads it.
+    pub object: Arc<SharedObject>,
     /// A StorageClass marked default (claims without a class get it).
     pub default_class: bool,
 }
 
 impl Cached {
-    /// Parses an API object (JSON text) into the model's tree; `None` when it is not an object.
-    pub fn from_json(text: String, watched: &Watched) -> Option<Cached> {
+    /// Parses an API object (JSON text) into the model's tree and works out its references;
+    /// `None` when it is not an object.
+    pub fn from_json(text: String, watched: &Watched, catalog: &Arc<Catalog>) -> Option<Cached> {
         let source = SharedText::from(Arc::new(text));
         let api_version = watched.api_version();
         let json: &str = &source;
         let (tree, root) =
             tree_from_json_slice(&source, json, &[("apiVersion", &api_version), ("kind", watched.kind)])
                 .ok()?;
-        let tree = Arc::new(tree);
-        let object = Object::new(
-            ObjectId(0),
-            Origin { source: None, document: 0, item: None },
-            Arc::clone(&tree),
-            root,
-        );
+        let object =
+            Object::new(ObjectId(0), Origin { source: None, document: 0, item: None }, Arc::new(tree), root);
         let default_class = watched.kind == "StorageClass" && is_default_storage_class(&object);
-        Some(Cached { reference: object.reference, tree, root, default_class })
+        Some(Cached { object: Arc::new(SharedObject::new(object, catalog)), default_class })
+    }
+
+    /// The object's identity.
+    pub fn reference(&self) -> &ObjectRef {
+        &self.object.reference
     }
 
     /// The root node.
     pub fn node(&self) -> Node<'_> {
-        self.tree.node(self.root)
-    }
-
-    /// A model object with this id (shares the tree).
-    pub fn to_object(&self, id: u32) -> Object {
-        Object {
-            id: ObjectId(id),
-            origin: Origin { source: None, document: 0, item: None },
-            reference: self.reference.clone(),
-            tree: Arc::clone(&self.tree),
-            root_index: self.root,
-        }
+        self.object.tree.node(self.object.root)
     }
 }
 
@@ -135,21 +124,14 @@ impl Store {
     pub fn is_empty(&self) -> bool {
         self.objects.is_empty()
     }
-
-    fn apply(&mut self, cached: Cached) {
-        let k = key(cached.reference.namespace.as_deref(), &cached.reference.name);
-        self.objects.insert(k, Arc::new(cached));
-    }
-
-    fn delete(&mut self, namespace: Option<&str>, name: &str) {
-        self.objects.remove(&key(namespace, name));
-    }
 }
 
-/// All stores, by kind.
+/// All stores, by kind, and who refers to whom.
 #[derive(Debug, Default)]
 pub struct Stores {
     by_kind: HashMap<&'static str, Store>,
+    /// For each object key, the keys of the cached objects whose references name it.
+    referrers: HashMap<ObjectKey, HashSet<ObjectKey>>,
 }
 
 impl Stores {
@@ -167,18 +149,113 @@ impl Stores {
     pub fn unsynced(&self) -> Vec<&'static str> {
         WATCHED_KINDS.iter().copied().filter(|k| !self.by_kind.get(k).is_some_and(|s| s.synced)).collect()
     }
+
+    fn link(&mut self, cached: &Cached) {
+        let from = cached.object.key();
+        for reference in &cached.object.references {
+            if let Reference::Object(target) = reference {
+                self.referrers.entry(target.clone()).or_default().insert(from.clone());
+            }
+        }
+    }
+
+    fn unlink(&mut self, cached: &Cached) {
+        let from = cached.object.key();
+        for reference in &cached.object.references {
+            if let Reference::Object(target) = reference
+                && let Some(set) = self.referrers.get_mut(target)
+            {
+                set.remove(&from);
+                if set.is_empty() {
+                    self.referrers.remove(target);
+                }
+            }
+        }
+    }
+
+    fn apply(&mut self, kind: &'static str, cached: Cached) {
+        let k = key(cached.reference().namespace.as_deref(), &cached.reference().name);
+        let cached = Arc::new(cached);
+        if let Some(old) = self.by_kind.entry(kind).or_default().objects.insert(k, Arc::clone(&cached)) {
+            self.unlink(&old);
+        }
+        self.link(&cached);
+    }
+
+    fn delete(&mut self, kind: &'static str, namespace: Option<&str>, name: &str) {
+        if let Some(old) = self.by_kind.entry(kind).or_default().objects.remove(&key(namespace, name)) {
+            self.unlink(&old);
+        }
+    }
+
+    fn replace_all(&mut self, kind: &'static str, objects: HashMap<String, Arc<Cached>>) {
+        let old = std::mem::replace(&mut self.by_kind.entry(kind).or_default().objects, objects);
+        for cached in old.values() {
+            self.unlink(cached);
+        }
+        let new: Vec<Arc<Cached>> = self.by_kind[kind].objects.values().cloned().collect();
+        for cached in &new {
+            self.link(cached);
+        }
+    }
+
+    fn lookup(&self, key: &ObjectKey) -> Option<&Arc<Cached>> {
+        self.by_kind.get(key.kind.as_str())?.get(key.namespace.as_deref(), &key.name)
+    }
 }
 
+impl ClusterView for Stores {
+    fn get(&self, key: &ObjectKey) -> Option<Arc<SharedObject>> {
+        self.lookup(key).map(|c| Arc::clone(&c.object))
+    }
+
+    fn default_classes(&self) -> Vec<Arc<SharedObject>> {
+        let classes = self.kind("StorageClass").into_iter().flat_map(Store::all);
+        classes.filter(|c| c.default_class).map(|c| Arc::clone(&c.object)).collect()
+    }
+
+    fn context(&self) -> Vec<Arc<SharedObject>> {
+        CONTEXT_KINDS
+            .iter()
+            .filter_map(|kind| self.kind(kind))
+            .flat_map(Store::all)
+            .map(|c| Arc::clone(&c.object))
+            .collect()
+    }
+
+    fn referrers(&self, key: &ObjectKey) -> Vec<Arc<SharedObject>> {
+        let keys = self.referrers.get(key).into_iter().flatten();
+        keys.filter_map(|k| self.lookup(k)).map(|c| Arc::clone(&c.object)).collect()
+    }
+}
+
+/// Cluster-scoped kinds every judgement sees whole: few, and needed by cross-object rules
+/// (a snapshot class per driver, CSIDriver fsGroup policies).
+const CONTEXT_KINDS: [&str; 2] = ["VolumeSnapshotClass", "CSIDriver"];
+
 /// The cache shared by the watchers and the request handlers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Cache {
     stores: RwLock<Stores>,
+    /// The catalog references are worked out with (operators' storage fields).
+    catalog: Arc<Catalog>,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache { stores: RwLock::default(), catalog: Catalog::builtin() }
+    }
 }
 
 impl Cache {
-    /// An empty, unsynced cache.
+    /// An empty, unsynced cache over the built-in catalog.
     pub fn new() -> Cache {
         Cache::default()
+    }
+
+    /// An empty, unsynced cache whose objects' references are worked out with `catalog`.
+    pub fn with_catalog(catalog: Arc<Catalog>) -> Cache {
+        Cache { stores: RwLock::default(), catalog }
     }
 
     /// Reads the stores.
@@ -195,16 +272,15 @@ impl Cache {
     /// Marks a kind synced and empty (its API is not served: the snapshot CRDs are not installed).
     pub fn mark_absent(&self, kind: &'static str) {
         self.write(|s| {
-            let store = s.by_kind.entry(kind).or_default();
-            store.objects.clear();
-            store.synced = true;
+            s.replace_all(kind, HashMap::new());
+            s.by_kind.entry(kind).or_default().synced = true;
         });
     }
 
     /// Applies one watch event of a kind; returns the store's size.
     pub fn handle(&self, watched: &Watched, event: Event<DynamicObject>) -> usize {
         let parse = |object: &DynamicObject| {
-            serde_json::to_string(object).ok().and_then(|text| Cached::from_json(text, watched))
+            serde_json::to_string(object).ok().and_then(|text| Cached::from_json(text, watched, &self.catalog))
         };
         // Parse outside the lock: a big initial list must not stall admissions.
         let parsed = match &event {
@@ -212,31 +288,33 @@ impl Cache {
             _ => None,
         };
         self.write(|stores| {
-            let store = stores.by_kind.entry(watched.kind).or_default();
+            let kind = watched.kind;
             match event {
-                Event::Init => store.pending = Some(HashMap::new()),
+                Event::Init => stores.by_kind.entry(kind).or_default().pending = Some(HashMap::new()),
                 Event::InitApply(_) => {
+                    let store = stores.by_kind.entry(kind).or_default();
                     if let (Some(pending), Some(c)) = (store.pending.as_mut(), parsed) {
-                        pending.insert(key(c.reference.namespace.as_deref(), &c.reference.name), Arc::new(c));
+                        let k = key(c.reference().namespace.as_deref(), &c.reference().name);
+                        pending.insert(k, Arc::new(c));
                     }
                 }
                 Event::InitDone => {
-                    if let Some(pending) = store.pending.take() {
-                        store.objects = pending;
+                    if let Some(pending) = stores.by_kind.entry(kind).or_default().pending.take() {
+                        stores.replace_all(kind, pending);
                     }
-                    store.synced = true;
+                    stores.by_kind.entry(kind).or_default().synced = true;
                 }
                 Event::Apply(_) => {
                     if let Some(c) = parsed {
-                        store.apply(c);
+                        stores.apply(kind, c);
                     }
                 }
                 Event::Delete(o) => {
                     let name = o.metadata.name.clone().unwrap_or_default();
-                    store.delete(o.metadata.namespace.as_deref().filter(|_| watched.namespaced), &name);
+                    stores.delete(kind, o.metadata.namespace.as_deref().filter(|_| watched.namespaced), &name);
                 }
             }
-            store.len()
+            stores.by_kind.get(kind).map_or(0, Store::len)
         })
     }
 }

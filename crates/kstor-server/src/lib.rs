@@ -10,7 +10,6 @@
 pub mod cache;
 pub mod judge;
 pub mod metrics;
-pub mod policy;
 pub mod review;
 pub mod tls;
 
@@ -27,14 +26,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
-use kstor_model::catalog::Catalog;
+use kstor_engine::{Action, Engine, Policy};
 use kstor_model::yaml::SharedText;
-use kstor_rules::Settings;
 
 use crate::cache::Cache;
-use crate::judge::{JUDGED_KINDS, incoming_object, judge, related};
+use crate::judge::{incoming_object, is_judged, judge};
 use crate::metrics::Metrics;
-use crate::policy::{Action, Policy};
 use crate::review::{BadReview, Verdict, parse, response};
 use crate::tls::ReloadingCert;
 
@@ -48,8 +45,10 @@ pub struct ServeOptions {
     pub tls_cert: PathBuf,
     /// PEM private key.
     pub tls_key: PathBuf,
-    /// The policy (`None`: errors deny, warnings warn, info is ignored).
+    /// The policy (by default errors deny, warnings warn, info is ignored).
     pub policy: Policy,
+    /// The engine: rule selection, severities, drivers and roles of the configuration.
+    pub engine: Engine,
     /// HTTPS address.
     pub listen: SocketAddr,
     /// Plain-HTTP address for /metrics, /healthz and /readyz (probes and scraping).
@@ -68,16 +67,14 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The policy.
     pub policy: Policy,
-    /// The catalog the graph is built with.
-    pub catalog: Arc<Catalog>,
-    /// Every rule, as lint runs them.
-    pub settings: Settings,
+    /// The engine that judges, configured as `kstor lint` would be with the same file.
+    pub engine: Engine,
 }
 
 impl AppState {
     /// State over a cache (the watchers fill it).
-    pub fn new(cache: Arc<Cache>, metrics: Arc<Metrics>, policy: Policy) -> AppState {
-        AppState { cache, metrics, policy, catalog: Catalog::builtin(), settings: Settings::default() }
+    pub fn new(cache: Arc<Cache>, metrics: Arc<Metrics>, policy: Policy, engine: Engine) -> AppState {
+        AppState { cache, metrics, policy, engine }
     }
 }
 
@@ -177,14 +174,14 @@ fn decide(
     let Some(raw) = request.object else {
         return ("skip", allow(Vec::new()), Vec::new());
     };
-    if !JUDGED_KINDS.contains(&request.kind.kind.as_str()) {
-        return ("skip", allow(Vec::new()), Vec::new());
-    }
     let api_version = if request.kind.group.is_empty() {
         request.kind.version.clone()
     } else {
         format!("{}/{}", request.kind.group, request.kind.version)
     };
+    if !is_judged(&state.engine, &api_version, &request.kind.kind) {
+        return ("skip", allow(Vec::new()), Vec::new());
+    }
     let object = match incoming_object(
         body,
         raw.get(),
@@ -207,14 +204,17 @@ fn decide(
     if !state.policy.applies(&namespace, &labels) {
         return ("skip", allow(Vec::new()), Vec::new());
     }
-    let (synced, related) = state.cache.read(|stores| (stores.synced(), related(stores, &object)));
-    if !synced {
+    // Judged under the read lock: the view is the stores themselves, and watch events wait
+    // the few hundred microseconds a judgement takes.
+    let judgement = state.cache.read(|stores| {
+        stores.synced().then(|| judge(&state.engine, &state.policy, object, stores))
+    });
+    let Some(judgement) = judgement else {
         // Fail open by design: a webhook that blocks until it has watched the cluster would
         // block the cluster's own recovery.
         let warning = "kstor: the storage cache has not synced yet; this object was not checked".to_string();
         return ("unsynced", allow(vec![warning]), Vec::new());
-    }
-    let judgement = judge(&state.catalog, &state.settings, &state.policy, object, &related);
+    };
     let decision = if !judgement.verdict.allowed {
         "deny"
     } else if judgement.counted.iter().any(|c| c.action == Action::Warn) {
@@ -256,8 +256,13 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         "kstor: watching {server}{} for storage objects",
         context.map(|c| format!(" (context {c})")).unwrap_or_default()
     );
-    let cache = Arc::new(Cache::new());
-    let state = Arc::new(AppState::new(Arc::clone(&cache), Arc::clone(&metrics), options.policy.clone()));
+    let cache = Arc::new(Cache::with_catalog(options.engine.catalog().clone()));
+    let state = Arc::new(AppState::new(
+        Arc::clone(&cache),
+        Arc::clone(&metrics),
+        options.policy.clone(),
+        options.engine.clone(),
+    ));
     let watchers = tokio::spawn(cache::watch_all(client, cache, Arc::clone(&metrics)));
     let handle = Handle::new();
     let shutdown = {

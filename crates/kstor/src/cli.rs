@@ -58,8 +58,9 @@ pub struct ServeArgs {
     /// PEM private key; reloaded when the file changes.
     #[arg(long, value_name = "FILE")]
     pub tls_key: PathBuf,
-    /// Admission policy (deny / warn / ignore per severity and rule, namespaces, object selector);
-    /// default: errors deny, warnings warn, info is ignored.
+    /// Configuration: the keys of .kstor.yaml (select, ignore, severity, drivers, roles) and the
+    /// admission policy (deny / warn / ignore per severity and rule, namespaces, object selector)
+    /// in one file; default: every rule, errors deny, warnings warn, info is ignored.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// HTTPS address for /validate, /healthz, /readyz and /metrics.

@@ -3,4 +3,3 @@
 pub mod cli;
 pub mod commands;
 pub mod output;
-pub mod pipeline;

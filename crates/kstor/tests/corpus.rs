@@ -6,10 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use kstor::pipeline;
 use kstor_model::{Input, Limits};
 use kstor_rules::registry::RULES;
-use kstor_rules::{Config, Settings};
+use kstor_engine::Engine;
 
 fn corpus() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
@@ -33,14 +32,14 @@ fn groups(root: &Path) -> BTreeMap<(String, String), Vec<String>> {
 #[test]
 fn corpus_findings_per_rule() {
     let root = corpus();
-    let settings = Settings::default();
+    let engine = Engine::default();
     let mut per_rule: BTreeMap<&'static str, Vec<String>> =
         RULES.iter().map(|r| (r.meta().code, Vec::new())).collect();
     let mut files = 0;
     for group in groups(&root).values() {
         let inputs: Vec<Input> = group.iter().map(|f| Input::Path(root.join(f))).collect();
         let (graph, result) =
-            pipeline::lint(&inputs, &Config::default(), &settings, Limits::default()).unwrap();
+            engine.lint(&inputs, Limits::default()).unwrap();
         assert!(graph.workspace.io_errors.is_empty(), "{:?}", graph.workspace.io_errors);
         files += graph.workspace.sources.len();
         for reported in &result.findings {

@@ -22,7 +22,7 @@ use assert_cmd::Command;
 use kstor_model::yaml::{Node, Value, parse_stream};
 use kstor_model::{Limits, Workspace};
 use kstor_rules::Severity;
-use kstor_server::policy::{Action, Policy};
+use kstor_engine::{Action, Policy};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -3,10 +3,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use kstor::pipeline;
 use kstor_model::{Input, Limits};
 use kstor_rules::registry::RULES;
-use kstor_rules::{Config, Settings};
+use kstor_engine::Engine;
 
 fn examples(sub: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(sub)
@@ -14,7 +13,7 @@ fn examples(sub: &str) -> PathBuf {
 
 fn lint(sub: &str) -> kstor_rules::LintResult {
     let inputs = [Input::Path(examples(sub))];
-    pipeline::lint(&inputs, &Config::default(), &Settings::default(), Limits::default()).unwrap().1
+    Engine::default().lint(&inputs, Limits::default()).unwrap().1
 }
 
 #[test]

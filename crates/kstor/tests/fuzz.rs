@@ -1,14 +1,13 @@
 //! Property tests: whatever bytes come in, loading, the graph, every rule and every renderer
 //! finish without a panic, and problems are reported as KS001 findings.
 
-use kstor::pipeline::lint_texts;
+use kstor_engine::Engine;
 use kstor_render::{Format, Output, render};
-use kstor_rules::Settings;
 use proptest::prelude::*;
 
 fn lint_everything(text: String) {
     let files = vec![("fuzz.yaml".to_string(), text)];
-    let (graph, result) = lint_texts(&files, &Settings::default());
+    let (graph, result) = Engine::default().lint_texts(&files);
     for format in [Format::Text, Format::Json, Format::Sarif, Format::Junit, Format::Github] {
         let mut out = Vec::new();
         render(format, &Output::new(&graph, &result), false, &mut out).unwrap();

@@ -10,6 +10,7 @@ mod extract;
 pub mod model;
 mod operators;
 mod pattern;
+mod references;
 mod role;
 pub mod snapshot_types;
 
@@ -21,6 +22,7 @@ use rayon::prelude::*;
 pub use assess::Assessment;
 pub use extract::is_default_storage_class;
 pub use model::*;
+pub use references::{CLUSTER_SCOPED_KINDS, ObjectKey, Reference, is_cluster_scoped};
 pub use role::{ROLE_ANNOTATION, covers};
 
 use crate::catalog::{Capabilities, Catalog, Confidence, FsGroupPolicy, StorageKind, Topology};

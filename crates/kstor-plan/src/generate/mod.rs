@@ -234,12 +234,10 @@ pub fn self_check(bundle: &Bundle) -> Result<(), PlanError> {
 
 /// Every finding of kstor's rules on a YAML text taken as a complete bundle: (severity, `CODE: message`).
 pub fn lint_bundle(yaml: &str) -> Vec<(kstor_rules::Severity, String)> {
-    let mut workspace = kstor_model::Workspace::default();
-    workspace.add_text("generated.yaml", yaml.to_string(), &kstor_model::Limits::default());
-    let graph = kstor_model::graph::build(workspace, kstor_model::catalog::Catalog::builtin());
-    let mut settings = kstor_rules::Settings::default();
-    settings.options.complete = true;
-    kstor_rules::lint(&graph, &settings)
+    let mut engine = kstor_engine::Engine::default();
+    engine.settings_mut().options.complete = true;
+    let (_, result) = engine.lint_texts(&[("generated.yaml".to_string(), yaml.to_string())]);
+    result
         .findings
         .into_iter()
         .map(|r| (r.finding.severity, format!("{}: {}", r.finding.rule.code, r.finding.message)))

@@ -9,12 +9,11 @@ use kstor_model::graph::Timestamp;
 use kstor_model::load::{ReadError, read_limited};
 use kstor_model::{ClusterScope, Input};
 use kstor_render::{Inventory, Output};
-use kstor_rules::{AuditFacts, SNAPSHOT_GROUP, Settings, SnapshotApi};
+use kstor_engine::Timings;
+use kstor_rules::{AuditFacts, SNAPSHOT_GROUP, SnapshotApi};
 
 use super::fail;
-use super::lint::load_config;
 use crate::cli::AuditArgs;
-use crate::pipeline;
 
 /// The cluster's objects as JSON documents, and what reading them learned.
 struct ClusterRead {
@@ -28,12 +27,9 @@ struct ClusterRead {
 
 /// Runs `kstor audit`; returns the exit code.
 pub fn run(args: &AuditArgs) -> u8 {
-    let config = match load_config(args.findings.config.as_deref(), args.findings.no_config) {
-        Ok(c) => c,
-        Err(e) => return fail(e),
-    };
-    let settings = match Settings::new(&config, &args.findings.select, &args.findings.ignore) {
-        Ok(s) => s,
+    let f = &args.findings;
+    let engine = match super::engine(f.config.as_deref(), f.no_config, &f.select, &f.ignore) {
+        Ok(e) => e,
         Err(e) => return fail(e),
     };
     let now = match &args.now {
@@ -61,12 +57,11 @@ pub fn run(args: &AuditArgs) -> u8 {
         forbidden: read.forbidden,
     };
     let scope = ClusterScope { namespaces: args.namespaces.clone() };
-    let mut timings = pipeline::Timings::default();
-    let audited =
-        match pipeline::audit_documents(read.documents, &config, &settings, &scope, facts, &mut timings) {
-            Ok(a) => a,
-            Err(e) => return fail(e),
-        };
+    let mut timings = Timings::default();
+    let audited = match engine.audit(read.documents, &scope, facts, &mut timings) {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
     if audited.stats.duplicates > 0 {
         eprintln!(
             "kstor: note: {} objects appeared more than once; each is audited once",
@@ -97,7 +92,7 @@ pub fn run(args: &AuditArgs) -> u8 {
             ("render", render_start.elapsed()),
         ]);
     }
-    let code = super::exit_code(&audited.result, args.findings.fail_on, &config);
+    let code = super::exit_code(&audited.result, args.findings.fail_on, engine.config());
     // The process ends here: freeing every tree node one by one would only cost time.
     std::mem::forget(audited);
     code

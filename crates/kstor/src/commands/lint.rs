@@ -1,49 +1,28 @@
 //! `kstor lint`.
 
-use std::path::Path;
-
+use kstor_engine::Timings;
 use kstor_model::{Input, Limits};
 use kstor_render::Output;
-use kstor_rules::{Config, Settings};
 
 use super::{EXIT_ERROR, fail};
 use crate::cli::LintArgs;
-use crate::pipeline;
-
-/// Loads the config named on the command line, or the nearest one, or none.
-pub fn load_config(explicit: Option<&Path>, disabled: bool) -> Result<Config, String> {
-    if disabled {
-        return Ok(Config::default());
-    }
-    let path = match explicit {
-        Some(p) => Some(p.to_path_buf()),
-        None => std::env::current_dir().ok().and_then(|dir| Config::discover(&dir)),
-    };
-    match path {
-        Some(p) => Config::load(&p).map_err(|e| e.to_string()),
-        None => Ok(Config::default()),
-    }
-}
 
 /// Runs `kstor lint`; returns the exit code.
 pub fn run(args: &LintArgs) -> u8 {
-    let config = match load_config(args.findings.config.as_deref(), args.findings.no_config) {
-        Ok(c) => c,
+    let f = &args.findings;
+    let mut engine = match super::engine(f.config.as_deref(), f.no_config, &f.select, &f.ignore) {
+        Ok(e) => e,
         Err(e) => return fail(e),
     };
-    let mut settings = match Settings::new(&config, &args.findings.select, &args.findings.ignore) {
-        Ok(s) => s,
-        Err(e) => return fail(e),
-    };
-    settings.options.complete = args.complete;
+    engine.settings_mut().options.complete = args.complete;
     let inputs: Vec<Input> = args
         .paths
         .iter()
         .map(|p| if p.as_os_str() == "-" { Input::Stdin } else { Input::Path(p.clone()) })
         .collect();
     let limits = Limits { max_file_bytes: args.max_file_size, ..Limits::default() };
-    let mut timings = pipeline::Timings::default();
-    let (graph, result) = match pipeline::lint_timed(&inputs, &config, &settings, limits, &mut timings) {
+    let mut timings = Timings::default();
+    let (graph, result) = match engine.lint_timed(&inputs, limits, &mut timings) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
@@ -73,5 +52,5 @@ pub fn run(args: &LintArgs) -> u8 {
     if io_failed {
         return EXIT_ERROR;
     }
-    super::exit_code(&result, args.findings.fail_on, &config)
+    super::exit_code(&result, args.findings.fail_on, engine.config())
 }

@@ -4,8 +4,9 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::time::Duration;
 
+use kstor_engine::{Config, Engine, FailOn};
 use kstor_render::{Format, Output};
-use kstor_rules::{Config, FailOn, LintResult};
+use kstor_rules::LintResult;
 
 use crate::cli::{ColorArg, FailOnArg, FormatArg};
 use crate::output::{write_atomically, write_stdout};
@@ -25,6 +26,15 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 /// Exit code: usage or I/O error.
 pub const EXIT_ERROR: u8 = 2;
+
+/// The engine for a command: the configuration named by `--config`, else the nearest
+/// `.kstor.yaml` upward from the working directory, else none (`--no-config`: none), with the
+/// command line's rule selection.
+pub fn engine(config: Option<&Path>, no_config: bool, select: &[String], ignore: &[String]) -> Result<Engine, String> {
+    let cwd = std::env::current_dir().ok();
+    let config = Config::resolve(config, no_config, cwd.as_deref()).map_err(|e| e.to_string())?;
+    Engine::new(config, select, ignore).map_err(|e| e.to_string())
+}
 
 /// Prints a one-line error and returns [`EXIT_ERROR`].
 pub fn fail(message: impl std::fmt::Display) -> u8 {

@@ -11,9 +11,7 @@ use kstor_plan::{GenerateRequest, PlanError, ProviderCatalog, Request, ScenarioC
 
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, fail};
 use crate::cli::{GenerateArgs, PatternsArgs, PlanFormatArg, RecommendArgs, TargetArgs};
-use crate::commands::lint::load_config;
 use crate::output::{write_atomically, write_stdout};
-use crate::pipeline;
 
 fn format_of(arg: PlanFormatArg) -> PlanFormat {
     match arg {
@@ -106,8 +104,8 @@ pub fn recommend(args: &RecommendArgs) -> u8 {
 }
 
 fn recommend_files(args: &RecommendArgs, ctx: &Context<'_>, format: PlanFormat) -> u8 {
-    let config = match load_config(None, false) {
-        Ok(c) => c,
+    let engine = match super::engine(None, false, &[], &[]) {
+        Ok(e) => e,
         Err(e) => return fail(e),
     };
     let inputs: Vec<Input> = args
@@ -115,7 +113,7 @@ fn recommend_files(args: &RecommendArgs, ctx: &Context<'_>, format: PlanFormat) 
         .iter()
         .map(|p| if p.as_os_str() == "-" { Input::Stdin } else { Input::Path(p.clone()) })
         .collect();
-    let graph = match pipeline::build_graph(&inputs, &config, Limits::default()) {
+    let graph = match engine.graph(&inputs, Limits::default()) {
         Ok(g) => g,
         Err(e) => return fail(e),
     };

@@ -5,15 +5,13 @@ use kstor_render::{ReportFormat, render_report};
 
 use super::{EXIT_ERROR, EXIT_OK, fail};
 use crate::cli::{ReportArgs, ReportFormatArg};
-use crate::commands::lint::load_config;
 use crate::output::{write_atomically, write_stdout};
-use crate::pipeline;
 
 /// Runs `kstor report`; returns the exit code (0, or 2 when the input cannot be read). The
 /// report explains; findings and their exit codes are `kstor lint`'s job.
 pub fn run(args: &ReportArgs) -> u8 {
-    let config = match load_config(args.config.as_deref(), args.no_config) {
-        Ok(c) => c,
+    let engine = match super::engine(args.config.as_deref(), args.no_config, &[], &[]) {
+        Ok(e) => e,
         Err(e) => return fail(e),
     };
     let inputs: Vec<Input> = args
@@ -22,7 +20,7 @@ pub fn run(args: &ReportArgs) -> u8 {
         .map(|p| if p.as_os_str() == "-" { Input::Stdin } else { Input::Path(p.clone()) })
         .collect();
     let limits = Limits { max_file_bytes: args.max_file_size, ..Limits::default() };
-    let graph = match pipeline::build_graph(&inputs, &config, limits) {
+    let graph = match engine.graph(&inputs, limits) {
         Ok(g) => g,
         Err(e) => return fail(e),
     };

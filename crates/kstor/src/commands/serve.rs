@@ -2,42 +2,32 @@
 
 use std::time::Duration;
 
-use kstor_model::load::{Input, ReadError, read_limited};
-use kstor_server::policy::Policy;
+use kstor_engine::{Engine, ServeConfig};
 use kstor_server::{ServeOptions, serve};
 
 use super::{EXIT_ERROR, EXIT_OK, fail};
 use crate::cli::ServeArgs;
 
-/// A policy file larger than this is a mistake.
-const MAX_POLICY_BYTES: u64 = 1024 * 1024;
-
 /// Runs `kstor serve` until SIGTERM/SIGINT; 0 after a clean drain, 2 when it cannot start.
 pub fn run(args: &ServeArgs) -> u8 {
-    let policy = match &args.config {
-        None => Policy::default(),
-        Some(path) => {
-            let text = match read_limited(&Input::Path(path.clone()), MAX_POLICY_BYTES) {
-                Ok(t) => t,
-                Err(e) => {
-                    let why = match e {
-                        ReadError::Io(message) => message,
-                        ReadError::TooLarge(_) => format!("larger than {MAX_POLICY_BYTES} bytes"),
-                        ReadError::NotUtf8 { offset, .. } => format!("not UTF-8 (byte {offset})"),
-                    };
-                    return fail(format!("{}: {why}", path.display()));
-                }
-            };
-            match Policy::parse(&path.display().to_string(), &text) {
-                Ok(p) => p,
-                Err(e) => return fail(e),
-            }
-        }
+    // One file for the rules (the keys of .kstor.yaml) and the admission policy; without
+    // --config, the defaults (no discovery: a webhook's working directory means nothing).
+    let serve_config = match &args.config {
+        None => ServeConfig::default(),
+        Some(path) => match ServeConfig::load(path) {
+            Ok(c) => c,
+            Err(e) => return fail(e),
+        },
+    };
+    let engine = match Engine::new(serve_config.config, &[], &[]) {
+        Ok(e) => e,
+        Err(e) => return fail(e),
     };
     let options = ServeOptions {
         tls_cert: args.tls_cert.clone(),
         tls_key: args.tls_key.clone(),
-        policy,
+        policy: serve_config.policy,
+        engine,
         listen: args.listen,
         metrics_listen: args.metrics_listen,
         cluster: kstor_live::FetchOptions {

@@ -1,0 +1,179 @@
+//! Admission: one object judged against a view of the cluster.
+//!
+//! The objects the admitted object can be judged with are found by the model's own
+//! references ([`StorageGraph::references`]), the same extraction `kstor lint` links with: the
+//! claims a workload mounts, the class a claim names by field or by the legacy annotation, its
+//! volume, the snapshot or claim it is populated from, and so on, transitively; then the
+//! objects that refer to the admitted one (a claim's users and volume, a class's claims). The
+//! object and what was gathered become one small graph; the rules run as in `kstor lint`, and
+//! the findings located on the admitted object are its verdict.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use kstor_model::catalog::Catalog;
+use kstor_model::graph::{self, ObjectKey, Reference, StorageGraph};
+use kstor_model::object::{Object, ObjectId, Origin};
+use kstor_model::yaml::Tree;
+use kstor_model::{Location, ObjectRef, Workspace};
+use kstor_rules::LintResult;
+
+use crate::Engine;
+
+/// How many steps of references are followed from the admitted object (workload → claim →
+/// class → …; claim → snapshot → its source claim → its class).
+const OUTGOING_DEPTH: usize = 4;
+/// How many steps of referrers are followed back to the admitted object (class ← claim ←
+/// workload).
+const REFERRER_DEPTH: usize = 3;
+
+/// An object a cluster view holds: its identity, its parsed tree (shared, never copied) and
+/// what it refers to.
+#[derive(Debug)]
+pub struct SharedObject {
+    /// apiVersion, kind, namespace, name.
+    pub reference: ObjectRef,
+    /// The tree the object lives in.
+    pub tree: Arc<Tree>,
+    /// Its root node.
+    pub root: u32,
+    /// Its references, as the graph resolves them.
+    pub references: Vec<Reference>,
+}
+
+impl SharedObject {
+    /// An object with its references worked out by building its own graph (used where
+    /// objects arrive one at a time, as watch events).
+    pub fn new(object: Object, catalog: &Arc<Catalog>) -> SharedObject {
+        let references = references_of(&object, catalog);
+        SharedObject { reference: object.reference, tree: object.tree, root: object.root_index, references }
+    }
+
+    /// The lookup key.
+    pub fn key(&self) -> ObjectKey {
+        ObjectKey::new(&self.reference.kind, self.reference.namespace.as_deref(), &self.reference.name)
+    }
+
+    /// A model object with this id, sharing the tree.
+    pub fn to_object(&self, id: u32) -> Object {
+        Object {
+            id: ObjectId(id),
+            origin: Origin { source: None, document: 0, item: None },
+            reference: self.reference.clone(),
+            tree: Arc::clone(&self.tree),
+            root_index: self.root,
+        }
+    }
+}
+
+/// What the references of one object are: the graph of that object alone, asked.
+pub fn references_of(object: &Object, catalog: &Arc<Catalog>) -> Vec<Reference> {
+    let mut workspace = Workspace::default();
+    workspace.objects.push(Object {
+        id: ObjectId(0),
+        origin: Origin { source: None, document: 0, item: None },
+        reference: object.reference.clone(),
+        tree: Arc::clone(&object.tree),
+        root_index: object.root_index,
+    });
+    let graph = graph::build(workspace, Arc::clone(catalog));
+    graph.references().into_iter().map(|(_, r)| r).collect()
+}
+
+/// A view of a cluster's objects: a watch cache, a dump, a bundle of manifests.
+pub trait ClusterView {
+    /// An object by key.
+    fn get(&self, key: &ObjectKey) -> Option<Arc<SharedObject>>;
+    /// The StorageClasses marked default (claims without a class get one; several defaults
+    /// are a finding of their own).
+    fn default_classes(&self) -> Vec<Arc<SharedObject>>;
+    /// Objects every judgement sees whole: VolumeSnapshotClasses and CSIDrivers, few and read
+    /// by rules across drivers.
+    fn context(&self) -> Vec<Arc<SharedObject>>;
+    /// The objects whose references name `key`.
+    fn referrers(&self, key: &ObjectKey) -> Vec<Arc<SharedObject>>;
+}
+
+/// The outcome of judging one object.
+pub struct Admission {
+    /// The graph of the object and what it was judged with (object 0 is the admitted one).
+    pub graph: StorageGraph,
+    /// The findings located on the admitted object, ordered as lint orders them.
+    pub result: LintResult,
+    /// How many cluster objects the judgement read.
+    pub gathered: usize,
+}
+
+/// The objects gathered for one judgement, each once, the admitted object's key excluded (an
+/// UPDATE replaces the cached version).
+struct Gathered {
+    seen: HashSet<ObjectKey>,
+    objects: Vec<Arc<SharedObject>>,
+}
+
+impl Gathered {
+    fn add(&mut self, object: Arc<SharedObject>) -> Option<Arc<SharedObject>> {
+        self.seen.insert(object.key()).then(|| {
+            self.objects.push(Arc::clone(&object));
+            object
+        })
+    }
+}
+
+impl Engine {
+    /// Judges `incoming` (an object being created or updated) against `view`.
+    pub fn admit(&self, incoming: Object, view: &dyn ClusterView) -> Admission {
+        let key = ObjectKey::of(&incoming);
+        let mut gathered = Gathered { seen: HashSet::from([key.clone()]), objects: Vec::new() };
+        for object in view.context().into_iter().chain(view.default_classes()) {
+            gathered.add(object);
+        }
+
+        // What the object refers to, transitively; the users of the claims it names (pods
+        // elsewhere on one single-node claim conflict with it).
+        let mut references = references_of(&incoming, self.catalog());
+        let mut claims_named = Vec::new();
+        for depth in 0..OUTGOING_DEPTH {
+            let mut next = Vec::new();
+            for reference in references {
+                let Reference::Object(target) = reference else { continue };
+                let Some(object) = view.get(&target).and_then(|o| gathered.add(o)) else { continue };
+                if depth == 0 && target.kind == "PersistentVolumeClaim" {
+                    claims_named.push(target);
+                }
+                next.extend(object.references.iter().cloned());
+            }
+            references = next;
+        }
+        // What refers to the object (a claim's users, volume and snapshots; a class's claims
+        // and volumes), transitively; and to the claims it names.
+        let mut keys = vec![key];
+        for depth in 0..REFERRER_DEPTH {
+            if depth == 1 {
+                keys.append(&mut claims_named);
+            }
+            let mut next = Vec::new();
+            for key in &keys {
+                for object in view.referrers(key) {
+                    if let Some(object) = gathered.add(object) {
+                        next.push(object.key());
+                    }
+                }
+            }
+            keys = next;
+        }
+
+        let mut workspace = Workspace::default();
+        workspace.objects.reserve(gathered.objects.len() + 1);
+        let mut incoming = incoming;
+        incoming.id = ObjectId(0);
+        workspace.objects.push(incoming);
+        for (i, object) in gathered.objects.iter().enumerate() {
+            workspace.objects.push(object.to_object(i as u32 + 1));
+        }
+        let count = gathered.objects.len();
+        let (graph, mut result) = self.lint_workspace(workspace);
+        result.findings.retain(|r| matches!(r.finding.location, Location::Field { object, .. } if object.0 == 0));
+        Admission { graph, result, gathered: count }
+    }
+}

@@ -1,0 +1,95 @@
+//! A [`ClusterView`] over loaded objects: a bundle of manifests or a dump, as the cluster
+//! admission would see (tests, and front ends that judge objects one by one).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use kstor_model::graph::{ObjectKey, Reference, StorageGraph, is_default_storage_class};
+use kstor_model::object::ObjectId;
+
+use crate::admit::{ClusterView, SharedObject};
+
+/// Objects indexed by key, with the referrers of each; the first of several objects with one
+/// key is kept (a cluster holds one).
+#[derive(Debug, Default)]
+pub struct BundleView {
+    objects: HashMap<ObjectKey, Arc<SharedObject>>,
+    referrers: HashMap<ObjectKey, Vec<Arc<SharedObject>>>,
+    defaults: Vec<Arc<SharedObject>>,
+    context: Vec<Arc<SharedObject>>,
+    duplicates: Vec<ObjectKey>,
+}
+
+impl BundleView {
+    /// The view of a graph's objects, without `skip` (the object being admitted, whose
+    /// cached version a cluster would replace).
+    pub fn of(graph: &StorageGraph, skip: Option<ObjectId>) -> BundleView {
+        let mut references: HashMap<ObjectId, Vec<Reference>> = HashMap::new();
+        for (object, reference) in graph.references() {
+            references.entry(object).or_default().push(reference);
+        }
+        let mut view = BundleView::default();
+        for object in &graph.workspace.objects {
+            if Some(object.id) == skip {
+                continue;
+            }
+            let shared = Arc::new(SharedObject {
+                reference: object.reference.clone(),
+                tree: Arc::clone(&object.tree),
+                root: object.root_index,
+                references: references.remove(&object.id).unwrap_or_default(),
+            });
+            let key = shared.key();
+            if view.objects.contains_key(&key) {
+                view.duplicates.push(key);
+                continue;
+            }
+            if is_default_storage_class(object) {
+                view.defaults.push(Arc::clone(&shared));
+            }
+            if matches!(key.kind.as_str(), "VolumeSnapshotClass" | "CSIDriver") {
+                view.context.push(Arc::clone(&shared));
+            }
+            for reference in &shared.references {
+                if let Reference::Object(target) = reference {
+                    view.referrers.entry(target.clone()).or_default().push(Arc::clone(&shared));
+                }
+            }
+            view.objects.insert(key, shared);
+        }
+        view
+    }
+
+    /// Keys held by more than one object (only the first is in the view).
+    pub fn duplicates(&self) -> &[ObjectKey] {
+        &self.duplicates
+    }
+
+    /// How many objects the view holds.
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// Whether the view holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+}
+
+impl ClusterView for BundleView {
+    fn get(&self, key: &ObjectKey) -> Option<Arc<SharedObject>> {
+        self.objects.get(key).cloned()
+    }
+
+    fn default_classes(&self) -> Vec<Arc<SharedObject>> {
+        self.defaults.clone()
+    }
+
+    fn context(&self) -> Vec<Arc<SharedObject>> {
+        self.context.clone()
+    }
+
+    fn referrers(&self, key: &ObjectKey) -> Vec<Arc<SharedObject>> {
+        self.referrers.get(key).cloned().unwrap_or_default()
+    }
+}

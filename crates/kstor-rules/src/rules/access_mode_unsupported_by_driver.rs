@@ -61,7 +61,7 @@ impl Rule for AccessModeUnsupportedByDriver {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for claim in &graph.claims {
-            let Some(driver) = graph.driver_of_claim(claim) else {
+            let Some(driver) = graph.driver_of_claim(claim).and_then(|d| d.capabilities.as_ref()) else {
                 continue;
             };
             if driver.confidence != Confidence::Curated {
@@ -74,14 +74,14 @@ impl Rule for AccessModeUnsupportedByDriver {
                     continue;
                 }
                 let why = if supported.is_empty() {
-                    format!("{} does not support volumeMode {}", driver_name(&driver), claim.volume_mode)
+                    format!("{} does not support volumeMode {}", driver_name(driver), claim.volume_mode)
                 } else if *mode == AccessMode::ReadWriteOncePod && !driver.csi {
-                    format!("ReadWriteOncePod needs a CSI driver and {} is not one", driver_name(&driver))
+                    format!("ReadWriteOncePod needs a CSI driver and {} is not one", driver_name(driver))
                 } else {
                     let supported: Vec<&str> = supported.iter().map(|m| m.as_str()).collect();
                     format!(
                         "{} supports only {} with volumeMode {}",
-                        driver_name(&driver),
+                        driver_name(driver),
                         supported.join(", "),
                         claim.volume_mode
                     )

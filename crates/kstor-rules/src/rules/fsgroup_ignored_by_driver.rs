@@ -124,7 +124,7 @@ impl Rule for FsgroupIgnoredByDriver {
                     mount.path.clone(),
                     format!("mount of {}", mount.volume),
                 );
-                if let Some(driver) = graph.driver_of_claim(claim)
+                if let Some(driver) = graph.driver_of_claim(claim).and_then(|d| d.capabilities.as_ref())
                     && let Some(csi) = graph.csi_drivers.iter().find(|d| d.name == driver.driver)
                 {
                     finding = finding.related(

@@ -86,7 +86,8 @@ impl Rule for FsgroupWithoutChangePolicy {
                 let applied = match fs_group_effect(graph, claim) {
                     FsGroupEffect::Applied(_) => true,
                     FsGroupEffect::Unknown => {
-                        graph.driver_of_claim(claim).is_none() && claim.is_single_node()
+                        graph.driver_of_claim(claim).and_then(|d| d.capabilities.as_ref()).is_none()
+                            && claim.is_single_node()
                     }
                     FsGroupEffect::Delegated | FsGroupEffect::Ignored(_) => false,
                 };

@@ -118,7 +118,7 @@ fn non_root_user(container: &ContainerInfo, pod: &PodSecurity) -> Option<String>
 
 /// Why the claim's driver applies fsGroup, or `None` when it does not.
 fn applies_fs_group(graph: &StorageGraph, claim: &Claim) -> Option<String> {
-    match graph.driver_of_claim(claim) {
+    match graph.driver_of_claim(claim).and_then(|d| d.capabilities.as_ref()) {
         Some(driver) => {
             let applies = match driver.fs_group_policy {
                 FsGroupPolicy::None => false,
@@ -129,7 +129,7 @@ fn applies_fs_group(graph: &StorageGraph, claim: &Claim) -> Option<String> {
                         && claim.modes().any(|m| m.is_single_node())
                 }
             };
-            applies.then(|| format!("on {}", driver_name(&driver)))
+            applies.then(|| format!("on {}", driver_name(driver)))
         }
         None => (claim.is_single_node() && claim.volume_mode == VolumeMode::Filesystem)
             .then(|| "a ReadWriteOnce volume, assumed block storage".to_string()),

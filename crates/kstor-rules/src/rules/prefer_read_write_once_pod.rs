@@ -105,7 +105,7 @@ impl Rule for PreferReadWriteOncePod {
                 let [(AccessMode::ReadWriteOnce, rwo_path)] = claim.access_modes.as_slice() else {
                     continue;
                 };
-                let Some(driver) = graph.driver_of_claim(claim) else {
+                let Some(driver) = graph.driver_of_claim(claim).and_then(|d| d.capabilities.as_ref()) else {
                     continue;
                 };
                 if driver.confidence != Confidence::Curated
@@ -122,7 +122,7 @@ impl Rule for PreferReadWriteOncePod {
                     role_and_workload(workload),
                     mount.mount_path,
                     claim.describe(graph),
-                    driver_name(&driver),
+                    driver_name(driver),
                 );
                 out.push(
                     Finding::at(&Self::META, claim.object, rwo_path.clone(), message)

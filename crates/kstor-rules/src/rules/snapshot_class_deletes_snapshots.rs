@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use kstor_model::path::Path;
 
-use super::common::{csi_driver_of_claim, role_and_workload};
+use super::common::role_and_workload;
 use crate::context::Context;
 use crate::finding::Finding;
 use crate::rule::Rule;
@@ -60,7 +60,7 @@ impl Rule for SnapshotClassDeletesSnapshots {
         let graph = ctx.graph;
         let platform_bundle = graph.workloads.is_empty();
         // Driver -> the first stateful workload keeping its data there.
-        let mut stateful: HashMap<String, usize> = HashMap::new();
+        let mut stateful: HashMap<&str, usize> = HashMap::new();
         for (index, workload) in graph.workloads.iter().enumerate() {
             if !workload.role.role.holds_critical_data() {
                 continue;
@@ -69,8 +69,8 @@ impl Rule for SnapshotClassDeletesSnapshots {
                 let Some(claim) = graph.claim_of_mount(workload, mount) else {
                     continue;
                 };
-                if let Some(driver) = csi_driver_of_claim(graph, graph.claim(claim)) {
-                    stateful.entry(driver).or_insert(index);
+                if let Some(driver) = graph.driver_of_claim(graph.claim(claim)) {
+                    stateful.entry(&driver.name).or_insert(index);
                 }
             }
         }
@@ -78,7 +78,7 @@ impl Rule for SnapshotClassDeletesSnapshots {
             if class.deletion_policy.as_deref() != Some("Delete") {
                 continue;
             }
-            let why = match stateful.get(&class.driver) {
+            let why = match stateful.get(class.driver.as_str()) {
                 Some(&index) => {
                     format!(
                         "{} keeps its data on {}",

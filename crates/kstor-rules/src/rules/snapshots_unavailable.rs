@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use kstor_model::graph::{ClaimOrigin, StorageGraph, Workload};
 use kstor_model::path::Path;
 
-use super::common::{csi_driver_of_claim, join_names, role_and_workload};
+use super::common::{join_names, role_and_workload};
 use crate::context::{Context, SnapshotApi};
 use crate::finding::Finding;
 use crate::rule::Rule;
@@ -175,15 +175,13 @@ fn static_drivers_without_class<'w>(
             if graph.class_of(claim).is_some() || claim.volume.is_none() {
                 continue;
             }
-            let Some(caps) = graph.driver_of_claim(claim) else {
+            let Some(driver) = graph.driver_of_claim(claim) else {
                 continue;
             };
-            if !caps.snapshots || !caps.csi {
+            if !driver.capabilities.as_ref().is_some_and(|caps| caps.snapshots && caps.csi) {
                 continue;
             }
-            let Some(driver) = csi_driver_of_claim(graph, claim) else {
-                continue;
-            };
+            let driver = driver.name.clone();
             if graph.snapshot_classes_for(&driver).next().is_none() {
                 out.entry(driver).or_insert_with(|| (*w, mount.path.clone()));
             }

@@ -1,4 +1,4 @@
-//! Running the rules: selection, severity overrides, suppression, ordering.
+//! Running the rules: selection, requirements, severity overrides, suppression, ordering.
 
 use std::collections::{HashMap, HashSet};
 
@@ -124,16 +124,12 @@ impl LintResult {
     }
 }
 
-/// Runs the enabled rules over the graph.
+/// Runs the enabled rules whose requirements the options meet over the graph.
 pub fn lint(graph: &StorageGraph, settings: &Settings) -> LintResult {
     let ctx = Context { graph, options: &settings.options };
     let enabled: Vec<&'static dyn Rule> =
         RULES.iter().copied().filter(|r| settings.enabled.contains(r.meta().code)).collect();
-    let check = |rule: &&'static dyn Rule| {
-        let mut out = Vec::new();
-        rule.check(&ctx, &mut out);
-        out
-    };
+    let check = |rule: &&'static dyn Rule| check(*rule, &ctx);
     // Small graphs (an admission request) run on the calling thread: handing 42 tiny jobs to
     // the pool costs more than running them.
     let findings: Vec<Finding> = if graph.workspace.objects.len() >= kstor_model::graph::PARALLEL_MIN_OBJECTS
@@ -155,6 +151,15 @@ pub fn lint(graph: &StorageGraph, settings: &Settings) -> LintResult {
     }
     result.findings.sort_by(|a, b| order(graph, a, b));
     result
+}
+
+/// One rule's findings, or none when the options lack what it requires.
+pub(crate) fn check(rule: &dyn Rule, ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if rule.meta().requires.met_by(ctx.options) {
+        rule.check(ctx, &mut out);
+    }
+    out
 }
 
 fn report(graph: &StorageGraph, finding: Finding) -> Reported {

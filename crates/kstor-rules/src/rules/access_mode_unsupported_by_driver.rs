@@ -4,7 +4,7 @@ use kstor_model::path::Path;
 use super::common::{class_phrase, driver_name};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -53,11 +53,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for AccessModeUnsupportedByDriver {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for AccessModeUnsupportedByDriver {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for claim in &graph.claims {

@@ -5,7 +5,7 @@ use kstor_model::graph::{MountTarget, VolumeSource, Workload, WorkloadKind, cove
 use super::common::{engine_data_directory_is_known, workload_name};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -68,11 +68,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for HostpathForPersistentData {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for HostpathForPersistentData {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for workload in &graph.workloads {

@@ -4,7 +4,7 @@ use kstor_model::graph::{Claim, ContainerInfo, PodSecurity, StorageGraph, Worklo
 use super::common::{driver_name, workload_name};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -65,11 +65,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for NonRootWithoutFsgroup {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for NonRootWithoutFsgroup {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for workload in &graph.workloads {

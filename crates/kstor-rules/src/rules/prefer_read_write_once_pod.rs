@@ -6,7 +6,7 @@ use kstor_model::graph::{ClaimOrigin, StorageGraph, Workload, WorkloadKind};
 use super::common::{driver_name, role_and_workload};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -66,11 +66,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for PreferReadWriteOncePod {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for PreferReadWriteOncePod {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for (index, workload) in graph.workloads.iter().enumerate() {

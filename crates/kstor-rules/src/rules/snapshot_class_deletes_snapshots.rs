@@ -5,7 +5,7 @@ use kstor_model::path::Path;
 use super::common::role_and_workload;
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -51,11 +51,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for SnapshotClassDeletesSnapshots {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for SnapshotClassDeletesSnapshots {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         let platform_bundle = graph.workloads.is_empty();
@@ -106,13 +102,8 @@ impl Rule for SnapshotClassDeletesSnapshots {
 
 #[cfg(test)]
 mod tests {
-    use kstor_model::Workspace;
-    use kstor_model::catalog::Catalog;
-    use kstor_model::graph::build;
-    use kstor_model::yaml::Limits;
-
     use super::*;
-    use crate::context::RuleOptions;
+    use crate::testing::run_rule;
 
     const CLASSES: &str = "
 apiVersion: storage.k8s.io/v1
@@ -128,13 +119,7 @@ deletionPolicy: Delete
 ";
 
     fn findings(text: &str) -> usize {
-        let mut workspace = Workspace::default();
-        workspace.add_text("t.yaml", text.to_string(), &Limits::default());
-        let graph = build(workspace, Catalog::builtin());
-        let options = RuleOptions::default();
-        let mut out = Vec::new();
-        SnapshotClassDeletesSnapshots.check(&Context { graph: &graph, options: &options }, &mut out);
-        out.len()
+        run_rule(&SnapshotClassDeletesSnapshots, text, &Default::default()).len()
     }
 
     #[test]

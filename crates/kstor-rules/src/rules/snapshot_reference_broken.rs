@@ -5,7 +5,7 @@ use kstor_model::path::Path;
 use super::common::{driver_field_of_claim, driver_name};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -66,11 +66,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for SnapshotReferenceBroken {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for SnapshotReferenceBroken {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         snapshot_class_mismatch(graph, out);

@@ -3,7 +3,7 @@ use kstor_model::graph::{MountTarget, VolumeSource, WorkloadKind};
 use super::common::{engine_data_directory_is_known, role_and_workload};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -61,11 +61,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for StatefulDataOnEphemeralStorage {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for StatefulDataOnEphemeralStorage {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for workload in &graph.workloads {

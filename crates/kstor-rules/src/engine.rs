@@ -1,4 +1,5 @@
-//! Running the rules: selection, requirements, severity overrides, suppression, ordering.
+//! Running the rules: selection, requirements, overlaps, severity overrides, suppression,
+//! ordering.
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,6 +10,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::context::{Context, RuleOptions};
 use crate::finding::Finding;
+use crate::overlap::drop_restated;
 use crate::registry::{self, RULES};
 use crate::rule::{Rule, Severity};
 use crate::suppress::is_suppressed;
@@ -124,7 +126,9 @@ impl LintResult {
     }
 }
 
-/// Runs the enabled rules whose requirements the options meet over the graph.
+/// Runs the enabled rules whose requirements the options meet over the graph; of two
+/// overlapping rules' findings on the same fact, keeps the more specific one
+/// ([`crate::overlap`]).
 pub fn lint(graph: &StorageGraph, settings: &Settings) -> LintResult {
     let ctx = Context { graph, options: &settings.options };
     let enabled: Vec<&'static dyn Rule> =
@@ -132,12 +136,14 @@ pub fn lint(graph: &StorageGraph, settings: &Settings) -> LintResult {
     let check = |rule: &&'static dyn Rule| check(*rule, &ctx);
     // Small graphs (an admission request) run on the calling thread: handing 42 tiny jobs to
     // the pool costs more than running them.
-    let findings: Vec<Finding> = if graph.workspace.objects.len() >= kstor_model::graph::PARALLEL_MIN_OBJECTS
-    {
-        enabled.par_iter().flat_map_iter(check).collect()
-    } else {
-        enabled.iter().flat_map(check).collect()
-    };
+    let mut findings: Vec<Finding> =
+        if graph.workspace.objects.len() >= kstor_model::graph::PARALLEL_MIN_OBJECTS {
+            enabled.par_iter().flat_map_iter(check).collect()
+        } else {
+            enabled.iter().flat_map(check).collect()
+        };
+    // Before suppression: a suppressed specific finding still covers its general restatement.
+    drop_restated(&mut findings);
     let mut result = LintResult::default();
     for mut finding in findings {
         if let Some(severity) = settings.severity.get(finding.rule.code) {

@@ -4,8 +4,9 @@
 //! [`Rule`] from its metadata; the file implements [`Check`]); its doc comment is its
 //! documentation. [`registry::RULES`] lists them all. [`engine::lint`] runs the enabled
 //! rules over a [`kstor_model::graph::StorageGraph`] (skipping rules whose
-//! [`rule::Requires`] the options do not meet), applies severity overrides and suppression,
-//! and returns positioned findings for the renderers.
+//! [`rule::Requires`] the options do not meet), keeps one finding per fact of overlapping
+//! rules ([`overlap::OVERLAPS`]), applies severity overrides and suppression, and returns
+//! positioned findings for the renderers.
 
 pub mod config;
 pub mod context;
@@ -13,6 +14,7 @@ pub mod docs;
 pub mod engine;
 pub mod finding;
 pub mod live;
+pub mod overlap;
 pub mod registry;
 pub mod rule;
 pub mod rules;

@@ -249,19 +249,6 @@ pub fn is_zone_key(key: &str) -> bool {
     key == "failure-domain.beta.kubernetes.io/zone" || key.ends_with("/zone")
 }
 
-/// Whether the workload runs a known engine of a critical role whose data directory kstor
-/// trusts (strong role evidence, data not optional): the condition under which KS303 judges
-/// what its data directory is mounted on.
-pub fn engine_data_directory_is_known(graph: &StorageGraph, workload: &Workload) -> bool {
-    let role = &workload.role;
-    let engine = role.engine.as_deref().and_then(|e| graph.catalog.roles.engine(e));
-    workload.kind.is_long_running()
-        && role.role.holds_critical_data()
-        && role.evidence.knows_data_directory()
-        && !role.data_dirs.is_empty()
-        && engine.is_some_and(|e| !e.data_optional)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -169,7 +169,9 @@ fn diff(
     };
     // A claim whose driver is not in the input reads as plain RWO block: its snapshot or
     // replication story is unknown, not different.
-    let driver_unknown = claim.is_some_and(|c| graph.driver_of_claim(graph.claim(c)).is_none());
+    let driver_unknown = claim.is_some_and(|c| {
+        graph.driver_of_claim(graph.claim(c)).and_then(|d| d.capabilities.as_ref()).is_none()
+    });
     let pattern_status = match current_pattern {
         Some(Pattern::RwoBlock) if driver_unknown && !acceptable(Pattern::RwoBlock) => Status::Unknown,
         Some(p) => Status::of(acceptable(p)),

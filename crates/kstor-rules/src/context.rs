@@ -63,3 +63,14 @@ pub struct Context<'g> {
     /// Options.
     pub options: &'g RuleOptions,
 }
+
+impl<'g> Context<'g> {
+    /// The facts of `kstor audit`, for a rule declared with `requires: AuditFacts` (the
+    /// engine runs it only when they are present).
+    ///
+    /// # Panics
+    /// When called by a rule that does not declare the requirement, without the facts.
+    pub fn audit(&self) -> &'g AuditFacts {
+        self.options.audit.as_ref().expect("only rules declared `requires: AuditFacts` read audit facts")
+    }
+}

@@ -1,4 +1,5 @@
-//! Running the rules: selection, severity overrides, suppression, ordering.
+//! Running the rules: selection, requirements, overlaps, severity overrides, suppression,
+//! ordering.
 
 use std::collections::{HashMap, HashSet};
 
@@ -8,6 +9,7 @@ use rayon::prelude::*;
 
 use crate::context::{Context, RuleOptions};
 use crate::finding::Finding;
+use crate::overlap::drop_restated;
 use crate::registry::{self, RULES};
 use crate::rule::{Rule, Severity};
 use crate::suppress::is_suppressed;
@@ -127,24 +129,24 @@ impl LintResult {
     }
 }
 
-/// Runs the enabled rules over the graph.
+/// Runs the enabled rules whose requirements the options meet over the graph; of two
+/// overlapping rules' findings on the same fact, keeps the more specific one
+/// ([`crate::overlap`]).
 pub fn lint(graph: &StorageGraph, settings: &Settings) -> LintResult {
     let ctx = Context { graph, options: &settings.options };
     let enabled: Vec<&'static dyn Rule> =
         RULES.iter().copied().filter(|r| settings.enabled.contains(r.meta().code)).collect();
-    let check = |rule: &&'static dyn Rule| {
-        let mut out = Vec::new();
-        rule.check(&ctx, &mut out);
-        out
-    };
+    let check = |rule: &&'static dyn Rule| check(*rule, &ctx);
     // Small graphs (an admission request) run on the calling thread: handing 42 tiny jobs to
     // the pool costs more than running them.
-    let findings: Vec<Finding> = if graph.workspace.objects.len() >= kstor_model::graph::PARALLEL_MIN_OBJECTS
-    {
-        enabled.par_iter().flat_map_iter(check).collect()
-    } else {
-        enabled.iter().flat_map(check).collect()
-    };
+    let mut findings: Vec<Finding> =
+        if graph.workspace.objects.len() >= kstor_model::graph::PARALLEL_MIN_OBJECTS {
+            enabled.par_iter().flat_map_iter(check).collect()
+        } else {
+            enabled.iter().flat_map(check).collect()
+        };
+    // Before suppression: a suppressed specific finding still covers its general restatement.
+    drop_restated(&mut findings);
     let mut result = LintResult::default();
     for mut finding in findings {
         if let Some(severity) = settings.severity.get(finding.rule.code) {
@@ -158,6 +160,15 @@ pub fn lint(graph: &StorageGraph, settings: &Settings) -> LintResult {
     }
     result.findings.sort_by(|a, b| order(graph, a, b));
     result
+}
+
+/// One rule's findings, or none when the options lack what it requires.
+pub(crate) fn check(rule: &dyn Rule, ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if rule.meta().requires.met_by(ctx.options) {
+        rule.check(ctx, &mut out);
+    }
+    out
 }
 
 fn report(graph: &StorageGraph, finding: Finding) -> Reported {

@@ -116,7 +116,7 @@ pub fn select(selector: &str) -> Result<Vec<&'static dyn Rule>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rule::DOC_SECTIONS;
+    use crate::rule::{DOC_SECTIONS, Requires};
 
     #[test]
     fn codes_and_names_are_unique_and_sorted() {
@@ -141,6 +141,15 @@ mod tests {
             }
             assert!(meta.summary.len() > 10 && !meta.summary.ends_with('.'), "{} summary", meta.code);
             assert_eq!(meta.name, meta.name.to_ascii_lowercase(), "{} name must be kebab-case", meta.code);
+        }
+    }
+
+    #[test]
+    fn rules_documented_as_audit_only_require_audit_facts() {
+        for rule in RULES {
+            let meta = rule.meta();
+            let audit_only = meta.documentation().contains("`kstor audit` only");
+            assert_eq!(audit_only, meta.requires == Requires::AuditFacts, "{}", meta.code);
         }
     }
 

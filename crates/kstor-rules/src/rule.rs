@@ -1,11 +1,12 @@
-//! What a rule is: its metadata (code, name, group, severity, docs) and its check.
+//! What a rule is: its metadata (code, name, group, severity, docs, requirements), declared
+//! with [`declare_rule!`], and its check, written by hand.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::context::Context;
+use crate::context::{Context, RuleOptions};
 use crate::finding::Finding;
 
 /// How serious a finding is.
@@ -123,6 +124,30 @@ pub struct RuleMeta {
     /// The rule's doc comment: Markdown with the sections of [`DOC_SECTIONS`].
     #[serde(skip)]
     pub docs: &'static str,
+    /// What the rule needs beyond the graph; the engine skips it when that is missing.
+    #[serde(skip)]
+    pub requires: Requires,
+}
+
+/// What a rule needs beyond the graph to run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Requires {
+    /// Only the graph.
+    #[default]
+    Nothing,
+    /// The facts of `kstor audit` ([`crate::context::AuditFacts`]): the input is a
+    /// cluster's state. Read them with [`Context::audit`].
+    AuditFacts,
+}
+
+impl Requires {
+    /// Whether the options provide what is required.
+    pub fn met_by(self, options: &RuleOptions) -> bool {
+        match self {
+            Requires::Nothing => true,
+            Requires::AuditFacts => options.audit.is_some(),
+        }
+    }
 }
 
 /// Headings every rule's documentation must have, in order.
@@ -150,15 +175,22 @@ impl RuleMeta {
     }
 }
 
-/// A rule: pure, reads only the graph.
-pub trait Rule: Send + Sync {
-    /// Identity and docs.
+/// A rule as the engine sees it: its metadata (implemented by [`declare_rule!`]) and its
+/// [`Check`].
+pub trait Rule: Check + Send + Sync {
+    /// Identity, docs and requirements.
     fn meta(&self) -> &'static RuleMeta;
-    /// Adds this rule's findings for the graph.
+}
+
+/// What a rule's file writes: the check. Pure, reads only the [`Context`].
+pub trait Check {
+    /// Adds this rule's findings for the graph. Runs only when the options meet the rule's
+    /// [`RuleMeta::requires`].
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>);
 }
 
-/// Declares a rule type whose doc comment is its documentation.
+/// Declares a rule type whose doc comment is its documentation, and implements [`Rule`] for
+/// it; the rule's file implements [`Check`]. `requires` is optional ([`Requires::Nothing`]).
 ///
 /// ```ignore
 /// declare_rule! {
@@ -169,9 +201,19 @@ pub trait Rule: Send + Sync {
 ///         summary: "a database keeps its data on ReadWriteMany storage",
 ///     }
 /// }
+///
+/// impl Check for RwxForDatabase {
+///     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) { ... }
+/// }
 /// ```
 #[macro_export]
 macro_rules! declare_rule {
+    (@requires) => {
+        $crate::rule::Requires::Nothing
+    };
+    (@requires $requires:ident) => {
+        $crate::rule::Requires::$requires
+    };
     (
         $(#[doc = $doc:expr])*
         $vis:vis struct $name:ident {
@@ -179,7 +221,8 @@ macro_rules! declare_rule {
             name: $rule_name:literal,
             group: $group:ident,
             severity: $severity:ident,
-            summary: $summary:literal $(,)?
+            summary: $summary:literal
+            $(, requires: $requires:ident)? $(,)?
         }
     ) => {
         $(#[doc = $doc])*
@@ -194,7 +237,14 @@ macro_rules! declare_rule {
                 severity: $crate::rule::Severity::$severity,
                 summary: $summary,
                 docs: concat!($($doc, "\n"),*),
+                requires: $crate::declare_rule!(@requires $($requires)?),
             };
+        }
+
+        impl $crate::rule::Rule for $name {
+            fn meta(&self) -> &'static $crate::rule::RuleMeta {
+                &Self::META
+            }
         }
     };
 }

@@ -987,6 +987,7 @@ pub(super) fn claim_at(
         class: ClassResolution::UnknownDefault,
         volume_name: spec.volume_name.clone().filter(|v| !v.is_empty()),
         volume: None,
+        driver: None,
         request: spec
             .resources
             .as_ref()

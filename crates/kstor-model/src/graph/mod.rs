@@ -72,6 +72,9 @@ pub struct StorageGraph {
     default_class: Option<ClassId>,
     snapshot_classes_by_driver: HashMap<String, Vec<SnapshotClassId>>,
     claim_users: HashMap<ClaimId, Vec<WorkloadId>>,
+    /// Claim drivers: one per class (same index), then one per static volume a class-less
+    /// claim is bound to.
+    drivers: Vec<ClaimDriver>,
 }
 
 /// Below this many objects, building and linting run on the calling thread.
@@ -141,6 +144,7 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
         default_class: None,
         snapshot_classes_by_driver: HashMap::new(),
         claim_users: HashMap::new(),
+        drivers: Vec::new(),
     };
     // Sized up front: grown by doubling, the workload and claim lists would waste tens of
     // megabytes on large inputs.
@@ -282,6 +286,7 @@ impl StorageGraph {
                         .flatten()
                 });
         }
+        self.resolve_claim_drivers();
 
         // Workload volumes → standalone claims; roles; who uses which claim.
         for (i, workload) in self.workloads.iter_mut().enumerate() {
@@ -293,6 +298,35 @@ impl StorageGraph {
                     }
                 }
             }
+        }
+    }
+
+    /// Claim → class → driver, once for every claim: a class's driver (for every class, so
+    /// class `i` is driver `i`), else the driver of the static volume the claim is bound to.
+    /// Runs after the classes' capabilities and topology are final.
+    fn resolve_claim_drivers(&mut self) {
+        let in_tree = |name: &str| self.catalog.drivers.in_tree(name).and_then(|p| p.csi.clone());
+        self.drivers = self
+            .classes
+            .iter()
+            .map(|class| ClaimDriver {
+                name: in_tree(&class.provisioner).unwrap_or_else(|| class.provisioner.clone()),
+                capabilities: class.driver.clone(),
+            })
+            .collect();
+        let mut by_volume: HashMap<VolumeId, Option<DriverId>> = HashMap::new();
+        for claim in &mut self.claims {
+            claim.driver = match claim.class {
+                ClassResolution::Named(id) | ClassResolution::Default(id) => Some(DriverId(id.0)),
+                _ => claim.volume.and_then(|volume| {
+                    *by_volume.entry(volume).or_insert_with(|| {
+                        let driver =
+                            volume_driver(&self.catalog, &self.csi_drivers, &self.volumes[volume.0])?;
+                        self.drivers.push(driver);
+                        Some(DriverId(self.drivers.len() - 1))
+                    })
+                }),
+            };
         }
     }
 
@@ -367,21 +401,10 @@ impl StorageGraph {
         }
     }
 
-    /// The driver capabilities behind a claim: through its class, or its static volume.
-    pub fn driver_of_claim(&self, claim: &Claim) -> Option<Capabilities> {
-        if let Some(class) = self.class_of(claim) {
-            return class.driver.clone();
-        }
-        let volume = self.volume(claim.volume?);
-        let driver = volume.driver.as_deref()?;
-        let name = self
-            .catalog
-            .drivers
-            .in_tree_by_volume_source(driver)
-            .and_then(|p| p.csi.as_deref())
-            .unwrap_or(driver);
-        let csi = self.csi_drivers.iter().find(|d| d.name == name);
-        capabilities(&self.catalog, name, &Default::default(), csi)
+    /// The driver behind a claim (resolved when the graph was linked): through its class, or
+    /// its static volume.
+    pub fn driver_of_claim(&self, claim: &Claim) -> Option<&ClaimDriver> {
+        claim.driver.map(|id| &self.drivers[id.0])
     }
 
     /// VolumeSnapshotClasses of a driver.
@@ -401,15 +424,6 @@ impl StorageGraph {
     /// A VolumeSnapshot by namespace and name.
     pub fn snapshot_named(&self, namespace: &str, name: &str) -> Option<&SnapshotInfo> {
         self.snapshots.iter().find(|s| s.namespace == namespace && s.name == name)
-    }
-
-    /// The CSI driver name behind a claim (its class's provisioner, or its static volume's
-    /// CSI driver / in-tree plugin's CSI replacement).
-    pub fn driver_name_of_claim(&self, claim: &Claim) -> Option<String> {
-        if let Some(class) = self.class_of(claim) {
-            return Some(class.provisioner.clone());
-        }
-        self.driver_of_claim(claim).map(|d| d.driver)
     }
 
     /// Workloads whose pod volumes reference a standalone claim.
@@ -523,6 +537,21 @@ fn pick_default(classes: &[StorageClassInfo]) -> Option<ClassId> {
         .filter(|(_, c)| c.is_default)
         .max_by(|(_, a), (_, b)| a.created.cmp(&b.created).then(b.name.cmp(&a.name)))
         .map(|(i, _)| ClassId(i))
+}
+
+/// The driver of a static volume: its CSI driver, or its in-tree source's CSI replacement
+/// (the source field itself when not migrated); `None` unless its capabilities are known.
+fn volume_driver(
+    catalog: &Catalog,
+    csi_drivers: &[CsiDriverInfo],
+    volume: &PersistentVolumeInfo,
+) -> Option<ClaimDriver> {
+    let driver = volume.driver.as_deref()?;
+    let name =
+        catalog.drivers.in_tree_by_volume_source(driver).and_then(|p| p.csi.as_deref()).unwrap_or(driver);
+    let capabilities =
+        capabilities(catalog, name, &Default::default(), csi_drivers.iter().find(|d| d.name == name))?;
+    Some(ClaimDriver { name: capabilities.driver.clone(), capabilities: Some(capabilities) })
 }
 
 /// Capabilities of a provisioner: the catalog entry, refined by a CSIDriver object's

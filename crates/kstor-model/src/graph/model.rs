@@ -32,6 +32,8 @@ id_type! {
     CsiDriverId,
     /// Index of a [`SnapshotInfo`].
     SnapshotId,
+    /// Index of a [`ClaimDriver`].
+    DriverId,
 }
 
 /// The kinds that carry a pod template.
@@ -476,6 +478,9 @@ pub struct Claim {
     pub volume_name: Option<String>,
     /// The bound or pre-bound PersistentVolume, if the input defines it.
     pub volume: Option<VolumeId>,
+    /// The driver its volumes are handled by, resolved when the graph is linked (read it
+    /// with `StorageGraph::driver_of_claim`).
+    pub driver: Option<DriverId>,
     /// `resources.requests.storage` in bytes.
     pub request: Option<f64>,
     /// `status.phase` (from a live cluster).
@@ -485,6 +490,19 @@ pub struct Claim {
     pub data_source: Option<DataSource>,
     /// Live state (`status` and timestamps), when the object comes from a cluster.
     pub live: Option<Box<ClaimLive>>,
+}
+
+/// The driver behind a claim: through its class, or (no class) its static volume.
+#[derive(Clone, Debug)]
+pub struct ClaimDriver {
+    /// The CSI driver name its volumes are handled by: the class's provisioner, an in-tree
+    /// name mapped to the CSI driver its operations are migrated to (`kubernetes.io/aws-ebs`
+    /// → `ebs.csi.aws.com`); or the static volume's driver, mapped the same way.
+    pub name: String,
+    /// What the driver can do (catalog, refined by a CSIDriver object), when known. Always
+    /// known for a static volume's driver: a volume's in-tree source field (`nfs`) is no
+    /// driver name, so an unknown one resolves to no driver at all.
+    pub capabilities: Option<Capabilities>,
 }
 
 /// A claim's live state, read from `metadata` and `status`.

@@ -67,18 +67,17 @@ impl StorageGraph {
         if read_only || (claim.modes().count() > 0 && claim.modes().all(|m| m == AccessMode::ReadOnlyMany)) {
             return Pattern::SharedReadOnly;
         }
-        let driver = self.driver_of_claim(claim);
-        if driver.as_ref().is_some_and(|d| d.distributed) {
+        let driver = self.driver_of_claim(claim).and_then(|d| d.capabilities.as_ref());
+        if driver.is_some_and(|d| d.distributed) {
             return Pattern::Distributed;
         }
         let shared = claim.modes().any(|m| m == AccessMode::ReadWriteMany)
-            || driver.as_ref().is_some_and(|d| matches!(d.storage, StorageKind::File | StorageKind::Object));
+            || driver.is_some_and(|d| matches!(d.storage, StorageKind::File | StorageKind::Object));
         if shared {
             return Pattern::RwxFile;
         }
-        let snapshots = driver
-            .as_ref()
-            .is_some_and(|d| d.snapshots && self.snapshot_classes_for(&d.driver).next().is_some());
+        let snapshots =
+            driver.is_some_and(|d| d.snapshots && self.snapshot_classes_for(&d.driver).next().is_some());
         if snapshots { Pattern::RwoSnapshot } else { Pattern::RwoBlock }
     }
 }

@@ -89,7 +89,7 @@ fn resolves_workloads_claims_classes_and_drivers() {
     // Unset class → the default class → EBS.
     assert_eq!(g.class_of(template).unwrap().name, "gp3");
     assert!(matches!(template.class, ClassResolution::Default(_)));
-    assert_eq!(g.driver_of_claim(template).unwrap().driver, "ebs.csi.aws.com");
+    assert_eq!(g.driver_of_claim(template).unwrap().name, "ebs.csi.aws.com");
 
     // The legacy annotation wins over the field.
     let legacy = g.claim(g.claim_named("data", "legacy").unwrap());
@@ -165,6 +165,66 @@ fn csidriver_objects_refine_catalog_capabilities() {
     assert_eq!(x.fs_group_policy, FsGroupPolicy::None);
     assert_eq!(x.topology, Topology::Zonal);
     assert!(g.class_named("yc").unwrap().driver.is_none());
+}
+
+#[test]
+fn claim_drivers_are_resolved_once_through_the_class_or_the_static_volume() {
+    let g = graph(
+        "
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: legacy}
+provisioner: kubernetes.io/aws-ebs
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: custom}
+provisioner: storage.example.com
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: old-disk}
+spec: {awsElasticBlockStore: {volumeID: vol-1}, claimRef: {namespace: app, name: static}}
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: mystery}
+spec: {csi: {driver: storage.example.com, volumeHandle: x}, claimRef: {namespace: app, name: unknown}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: in-tree, namespace: app}
+spec: {storageClassName: legacy}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: custom, namespace: app}
+spec: {storageClassName: custom}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: static, namespace: app}
+spec: {storageClassName: ''}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: unknown, namespace: app}
+spec: {storageClassName: ''}
+",
+    );
+    let driver = |name: &str| {
+        let claim = g.claim(g.claim_named("app", name).unwrap());
+        g.driver_of_claim(claim)
+            .map(|d| (d.name.as_str(), d.capabilities.as_ref().map(|c| c.driver.as_str())))
+    };
+    // An in-tree provisioner resolves to the CSI driver its operations migrated to.
+    assert_eq!(driver("in-tree"), Some(("ebs.csi.aws.com", Some("ebs.csi.aws.com"))));
+    // A class's unknown provisioner is still its driver, with unknown capabilities.
+    assert_eq!(driver("custom"), Some(("storage.example.com", None)));
+    // Without a class: the static volume's in-tree source, mapped the same way.
+    assert_eq!(driver("static"), Some(("ebs.csi.aws.com", Some("ebs.csi.aws.com"))));
+    // A static volume's driver counts only when known.
+    assert_eq!(driver("unknown"), None);
 }
 
 #[test]

@@ -4,7 +4,7 @@ use kstor_model::path::Path;
 use super::common::{class_phrase, driver_name};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -53,15 +53,11 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for AccessModeUnsupportedByDriver {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for AccessModeUnsupportedByDriver {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for claim in &graph.claims {
-            let Some(driver) = graph.driver_of_claim(claim) else {
+            let Some(driver) = graph.driver_of_claim(claim).and_then(|d| d.capabilities.as_ref()) else {
                 continue;
             };
             if driver.confidence != Confidence::Curated {
@@ -74,14 +70,14 @@ impl Rule for AccessModeUnsupportedByDriver {
                     continue;
                 }
                 let why = if supported.is_empty() {
-                    format!("{} does not support volumeMode {}", driver_name(&driver), claim.volume_mode)
+                    format!("{} does not support volumeMode {}", driver_name(driver), claim.volume_mode)
                 } else if *mode == AccessMode::ReadWriteOncePod && !driver.csi {
-                    format!("ReadWriteOncePod needs a CSI driver and {} is not one", driver_name(&driver))
+                    format!("ReadWriteOncePod needs a CSI driver and {} is not one", driver_name(driver))
                 } else {
                     let supported: Vec<&str> = supported.iter().map(|m| m.as_str()).collect();
                     format!(
                         "{} supports only {} with volumeMode {}",
-                        driver_name(&driver),
+                        driver_name(driver),
                         supported.join(", "),
                         claim.volume_mode
                     )

@@ -7,7 +7,7 @@ use kstor_model::path::Path;
 use super::common::{class_phrase, driver_name, is_zone_key, workload_name};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -73,11 +73,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for AllowedTopologiesMismatch {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for AllowedTopologiesMismatch {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for class in &graph.classes {

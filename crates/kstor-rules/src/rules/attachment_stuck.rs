@@ -4,7 +4,7 @@ use kstor_model::path::Path;
 use crate::context::{AuditFacts, Context};
 use crate::finding::Finding;
 use crate::live::{ATTACH_GRACE_SECONDS, age_text, clause};
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -56,18 +56,13 @@ crate::declare_rule! {
         group: LiveState,
         severity: Error,
         summary: "a volume attachment reports an error or is stuck attaching or detaching",
+        requires: AuditFacts,
     }
 }
 
-impl Rule for AttachmentStuck {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for AttachmentStuck {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        let Some(audit) = &ctx.options.audit else {
-            return;
-        };
+        let audit = ctx.audit();
         let graph = ctx.graph;
         for va in &graph.attachments {
             let status = Path::root().key("status");

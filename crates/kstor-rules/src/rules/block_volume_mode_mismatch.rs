@@ -3,7 +3,7 @@ use kstor_model::catalog::VolumeMode;
 use super::common::workload_name;
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -57,11 +57,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for BlockVolumeModeMismatch {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for BlockVolumeModeMismatch {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for workload in &graph.workloads {

@@ -4,7 +4,7 @@ use kstor_model::path::Path;
 use crate::context::Context;
 use crate::finding::Finding;
 use crate::live::{age_text, backing, clause, events_for};
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -50,18 +50,13 @@ crate::declare_rule! {
         group: LiveState,
         severity: Error,
         summary: "a claim has lost its volume (Lost), or a volume failed to be reclaimed (Failed)",
+        requires: AuditFacts,
     }
 }
 
-impl Rule for ClaimLost {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for ClaimLost {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        let Some(audit) = &ctx.options.audit else {
-            return;
-        };
+        let audit = ctx.audit();
         let graph = ctx.graph;
         let phase = Path::root().key("status").key("phase");
         for claim in &graph.claims {

@@ -4,7 +4,7 @@ use kstor_model::path::Path;
 use crate::context::{AuditFacts, Context};
 use crate::finding::Finding;
 use crate::live::{PENDING_GRACE_SECONDS, age_text, clause, events_for};
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -55,18 +55,13 @@ crate::declare_rule! {
         group: LiveState,
         severity: Error,
         summary: "a claim has been Pending for more than 5 minutes",
+        requires: AuditFacts,
     }
 }
 
-impl Rule for ClaimPending {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for ClaimPending {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        let Some(audit) = &ctx.options.audit else {
-            return;
-        };
+        let audit = ctx.audit();
         let graph = ctx.graph;
         for claim in &graph.claims {
             if claim.origin != ClaimOrigin::Standalone || claim.phase.as_deref() != Some("Pending") {

@@ -4,7 +4,7 @@ use super::common::default_annotation;
 
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -54,11 +54,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for ClaimWithoutStorageClass {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for ClaimWithoutStorageClass {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         let default = graph.default_class();

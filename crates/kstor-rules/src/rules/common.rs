@@ -64,7 +64,7 @@ pub fn single_node_claim_conflicts(
     if workload.pod.placement.pinned_to_one_node() {
         return None;
     }
-    match graph.driver_of_claim(claim) {
+    match graph.driver_of_claim(claim).and_then(|d| d.capabilities.as_ref()) {
         Some(d) if d.topology == Topology::NodeLocal => {
             (workload.kind == WorkloadKind::DaemonSet).then_some(Conflict::NodeLocal)
         }
@@ -88,18 +88,6 @@ pub enum Conflict {
 pub fn modes_text(claim: &Claim) -> String {
     let modes: Vec<&str> = claim.modes().map(|m| m.as_str()).collect();
     if modes.is_empty() { "no access mode".into() } else { modes.join(", ") }
-}
-
-/// The CSI driver name a claim's volumes are handled by: its class's provisioner (an in-tree
-/// name mapped to the CSI driver its operations are migrated to), or its static volume's
-/// driver. `None` when neither the class nor the volume is in the input.
-pub fn csi_driver_of_claim(graph: &StorageGraph, claim: &Claim) -> Option<String> {
-    if let Some(class) = graph.class_of(claim) {
-        let provisioner = class.provisioner.as_str();
-        let migrated = graph.catalog.drivers.in_tree(provisioner).and_then(|p| p.csi.as_deref());
-        return Some(migrated.unwrap_or(provisioner).to_string());
-    }
-    graph.driver_of_claim(claim).map(|d| d.driver)
 }
 
 /// The object and field that name a claim's driver (the class's `provisioner`, or the static
@@ -138,7 +126,7 @@ pub enum FsGroupEffect {
 /// to get an fsType (block drivers deploy their provisioner with `--default-fstype`); file
 /// and object volumes get none unless the class sets one.
 pub fn fs_group_effect(graph: &StorageGraph, claim: &Claim) -> FsGroupEffect {
-    let Some(driver) = graph.driver_of_claim(claim) else {
+    let Some(driver) = graph.driver_of_claim(claim).and_then(|d| d.capabilities.as_ref()) else {
         return FsGroupEffect::Unknown;
     };
     if MOUNT_GROUP_DRIVERS.contains(&driver.driver.as_str()) {
@@ -150,7 +138,7 @@ pub fn fs_group_effect(graph: &StorageGraph, claim: &Claim) -> FsGroupEffect {
     }
     let policy_source = match csi_object {
         Some(_) => format!("its CSIDriver object sets `fsGroupPolicy: {:?}`", driver.fs_group_policy),
-        None => format!("{} uses `fsGroupPolicy: {:?}`", driver_name(&driver), driver.fs_group_policy),
+        None => format!("{} uses `fsGroupPolicy: {:?}`", driver_name(driver), driver.fs_group_policy),
     };
     if !driver.csi {
         // fsGroupPolicy is a CSI notion; the catalog's None marks in-tree types the kubelet
@@ -158,7 +146,7 @@ pub fn fs_group_effect(graph: &StorageGraph, claim: &Claim) -> FsGroupEffect {
         return if driver.fs_group_policy == FsGroupPolicy::None {
             FsGroupEffect::Ignored(format!(
                 "{} volumes do not support ownership management",
-                driver_name(&driver)
+                driver_name(driver)
             ))
         } else {
             FsGroupEffect::Unknown
@@ -259,19 +247,6 @@ pub fn default_annotation(object: &kstor_model::Object) -> &'static str {
 /// `failure-domain.beta.kubernetes.io/zone`, or a driver's `…/zone` key.
 pub fn is_zone_key(key: &str) -> bool {
     key == "failure-domain.beta.kubernetes.io/zone" || key.ends_with("/zone")
-}
-
-/// Whether the workload runs a known engine of a critical role whose data directory kstor
-/// trusts (strong role evidence, data not optional): the condition under which KS303 judges
-/// what its data directory is mounted on.
-pub fn engine_data_directory_is_known(graph: &StorageGraph, workload: &Workload) -> bool {
-    let role = &workload.role;
-    let engine = role.engine.as_deref().and_then(|e| graph.catalog.roles.engine(e));
-    workload.kind.is_long_running()
-        && role.role.holds_critical_data()
-        && role.evidence.knows_data_directory()
-        && !role.data_dirs.is_empty()
-        && engine.is_some_and(|e| !e.data_optional)
 }
 
 #[cfg(test)]

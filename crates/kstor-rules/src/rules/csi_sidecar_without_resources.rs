@@ -3,7 +3,7 @@ use kstor_model::catalog::roles::image_repository;
 use super::common::workload_name;
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -57,11 +57,7 @@ const SIDECARS: [&str; 9] = [
     "csi-external-health-monitor-agent",
 ];
 
-impl Rule for CsiSidecarWithoutResources {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for CsiSidecarWithoutResources {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for workload in &ctx.graph.workloads {
             for container in workload.pod.containers.iter().chain(&workload.pod.init_containers) {

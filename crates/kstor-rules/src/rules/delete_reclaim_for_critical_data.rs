@@ -6,7 +6,7 @@ use kstor_model::path::Path;
 use super::common::{class_phrase, role_and_workload};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -54,11 +54,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for DeleteReclaimForCriticalData {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for DeleteReclaimForCriticalData {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         let mut reported = HashSet::new();

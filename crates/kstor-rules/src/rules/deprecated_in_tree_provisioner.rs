@@ -5,7 +5,7 @@ use kstor_model::path::Path;
 use super::common::workload_name;
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::{Rule, Severity};
+use crate::rule::{Check, Severity};
 
 crate::declare_rule! {
     /// ## What it does
@@ -66,11 +66,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for DeprecatedInTreeProvisioner {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for DeprecatedInTreeProvisioner {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         let drivers = &graph.catalog.drivers;

@@ -2,7 +2,7 @@ use kstor_model::path::Path;
 
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -49,11 +49,7 @@ crate::declare_rule! {
 
 const SNAPSHOT_KINDS: [&str; 3] = ["VolumeSnapshotClass", "VolumeSnapshot", "VolumeSnapshotContent"];
 
-impl Rule for DeprecatedSnapshotApi {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for DeprecatedSnapshotApi {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for object in &ctx.graph.workspace.objects {
             let reference = &object.reference;

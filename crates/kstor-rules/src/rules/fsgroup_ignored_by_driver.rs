@@ -7,7 +7,7 @@ use kstor_model::path::Path;
 use super::common::{FsGroupEffect, driver_field_of_claim, fs_group_effect, workload_name};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -76,11 +76,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for FsgroupIgnoredByDriver {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for FsgroupIgnoredByDriver {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for workload in &graph.workloads {
@@ -124,7 +120,7 @@ impl Rule for FsgroupIgnoredByDriver {
                     mount.path.clone(),
                     format!("mount of {}", mount.volume),
                 );
-                if let Some(driver) = graph.driver_of_claim(claim)
+                if let Some(driver) = graph.driver_of_claim(claim).and_then(|d| d.capabilities.as_ref())
                     && let Some(csi) = graph.csi_drivers.iter().find(|d| d.name == driver.driver)
                 {
                     finding = finding.related(

@@ -4,7 +4,7 @@ use super::common::{FsGroupEffect, fs_group_effect, workload_name};
 use super::fsgroup_ignored_by_driver::volume_read_only;
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -60,11 +60,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for FsgroupWithoutChangePolicy {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for FsgroupWithoutChangePolicy {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for workload in &graph.workloads {
@@ -86,7 +82,8 @@ impl Rule for FsgroupWithoutChangePolicy {
                 let applied = match fs_group_effect(graph, claim) {
                     FsGroupEffect::Applied(_) => true,
                     FsGroupEffect::Unknown => {
-                        graph.driver_of_claim(claim).is_none() && claim.is_single_node()
+                        graph.driver_of_claim(claim).and_then(|d| d.capabilities.as_ref()).is_none()
+                            && claim.is_single_node()
                     }
                     FsGroupEffect::Delegated | FsGroupEffect::Ignored(_) => false,
                 };

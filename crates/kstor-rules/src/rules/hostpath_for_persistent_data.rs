@@ -2,10 +2,10 @@ use kstor_model::catalog::Role;
 use kstor_model::catalog::roles::image_repository;
 use kstor_model::graph::{MountTarget, VolumeSource, Workload, WorkloadKind, covers};
 
-use super::common::{engine_data_directory_is_known, workload_name};
+use super::common::workload_name;
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -21,8 +21,8 @@ crate::declare_rule! {
     /// shippers, installers, storage systems such as Longhorn), log shippers, read-only
     /// mounts, and system paths (`/etc`, `/dev`, `/sys`, `/proc`, `/lib/modules`, `/usr`,
     /// `/run`, `/var/run`, `/var/log`, `/tmp`, runtime sockets, `/var/lib/docker`,
-    /// `/var/lib/containerd`, …). A database data directory on `hostPath` that KS303
-    /// already reports is not reported again.
+    /// `/var/lib/containerd`, …). When KS303 runs and reports the same `hostPath` volume (a
+    /// known engine's data directory), only KS303's finding is shown.
     ///
     /// ## Why it matters
     /// A `hostPath` is a directory of whichever node the pod runs on. The data is bound to
@@ -68,11 +68,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for HostpathForPersistentData {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for HostpathForPersistentData {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for workload in &graph.workloads {
@@ -83,7 +79,6 @@ impl Rule for HostpathForPersistentData {
             {
                 continue;
             }
-            let ks303 = engine_data_directory_is_known(graph, workload);
             for (index, volume) in workload.pod.volumes.iter().enumerate() {
                 let VolumeSource::HostPath { host_path } = &volume.source else {
                     continue;
@@ -102,8 +97,9 @@ impl Rule for HostpathForPersistentData {
                     continue;
                 };
                 let data_dir = writers.iter().find(|(_, m)| holds_engine_data(workload, &m.mount_path));
+                // KS303 may report the same volume; the engine keeps only its finding then
+                // (`registry::OVERLAPS`).
                 let reason = match data_dir {
-                    Some(_) if ks303 => continue, // KS303 reports the data directory.
                     Some((_, m)) => format!("its data directory ({})", m.mount_path),
                     None if role.holds_critical_data() => format!("the data of a {role}"),
                     None if looks_like_app_data(host_path) => "data".to_string(),

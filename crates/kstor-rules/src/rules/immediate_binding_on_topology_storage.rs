@@ -4,7 +4,7 @@ use kstor_model::path::Path;
 use super::common::driver_name;
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::{Rule, Severity};
+use crate::rule::{Check, Severity};
 
 crate::declare_rule! {
     /// ## What it does
@@ -52,11 +52,7 @@ crate::declare_rule! {
 
 const ZONE_KEYS_SUFFIX: &str = "/zone";
 
-impl Rule for ImmediateBindingOnTopologyStorage {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for ImmediateBindingOnTopologyStorage {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for class in &ctx.graph.classes {
             let Some(driver) = &class.driver else {

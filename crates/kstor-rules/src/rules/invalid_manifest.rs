@@ -1,6 +1,6 @@
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -53,11 +53,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for InvalidManifest {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for InvalidManifest {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for diagnostic in ctx.graph.diagnostics() {
             out.push(Finding::new(&Self::META, diagnostic.location.clone(), diagnostic.message.clone()));

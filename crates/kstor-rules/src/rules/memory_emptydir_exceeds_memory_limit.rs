@@ -4,7 +4,7 @@ use kstor_model::quantity::parse_quantity;
 use super::common::workload_name;
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -64,11 +64,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for MemoryEmptydirExceedsMemoryLimit {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for MemoryEmptydirExceedsMemoryLimit {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for workload in &ctx.graph.workloads {
             let pod = &workload.pod;

@@ -3,7 +3,7 @@ use kstor_model::graph::VolumeSource;
 use super::common::workload_name;
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -41,11 +41,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for MemoryEmptydirWithoutSizeLimit {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for MemoryEmptydirWithoutSizeLimit {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for workload in &ctx.graph.workloads {
             for volume in &workload.pod.volumes {

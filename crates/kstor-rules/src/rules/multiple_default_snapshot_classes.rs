@@ -4,7 +4,7 @@ use kstor_model::graph::annotation_path;
 
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 const DEFAULT_ANNOTATION: &str = "snapshot.storage.kubernetes.io/is-default-class";
 
@@ -63,11 +63,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for MultipleDefaultSnapshotClasses {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for MultipleDefaultSnapshotClasses {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         let mut by_driver: BTreeMap<&str, Vec<usize>> = BTreeMap::new();

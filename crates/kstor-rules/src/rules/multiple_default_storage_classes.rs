@@ -3,7 +3,7 @@ use kstor_model::graph::annotation_path;
 use super::common::{default_annotation, join_names};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -56,11 +56,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for MultipleDefaultStorageClasses {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for MultipleDefaultStorageClasses {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         let defaults: Vec<_> = graph.classes.iter().filter(|c| c.is_default).collect();

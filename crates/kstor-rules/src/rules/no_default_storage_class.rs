@@ -4,7 +4,7 @@ use kstor_model::path::Path;
 use super::common::join_names;
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -47,18 +47,13 @@ crate::declare_rule! {
         group: LiveState,
         severity: Info,
         summary: "the cluster has no default StorageClass",
+        requires: AuditFacts,
     }
 }
 
-impl Rule for NoDefaultStorageClass {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for NoDefaultStorageClass {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        let Some(audit) = &ctx.options.audit else {
-            return;
-        };
+        let audit = ctx.audit();
         let graph = ctx.graph;
         if graph.classes.iter().any(|c| c.is_default)
             || audit.forbidden.iter().any(|f| f.contains("storageclasses"))

@@ -5,7 +5,7 @@ use kstor_model::path::Path;
 use super::common::driver_name;
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -47,11 +47,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for NoSnapshotClassForDriver {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for NoSnapshotClassForDriver {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         let defines_snapshot_classes = !graph.snapshot_classes.is_empty();

@@ -4,7 +4,7 @@ use kstor_model::graph::{Claim, ContainerInfo, PodSecurity, StorageGraph, Worklo
 use super::common::{driver_name, workload_name};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -65,11 +65,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for NonRootWithoutFsgroup {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for NonRootWithoutFsgroup {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for workload in &graph.workloads {
@@ -118,7 +114,7 @@ fn non_root_user(container: &ContainerInfo, pod: &PodSecurity) -> Option<String>
 
 /// Why the claim's driver applies fsGroup, or `None` when it does not.
 fn applies_fs_group(graph: &StorageGraph, claim: &Claim) -> Option<String> {
-    match graph.driver_of_claim(claim) {
+    match graph.driver_of_claim(claim).and_then(|d| d.capabilities.as_ref()) {
         Some(driver) => {
             let applies = match driver.fs_group_policy {
                 FsGroupPolicy::None => false,
@@ -129,7 +125,7 @@ fn applies_fs_group(graph: &StorageGraph, claim: &Claim) -> Option<String> {
                         && claim.modes().any(|m| m.is_single_node())
                 }
             };
-            applies.then(|| format!("on {}", driver_name(&driver)))
+            applies.then(|| format!("on {}", driver_name(driver)))
         }
         None => (claim.is_single_node() && claim.volume_mode == VolumeMode::Filesystem)
             .then(|| "a ReadWriteOnce volume, assumed block storage".to_string()),

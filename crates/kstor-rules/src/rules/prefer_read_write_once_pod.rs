@@ -6,7 +6,7 @@ use kstor_model::graph::{ClaimOrigin, StorageGraph, Workload, WorkloadKind};
 use super::common::{driver_name, role_and_workload};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -66,11 +66,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for PreferReadWriteOncePod {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for PreferReadWriteOncePod {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for (index, workload) in graph.workloads.iter().enumerate() {
@@ -105,7 +101,7 @@ impl Rule for PreferReadWriteOncePod {
                 let [(AccessMode::ReadWriteOnce, rwo_path)] = claim.access_modes.as_slice() else {
                     continue;
                 };
-                let Some(driver) = graph.driver_of_claim(claim) else {
+                let Some(driver) = graph.driver_of_claim(claim).and_then(|d| d.capabilities.as_ref()) else {
                     continue;
                 };
                 if driver.confidence != Confidence::Curated
@@ -122,7 +118,7 @@ impl Rule for PreferReadWriteOncePod {
                     role_and_workload(workload),
                     mount.mount_path,
                     claim.describe(graph),
-                    driver_name(&driver),
+                    driver_name(driver),
                 );
                 out.push(
                     Finding::at(&Self::META, claim.object, rwo_path.clone(), message)

@@ -1,6 +1,6 @@
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -62,11 +62,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for PvWithoutNodeAffinity {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for PvWithoutNodeAffinity {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for volume in &ctx.graph.volumes {
             if volume.has_node_affinity {

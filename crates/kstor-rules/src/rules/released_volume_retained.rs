@@ -5,7 +5,7 @@ use crate::finding::Finding;
 use crate::live::{
     age_text, backing, dollars, gib, is_orphaned, monthly_cost, orphaned_volumes, reclaim_policy,
 };
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -58,18 +58,13 @@ crate::declare_rule! {
         group: LiveState,
         severity: Warning,
         summary: "a Released volume is kept by Retain: orphaned capacity that is still paid for",
+        requires: AuditFacts,
     }
 }
 
-impl Rule for ReleasedVolumeRetained {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for ReleasedVolumeRetained {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        let Some(audit) = &ctx.options.audit else {
-            return;
-        };
+        let audit = ctx.audit();
         let graph = ctx.graph;
         let (count, total) = orphaned_volumes(graph);
         let cost = audit
@@ -130,11 +125,8 @@ impl Rule for ReleasedVolumeRetained {
 
 #[cfg(test)]
 mod tests {
-    use kstor_model::catalog::Catalog;
-    use kstor_model::graph::build;
-    use kstor_model::{Limits, Workspace};
-
     use super::*;
+    use crate::testing::{audit, graph, run_rule};
 
     const VOLUMES: &str = "
 apiVersion: storage.k8s.io/v1
@@ -169,19 +161,14 @@ status: {phase: Bound}
 
     #[test]
     fn orphaned_capacity_sums_released_retained_volumes_and_costs_it() {
-        let mut workspace = Workspace::default();
-        workspace.add_text("t.yaml", VOLUMES.to_string(), &Limits::default());
-        let graph = build(workspace, Catalog::builtin());
-        let (count, bytes) = orphaned_volumes(&graph);
+        let (count, bytes) = orphaned_volumes(&graph(VOLUMES));
         assert_eq!(count, 2);
         assert_eq!(gib(bytes), "150 GiB");
         assert_eq!(dollars(monthly_cost(bytes, 0.08)), "$12.00");
 
-        let mut facts = crate::context::AuditFacts::at("2026-11-26T12:00:00Z".parse().unwrap());
-        facts.price_per_gib_month = Some(0.08);
-        let options = crate::context::RuleOptions { audit: Some(facts), ..Default::default() };
-        let mut out = Vec::new();
-        ReleasedVolumeRetained.check(&Context { graph: &graph, options: &options }, &mut out);
+        let mut options = audit();
+        options.audit.as_mut().unwrap().price_per_gib_month = Some(0.08);
+        let out = run_rule(&ReleasedVolumeRetained, VOLUMES, &options);
         assert_eq!(out.len(), 2);
         assert!(
             out[0].message.contains("2 released volumes hold 150 GiB in total, ~$12.00/month"),
@@ -189,9 +176,7 @@ status: {phase: Bound}
             out[0].message
         );
 
-        // Without audit facts (kstor lint) the rule is silent.
-        let mut out = Vec::new();
-        ReleasedVolumeRetained.check(&Context { graph: &graph, options: &Default::default() }, &mut out);
-        assert!(out.is_empty());
+        // Without audit facts (kstor lint) the engine does not run the rule.
+        assert!(run_rule(&ReleasedVolumeRetained, VOLUMES, &Default::default()).is_empty());
     }
 }

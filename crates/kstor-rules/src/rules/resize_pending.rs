@@ -6,7 +6,7 @@ use crate::finding::Finding;
 use kstor_model::quantity::format_bytes;
 
 use crate::live::{RESIZE_GRACE_SECONDS, age_text, clause, events_for};
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -54,18 +54,13 @@ crate::declare_rule! {
         group: LiveState,
         severity: Warning,
         summary: "a claim's expansion failed or has been pending for more than 10 minutes",
+        requires: AuditFacts,
     }
 }
 
-impl Rule for ResizePending {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for ResizePending {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        let Some(audit) = &ctx.options.audit else {
-            return;
-        };
+        let audit = ctx.audit();
         let graph = ctx.graph;
         let status = Path::root().key("status");
         for claim in &graph.claims {

@@ -3,7 +3,7 @@ use kstor_model::graph::{VolumeSource, WorkloadKind};
 use super::common::{Conflict, modes_text, single_node_claim_conflicts, workload_name};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -60,11 +60,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for RwoClaimSharedAcrossNodes {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for RwoClaimSharedAcrossNodes {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for workload in &graph.workloads {

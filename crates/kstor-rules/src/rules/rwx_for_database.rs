@@ -5,7 +5,7 @@ use kstor_model::catalog::AccessMode;
 use super::common::{class_phrase, role_and_workload};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -52,11 +52,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for RwxForDatabase {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for RwxForDatabase {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for workload in &graph.workloads {

@@ -2,10 +2,10 @@ use std::collections::HashMap;
 
 use kstor_model::path::Path;
 
-use super::common::{csi_driver_of_claim, role_and_workload};
+use super::common::role_and_workload;
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -51,16 +51,12 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for SnapshotClassDeletesSnapshots {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for SnapshotClassDeletesSnapshots {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         let platform_bundle = graph.workloads.is_empty();
         // Driver -> the first stateful workload keeping its data there.
-        let mut stateful: HashMap<String, usize> = HashMap::new();
+        let mut stateful: HashMap<&str, usize> = HashMap::new();
         for (index, workload) in graph.workloads.iter().enumerate() {
             if !workload.role.role.holds_critical_data() {
                 continue;
@@ -69,8 +65,8 @@ impl Rule for SnapshotClassDeletesSnapshots {
                 let Some(claim) = graph.claim_of_mount(workload, mount) else {
                     continue;
                 };
-                if let Some(driver) = csi_driver_of_claim(graph, graph.claim(claim)) {
-                    stateful.entry(driver).or_insert(index);
+                if let Some(driver) = graph.driver_of_claim(graph.claim(claim)) {
+                    stateful.entry(&driver.name).or_insert(index);
                 }
             }
         }
@@ -78,7 +74,7 @@ impl Rule for SnapshotClassDeletesSnapshots {
             if class.deletion_policy.as_deref() != Some("Delete") {
                 continue;
             }
-            let why = match stateful.get(&class.driver) {
+            let why = match stateful.get(class.driver.as_str()) {
                 Some(&index) => {
                     format!(
                         "{} keeps its data on {}",
@@ -106,13 +102,8 @@ impl Rule for SnapshotClassDeletesSnapshots {
 
 #[cfg(test)]
 mod tests {
-    use kstor_model::Workspace;
-    use kstor_model::catalog::Catalog;
-    use kstor_model::graph::build;
-    use kstor_model::yaml::Limits;
-
     use super::*;
-    use crate::context::RuleOptions;
+    use crate::testing::run_rule;
 
     const CLASSES: &str = "
 apiVersion: storage.k8s.io/v1
@@ -128,13 +119,7 @@ deletionPolicy: Delete
 ";
 
     fn findings(text: &str) -> usize {
-        let mut workspace = Workspace::default();
-        workspace.add_text("t.yaml", text.to_string(), &Limits::default());
-        let graph = build(workspace, Catalog::builtin());
-        let options = RuleOptions::default();
-        let mut out = Vec::new();
-        SnapshotClassDeletesSnapshots.check(&Context { graph: &graph, options: &options }, &mut out);
-        out.len()
+        run_rule(&SnapshotClassDeletesSnapshots, text, &Default::default()).len()
     }
 
     #[test]

@@ -3,7 +3,7 @@ use kstor_model::path::Path;
 use crate::context::{Context, SnapshotApi};
 use crate::finding::Finding;
 use crate::live::{SNAPSHOT_GRACE_SECONDS, age_text, clause};
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -54,18 +54,13 @@ crate::declare_rule! {
         group: LiveState,
         severity: Warning,
         summary: "a volume snapshot failed or is not ready after 10 minutes, or a snapshot content is orphaned",
+        requires: AuditFacts,
     }
 }
 
-impl Rule for SnapshotNotReady {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for SnapshotNotReady {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        let Some(audit) = &ctx.options.audit else {
-            return;
-        };
+        let audit = ctx.audit();
         let graph = ctx.graph;
         let status = Path::root().key("status");
         for snapshot in &graph.snapshots {

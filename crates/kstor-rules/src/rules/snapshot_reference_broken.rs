@@ -2,10 +2,10 @@ use kstor_model::catalog::Confidence;
 use kstor_model::graph::{Claim, StorageGraph};
 use kstor_model::path::Path;
 
-use super::common::{csi_driver_of_claim, driver_field_of_claim, driver_name};
+use super::common::{driver_field_of_claim, driver_name};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -66,11 +66,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for SnapshotReferenceBroken {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for SnapshotReferenceBroken {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         snapshot_class_mismatch(graph, out);
@@ -82,12 +78,12 @@ impl Rule for SnapshotReferenceBroken {
 /// A standalone claim in the input and its known driver.
 fn known_claim<'g>(graph: &'g StorageGraph, namespace: &str, name: &str) -> Option<(&'g Claim, String)> {
     let claim = graph.claim(graph.claim_named(namespace, name)?);
-    let driver = csi_driver_of_claim(graph, claim)?;
+    let driver = graph.driver_of_claim(claim)?;
     // Non-CSI provisioners cannot take snapshots at all; that is not a driver mismatch.
-    if graph.driver_of_claim(claim).is_some_and(|d| !d.csi) {
+    if driver.capabilities.as_ref().is_some_and(|d| !d.csi) {
         return None;
     }
-    Some((claim, driver))
+    Some((claim, driver.name.clone()))
 }
 
 /// (a) A VolumeSnapshot's class is of another driver than its source claim.
@@ -136,12 +132,13 @@ fn data_source_mismatch(graph: &StorageGraph, out: &mut Vec<Finding>) {
             continue;
         };
         let namespace = source.namespace.as_deref().unwrap_or(&claim.namespace);
-        let Some(driver) = csi_driver_of_claim(graph, claim) else {
+        let Some(driver) = graph.driver_of_claim(claim) else {
             continue;
         };
-        if graph.driver_of_claim(claim).is_some_and(|d| !d.csi) {
+        if driver.capabilities.as_ref().is_some_and(|d| !d.csi) {
             continue;
         }
+        let driver = driver.name.clone();
         // (source driver, description of the source, related location)
         let (source_driver, what, related) = if source.is_snapshot() {
             let Some(snapshot) = graph.snapshot_named(namespace, &source.name) else {

@@ -3,10 +3,10 @@ use std::collections::BTreeMap;
 use kstor_model::graph::{ClaimOrigin, StorageGraph, Workload};
 use kstor_model::path::Path;
 
-use super::common::{csi_driver_of_claim, join_names, role_and_workload};
+use super::common::{join_names, role_and_workload};
 use crate::context::{Context, SnapshotApi};
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -56,18 +56,13 @@ crate::declare_rule! {
         group: LiveState,
         severity: Warning,
         summary: "stateful workloads run but volume snapshots are not available in the cluster",
+        requires: AuditFacts,
     }
 }
 
-impl Rule for SnapshotsUnavailable {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for SnapshotsUnavailable {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        let Some(audit) = &ctx.options.audit else {
-            return;
-        };
+        let audit = ctx.audit();
         let graph = ctx.graph;
         let mut stateful: Vec<(&Workload, Path)> = graph
             .workloads
@@ -175,15 +170,13 @@ fn static_drivers_without_class<'w>(
             if graph.class_of(claim).is_some() || claim.volume.is_none() {
                 continue;
             }
-            let Some(caps) = graph.driver_of_claim(claim) else {
+            let Some(driver) = graph.driver_of_claim(claim) else {
                 continue;
             };
-            if !caps.snapshots || !caps.csi {
+            if !driver.capabilities.as_ref().is_some_and(|caps| caps.snapshots && caps.csi) {
                 continue;
             }
-            let Some(driver) = csi_driver_of_claim(graph, claim) else {
-                continue;
-            };
+            let driver = driver.name.clone();
             if graph.snapshot_classes_for(&driver).next().is_none() {
                 out.entry(driver).or_insert_with(|| (*w, mount.path.clone()));
             }
@@ -194,12 +187,8 @@ fn static_drivers_without_class<'w>(
 
 #[cfg(test)]
 mod tests {
-    use kstor_model::catalog::Catalog;
-    use kstor_model::graph::build;
-    use kstor_model::{Limits, Workspace};
-
     use super::*;
-    use crate::context::{AuditFacts, RuleOptions};
+    use crate::testing::{audit, run_rule};
 
     const PG: &str = "
 apiVersion: apps/v1
@@ -216,15 +205,9 @@ spec:
 ";
 
     fn messages(text: &str, api: SnapshotApi) -> Vec<String> {
-        let mut workspace = Workspace::default();
-        workspace.add_text("t.yaml", text.to_string(), &Limits::default());
-        let graph = build(workspace, Catalog::builtin());
-        let mut facts = AuditFacts::at("2026-11-26T12:00:00Z".parse().unwrap());
-        facts.snapshot_api = api;
-        let options = RuleOptions { audit: Some(facts), ..Default::default() };
-        let mut out = Vec::new();
-        SnapshotsUnavailable.check(&Context { graph: &graph, options: &options }, &mut out);
-        out.into_iter().map(|f| f.message).collect()
+        let mut options = audit();
+        options.audit.as_mut().unwrap().snapshot_api = api;
+        run_rule(&SnapshotsUnavailable, text, &options).into_iter().map(|f| f.message).collect()
     }
 
     #[test]

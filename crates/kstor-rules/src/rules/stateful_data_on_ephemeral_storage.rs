@@ -1,9 +1,9 @@
-use kstor_model::graph::{MountTarget, VolumeSource, WorkloadKind};
+use kstor_model::graph::{MountTarget, StorageGraph, VolumeSource, Workload, WorkloadKind};
 
-use super::common::{engine_data_directory_is_known, role_and_workload};
+use super::common::role_and_workload;
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -61,11 +61,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for StatefulDataOnEphemeralStorage {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for StatefulDataOnEphemeralStorage {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for workload in &graph.workloads {
@@ -137,4 +133,17 @@ fn help_for(kind: WorkloadKind) -> &'static str {
         }
         _ => "mount a PersistentVolumeClaim (StatefulSet volumeClaimTemplates) at the data directory",
     }
+}
+
+/// Whether the workload runs a known engine of a critical role whose data directory kstor
+/// trusts (strong role evidence, data not optional): the condition under which this rule judges
+/// what its data directory is mounted on.
+fn engine_data_directory_is_known(graph: &StorageGraph, workload: &Workload) -> bool {
+    let role = &workload.role;
+    let engine = role.engine.as_deref().and_then(|e| graph.catalog.roles.engine(e));
+    workload.kind.is_long_running()
+        && role.role.holds_critical_data()
+        && role.evidence.knows_data_directory()
+        && !role.data_dirs.is_empty()
+        && engine.is_some_and(|e| !e.data_optional)
 }

@@ -4,7 +4,7 @@ use kstor_model::path::Segment;
 use super::common::role_and_workload;
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -58,11 +58,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for StatefulsetRetentionDeletesClaims {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for StatefulsetRetentionDeletesClaims {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for workload in &graph.workloads {

@@ -2,7 +2,7 @@ use kstor_model::path::Path;
 
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -59,11 +59,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for UnencryptedVolume {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for UnencryptedVolume {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         for class in &graph.classes {

@@ -3,7 +3,7 @@ use kstor_model::graph::{ClaimOrigin, ClassRef, ClassResolution, StorageGraph, V
 use super::common::{did_you_mean, workload_name};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -69,11 +69,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for UnresolvedStorageReference {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for UnresolvedStorageReference {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         let complete = ctx.options.complete;

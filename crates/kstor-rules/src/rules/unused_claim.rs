@@ -8,7 +8,7 @@ use crate::context::Context;
 use crate::finding::Finding;
 use kstor_model::quantity::format_bytes;
 
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -59,16 +59,13 @@ crate::declare_rule! {
         group: LiveState,
         severity: Info,
         summary: "a bound claim is mounted by no pod",
+        requires: AuditFacts,
     }
 }
 
-impl Rule for UnusedClaim {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for UnusedClaim {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        if ctx.options.audit.is_none() || ctx.graph.live_pods.is_empty() {
+        if ctx.graph.live_pods.is_empty() {
             return;
         }
         let graph = ctx.graph;
@@ -154,22 +151,11 @@ fn statefulset_reason(graph: &StorageGraph, claim: &Claim) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use kstor_model::catalog::Catalog;
-    use kstor_model::graph::build;
-    use kstor_model::{Limits, Workspace};
-
     use super::*;
-    use crate::context::{AuditFacts, RuleOptions};
+    use crate::testing::{audit, run_rule};
 
     fn count(text: &str) -> usize {
-        let mut workspace = Workspace::default();
-        workspace.add_text("t.yaml", text.to_string(), &Limits::default());
-        let graph = build(workspace, Catalog::builtin());
-        let facts = AuditFacts::at("2026-11-26T12:00:00Z".parse().unwrap());
-        let options = RuleOptions { audit: Some(facts), ..Default::default() };
-        let mut out = Vec::new();
-        UnusedClaim.check(&Context { graph: &graph, options: &options }, &mut out);
-        out.len()
+        run_rule(&UnusedClaim, text, &audit()).len()
     }
 
     const CLAIM: &str = "

@@ -7,7 +7,7 @@ use kstor_model::path::Path;
 use super::common::{driver_name, role_and_workload};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -56,11 +56,7 @@ crate::declare_rule! {
     }
 }
 
-impl Rule for VolumeExpansionDisabled {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for VolumeExpansionDisabled {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         let platform_bundle = graph.workloads.is_empty();
@@ -141,21 +137,11 @@ fn persistent_claims(workload: &Workload) -> impl Iterator<Item = ClaimId> + '_ 
 
 #[cfg(test)]
 mod tests {
-    use kstor_model::catalog::Catalog;
-    use kstor_model::graph::build;
-    use kstor_model::{Limits, Workspace};
-
     use super::*;
-    use crate::context::RuleOptions;
+    use crate::testing::run_rule;
 
     fn findings(text: &str) -> Vec<Finding> {
-        let mut workspace = Workspace::default();
-        workspace.add_text("t.yaml", text.to_string(), &Limits::default());
-        let graph = build(workspace, Catalog::builtin());
-        let options = RuleOptions::default();
-        let mut out = Vec::new();
-        VolumeExpansionDisabled.check(&Context { graph: &graph, options: &options }, &mut out);
-        out
+        run_rule(&VolumeExpansionDisabled, text, &Default::default())
     }
 
     const CLASSES: &str = "

@@ -7,7 +7,7 @@ use super::common::{is_zone_key, join_names};
 use crate::context::Context;
 use crate::finding::Finding;
 use crate::live::{HOSTNAME_LABEL, node_label, node_matches};
-use crate::rule::Rule;
+use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
@@ -60,16 +60,13 @@ crate::declare_rule! {
         group: LiveState,
         severity: Error,
         summary: "a volume's node affinity matches no Ready, schedulable node",
+        requires: AuditFacts,
     }
 }
 
-impl Rule for VolumeUnreachableTopology {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
-        &Self::META
-    }
-
+impl Check for VolumeUnreachableTopology {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        if ctx.options.audit.is_none() || ctx.graph.nodes.is_empty() {
+        if ctx.graph.nodes.is_empty() {
             return;
         }
         let graph = ctx.graph;

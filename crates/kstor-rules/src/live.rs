@@ -162,7 +162,7 @@ pub fn node_label<'n>(node: &'n NodeInfo, key: &str) -> Option<&'n str> {
 }
 
 /// The well-known label with a node's hostname.
-pub const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
+pub use kstor_model::api::HOSTNAME_LABEL;
 
 #[cfg(test)]
 mod tests {

@@ -91,7 +91,7 @@ impl BenchArgs {
 pub fn parse_test_size(s: &str) -> Result<u64, String> {
     let size = parse_size(s)?;
     if size < MIN_SIZE {
-        return Err(format!("size {s:?} is too small: at least {} is needed", format_bytes(MIN_SIZE)));
+        return Err(format!("size {s:?} is too small: at least {} is needed", format_bytes(MIN_SIZE as f64)));
     }
     Ok(size)
 }

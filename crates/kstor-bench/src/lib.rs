@@ -16,6 +16,7 @@ pub mod args;
 pub mod cleanup;
 pub mod fs;
 pub mod histogram;
+pub mod patterns;
 pub mod plot;
 pub mod preflight;
 pub mod profile;

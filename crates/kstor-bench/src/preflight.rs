@@ -103,8 +103,8 @@ pub fn check(path: &Path, need_bytes: u64) -> Result<FsInfo, PreflightError> {
     if info.free_bytes < need {
         return Err(PreflightError::NoSpace {
             path: shown,
-            need: format_bytes(need),
-            free: format_bytes(info.free_bytes),
+            need: format_bytes(need as f64),
+            free: format_bytes(info.free_bytes as f64),
         });
     }
     Ok(info)

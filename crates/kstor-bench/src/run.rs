@@ -128,10 +128,10 @@ pub fn warnings(fs: &FsInfo, host: &HostInfo, profiles: &[Profile], opts: &RunOp
     {
         w.push(format!(
             "the {} test file fits in the page cache (MemAvailable {}) and O_DIRECT is unavailable: {} may be served from memory; use a --size above {} for the storage's own figures",
-            format_bytes(opts.size),
-            format_bytes(avail),
+            format_bytes(opts.size as f64),
+            format_bytes(avail as f64),
             buffered_reads.join(" and "),
-            format_bytes(avail)
+            format_bytes(avail as f64)
         ));
     }
     w

@@ -1,6 +1,9 @@
-//! Parsing and formatting of sizes and durations (`256MiB`, `20s`, `4.21 ms`).
+//! Parsing and formatting of durations and latencies (`20s`, `4.21 ms`); sizes are
+//! `kstor_text::quantity`'s, re-exported here.
 
 use std::time::Duration;
+
+pub use kstor_text::quantity::{format_bytes, parse_size};
 
 /// Parses a duration such as `20s`, `500ms`, `1m` or `1m30s` (humantime syntax).
 ///
@@ -12,59 +15,6 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         return Err(format!("invalid duration {s:?}: must be greater than zero"));
     }
     Ok(d)
-}
-
-/// Parses a byte size such as `256MiB`, `1GiB`, `1Gi`, `500M` (decimal) or `4096`.
-///
-/// Binary suffixes (`Ki`, `KiB`, `Mi`, … `Ei`) are powers of 1024, decimal ones (`K`,
-/// `KB`, `M`, … `E`) powers of 1000, as in Kubernetes quantities. Case-insensitive;
-/// fractions are allowed (`1.5GiB`).
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let bad = || format!("invalid size {s:?} (examples: 256MiB, 1GiB, 500M, 4096)");
-    let value: f64 = num.parse().map_err(|_| bad())?;
-    let unit = unit.trim().to_ascii_lowercase();
-    let mult: f64 = match unit.as_str() {
-        "" | "b" => 1.0,
-        "k" | "kb" => 1e3,
-        "ki" | "kib" => 1024.0,
-        "m" | "mb" => 1e6,
-        "mi" | "mib" => 1024.0 * 1024.0,
-        "g" | "gb" => 1e9,
-        "gi" | "gib" => 1024.0 * 1024.0 * 1024.0,
-        "t" | "tb" => 1e12,
-        "ti" | "tib" => 1024f64.powi(4),
-        "p" | "pb" => 1e15,
-        "pi" | "pib" => 1024f64.powi(5),
-        "e" | "eb" => 1e18,
-        "ei" | "eib" => 1024f64.powi(6),
-        _ => return Err(bad()),
-    };
-    let bytes = (value * mult).round();
-    if !bytes.is_finite() || bytes >= u64::MAX as f64 {
-        return Err(format!("invalid size {s:?}: too large"));
-    }
-    Ok(bytes as u64)
-}
-
-/// Formats a byte count with binary units: `512 B`, `256 MiB`, `1.5 GiB`.
-pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    let mut v = bytes as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i < UNITS.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{bytes} B")
-    } else if (v - v.round()).abs() < 0.05 {
-        format!("{v:.0} {}", UNITS[i])
-    } else {
-        format!("{v:.1} {}", UNITS[i])
-    }
 }
 
 /// Formats a latency in nanoseconds with three significant digits and an adapted unit:
@@ -109,22 +59,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes() {
-        assert_eq!(parse_size("256MiB"), Ok(256 << 20));
-        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
-        assert_eq!(parse_size("1Gi"), Ok(1 << 30));
-        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
-        assert_eq!(parse_size("500M"), Ok(500_000_000));
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert_eq!(parse_size("8 kib"), Ok(8192));
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("12XB").is_err());
-        assert!(parse_size("").is_err());
-        assert_eq!(parse_size("1EiB"), Ok(1 << 60));
-        assert!(parse_size("99999999PiB").is_err());
-    }
-
-    #[test]
     fn durations() {
         assert_eq!(parse_duration("20s"), Ok(Duration::from_secs(20)));
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
@@ -135,9 +69,6 @@ mod tests {
 
     #[test]
     fn formatting() {
-        assert_eq!(format_bytes(512), "512 B");
-        assert_eq!(format_bytes(256 << 20), "256 MiB");
-        assert_eq!(format_bytes(3 << 29), "1.5 GiB");
         assert_eq!(format_ns(850), "850 ns");
         assert_eq!(format_ns(12_345), "12.3 µs");
         assert_eq!(format_ns(4_210_000), "4.21 ms");

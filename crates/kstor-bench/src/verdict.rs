@@ -1,36 +1,31 @@
 //! Placing a measured p99 in the storage pattern table and saying what the path suits.
 //!
-//! | pattern     | typical p99 of a small synced or random I/O |
-//! |-------------|---------------------------------------------|
-//! | memory      | < 0.5 ms                                    |
-//! | RWO block   | 2–8 ms                                      |
-//! | distributed | 5–15 ms                                     |
-//! | RWX file    | 15–40 ms                                    |
-//!
-//! Every range is half-open, `[low, high)`: 8 ms is distributed only, 15 ms is RWX file
-//! only, 40 ms is beyond the table. RWO block and distributed overlap on `[5, 8)` ms.
+//! The table's p99 ranges are kstor's, from `catalog/patterns.yaml` (see [`crate::patterns`]):
+//! memory (`ephemeral-memory`), RWO block, distributed and RWX file. Every range is half-open,
+//! `[low, high)`; with the built-in table (< 0.5, 2–8, 5–15 and 15–40 ms), 8 ms is distributed
+//! only, 15 ms is RWX file only, 40 ms is beyond the table, and RWO block and distributed
+//! overlap on `[5, 8)` ms.
 
 use serde::{Deserialize, Serialize};
 
+use crate::patterns::{LatencyClass, class};
 use crate::profile::Profile;
 use crate::units::format_ns;
 
 /// etcd's guideline: the 99th percentile of WAL fdatasync should stay below 10 ms.
 pub const ETCD_GUIDELINE_NS: u64 = 10_000_000;
 
-const MS: u64 = 1_000_000;
-
 /// A row of the pattern table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Pattern {
-    /// tmpfs, page cache: p99 < 0.5 ms.
+    /// tmpfs, page cache (`ephemeral-memory`).
     Memory,
-    /// A ReadWriteOnce block volume (cloud disk, local SSD behind a CSI driver): 2–8 ms.
+    /// A ReadWriteOnce block volume (cloud disk, local SSD behind a CSI driver).
     RwoBlock,
-    /// Replicated distributed block or file storage (Ceph RBD, Longhorn…): 5–15 ms.
+    /// Replicated distributed block or file storage (Ceph RBD, Longhorn…).
     Distributed,
-    /// ReadWriteMany file storage (NFS, EFS, Azure Files…): 15–40 ms.
+    /// ReadWriteMany file storage (NFS, EFS, Azure Files…).
     RwxFile,
 }
 
@@ -39,24 +34,40 @@ pub const PATTERN_TABLE: [Pattern; 4] =
     [Pattern::Memory, Pattern::RwoBlock, Pattern::Distributed, Pattern::RwxFile];
 
 impl Pattern {
+    /// The pattern's id in `catalog/patterns.yaml`.
+    pub fn catalog_id(self) -> &'static str {
+        match self {
+            Pattern::Memory => "ephemeral-memory",
+            Pattern::RwoBlock => "rwo-block",
+            Pattern::Distributed => "distributed",
+            Pattern::RwxFile => "rwx-file",
+        }
+    }
+
+    /// The row's latency class in the catalog.
+    pub fn latency(self) -> &'static LatencyClass {
+        class(self.catalog_id())
+    }
+
     /// The p99 range `[low, high)` of the row, in nanoseconds.
     pub fn range_ns(self) -> (u64, u64) {
+        let c = self.latency();
+        (c.low_ns, c.high_ns)
+    }
+
+    /// The row's name: `RWO block`.
+    pub fn name(self) -> &'static str {
         match self {
-            Pattern::Memory => (0, MS / 2),
-            Pattern::RwoBlock => (2 * MS, 8 * MS),
-            Pattern::Distributed => (5 * MS, 15 * MS),
-            Pattern::RwxFile => (15 * MS, 40 * MS),
+            Pattern::Memory => "memory",
+            Pattern::RwoBlock => "RWO block",
+            Pattern::Distributed => "distributed",
+            Pattern::RwxFile => "RWX file",
         }
     }
 
     /// Human name with its range: `RWO block (2–8 ms)`.
-    pub fn label(self) -> &'static str {
-        match self {
-            Pattern::Memory => "memory (< 0.5 ms)",
-            Pattern::RwoBlock => "RWO block (2–8 ms)",
-            Pattern::Distributed => "distributed (5–15 ms)",
-            Pattern::RwxFile => "RWX file (15–40 ms)",
-        }
+    pub fn label(self) -> String {
+        format!("{} ({})", self.name(), self.latency().text)
     }
 }
 
@@ -64,35 +75,54 @@ impl Pattern {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Placement {
-    /// `< 0.5 ms`.
+    /// In the memory row (`< 0.5 ms`).
     Memory,
-    /// `[0.5, 2) ms`: between memory and RWO block, typical of local NVMe/SSD.
+    /// Between memory and RWO block (`[0.5, 2) ms`), typical of local NVMe/SSD.
     BetweenMemoryAndRwoBlock,
-    /// `[2, 5) ms`.
+    /// In the RWO block row only (`[2, 5) ms`).
     RwoBlock,
-    /// `[5, 8) ms`: where RWO block and distributed overlap.
+    /// Where RWO block and distributed overlap (`[5, 8) ms`).
     RwoBlockOrDistributed,
-    /// `[8, 15) ms`.
+    /// In the distributed row only (`[8, 15) ms`).
     Distributed,
-    /// `[15, 40) ms`.
+    /// In the RWX file row (`[15, 40) ms`).
     RwxFile,
-    /// `≥ 40 ms`.
+    /// Beyond the RWX file row (`≥ 40 ms`).
     SlowerThanRwxFile,
+}
+
+/// Milliseconds as the table writes them: `0.5`, `2`, `15`.
+fn ms(ns: u64) -> String {
+    let ms = ns as f64 / 1e6;
+    if ms.fract() == 0.0 { format!("{ms:.0}") } else { format!("{ms}") }
 }
 
 impl Placement {
     /// How the report phrases the placement.
-    pub fn describe(self) -> &'static str {
+    pub fn describe(self) -> String {
+        let text = |p: Pattern| &p.latency().text;
+        let (memory, rwo, distributed, rwx) =
+            (Pattern::Memory, Pattern::RwoBlock, Pattern::Distributed, Pattern::RwxFile);
         match self {
-            Placement::Memory => "memory-class, < 0.5 ms: tmpfs, page cache or local NVMe",
-            Placement::BetweenMemoryAndRwoBlock => {
-                "between memory and RWO block, 0.5–2 ms: fast local SSD/NVMe"
+            Placement::Memory => {
+                format!("memory-class, {}: tmpfs, page cache or local NVMe", text(memory))
             }
-            Placement::RwoBlock => "RWO block, 2–8 ms",
-            Placement::RwoBlockOrDistributed => "RWO block or distributed, 5–8 ms overlap",
-            Placement::Distributed => "distributed, 5–15 ms",
-            Placement::RwxFile => "RWX file, 15–40 ms",
-            Placement::SlowerThanRwxFile => "slower than RWX file storage, ≥ 40 ms",
+            Placement::BetweenMemoryAndRwoBlock => format!(
+                "between memory and RWO block, {}–{} ms: fast local SSD/NVMe",
+                ms(memory.range_ns().1),
+                ms(rwo.range_ns().0)
+            ),
+            Placement::RwoBlock => format!("RWO block, {}", text(rwo)),
+            Placement::RwoBlockOrDistributed => format!(
+                "RWO block or distributed, {}–{} ms overlap",
+                ms(distributed.range_ns().0),
+                ms(rwo.range_ns().1)
+            ),
+            Placement::Distributed => format!("distributed, {}", text(distributed)),
+            Placement::RwxFile => format!("RWX file, {}", text(rwx)),
+            Placement::SlowerThanRwxFile => {
+                format!("slower than RWX file storage, ≥ {} ms", ms(rwx.range_ns().1))
+            }
         }
     }
 }
@@ -109,6 +139,10 @@ pub fn matching_patterns(p99_ns: u64) -> Vec<Pattern> {
 }
 
 /// Places a p99 latency in the pattern table.
+///
+/// The placements name the table's shape: memory, a gap, RWO block overlapping distributed,
+/// and RWX file right after distributed (a test in `tests/verdict.rs` checks the built-in table
+/// has that shape).
 pub fn place(p99_ns: u64) -> Placement {
     match matching_patterns(p99_ns).as_slice() {
         [Pattern::Memory] => Placement::Memory,
@@ -116,7 +150,7 @@ pub fn place(p99_ns: u64) -> Placement {
         [Pattern::RwoBlock, Pattern::Distributed] => Placement::RwoBlockOrDistributed,
         [Pattern::Distributed] => Placement::Distributed,
         [Pattern::RwxFile] => Placement::RwxFile,
-        _ if p99_ns < 2 * MS => Placement::BetweenMemoryAndRwoBlock,
+        _ if p99_ns < Pattern::RwoBlock.range_ns().0 => Placement::BetweenMemoryAndRwoBlock,
         _ => Placement::SlowerThanRwxFile,
     }
 }

@@ -29,6 +29,34 @@ fn every_band_and_boundary() {
 }
 
 #[test]
+fn the_catalog_table_has_the_shape_the_placements_name() {
+    // Placement's variants name the gaps and the overlap of the table: memory from 0, a gap
+    // up to RWO block, distributed starting inside RWO block and ending after it, RWX file
+    // starting where distributed ends. An edit of catalog/patterns.yaml that breaks this
+    // needs new placements.
+    let [memory, rwo, distributed, rwx] =
+        [Pattern::Memory, Pattern::RwoBlock, Pattern::Distributed, Pattern::RwxFile].map(Pattern::range_ns);
+    assert_eq!(memory.0, 0);
+    assert!(memory.1 < rwo.0);
+    assert!(rwo.0 < distributed.0 && distributed.0 < rwo.1 && rwo.1 < distributed.1);
+    assert_eq!(distributed.1, rwx.0);
+    assert!(rwx.0 < rwx.1);
+}
+
+#[test]
+fn labels_and_placements_quote_the_catalog_ranges() {
+    assert_eq!(Pattern::Memory.label(), "memory (< 0.5 ms)");
+    assert_eq!(Pattern::RwoBlock.label(), "RWO block (2–8 ms)");
+    assert_eq!(
+        Placement::BetweenMemoryAndRwoBlock.describe(),
+        "between memory and RWO block, 0.5–2 ms: fast local SSD/NVMe"
+    );
+    assert_eq!(Placement::RwoBlockOrDistributed.describe(), "RWO block or distributed, 5–8 ms overlap");
+    assert_eq!(Placement::RwxFile.describe(), "RWX file, 15–40 ms");
+    assert_eq!(Placement::SlowerThanRwxFile.describe(), "slower than RWX file storage, ≥ 40 ms");
+}
+
+#[test]
 fn matching_rows_of_the_table() {
     assert_eq!(matching_patterns(100_000), [Pattern::Memory]);
     assert_eq!(matching_patterns(MS), []);

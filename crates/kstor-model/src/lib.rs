@@ -5,6 +5,7 @@
 //! volumes → claims → StorageClasses → drivers → snapshot classes, classifies workload roles
 //! and names each volume's storage pattern. Rules read only the graph.
 
+pub mod api;
 pub mod catalog;
 pub mod cluster;
 pub mod graph;

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use crate::object::{Object, ObjectId, Origin};
 use crate::path::Path;
+use crate::quantity::format_bytes;
 use crate::source::{SourceFile, SourceId, Span};
 use crate::yaml::{Limits, ParsedStream, Tree, parse_shared};
 
@@ -219,14 +220,13 @@ fn read_input(input: &Input, limits: &Limits) -> (String, Read_) {
 }
 
 fn too_large(size: u64, limits: &Limits) -> Read_ {
-    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     Read_::Invalid(
         String::new(),
         0,
         format!(
-            "file is {:.1} MiB, above the limit of {:.0} MiB (--max-file-size); it was not linted",
-            mib(size),
-            mib(limits.max_file_bytes)
+            "file is {}, above the limit of {} (--max-file-size); it was not linted",
+            format_bytes(size as f64),
+            format_bytes(limits.max_file_bytes as f64)
         ),
     )
 }

@@ -18,7 +18,7 @@ use crate::provider::{Offering, OfferingKind, Provider, ProviderCatalog};
 use crate::scenario::{Blueprint, Scenario, ScenarioCatalog, WorkloadKind};
 
 /// The zone label every node carries (well-known label, set by the cloud provider).
-pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+pub use kstor_model::api::ZONE_LABEL;
 
 /// Where the storage comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]

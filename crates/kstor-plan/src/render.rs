@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use kstor_model::catalog::PatternTable;
+use kstor_text::{Columns, layout};
 
 use crate::recommend::Recommendation;
 
@@ -18,23 +19,9 @@ pub enum PlanFormat {
     Markdown,
 }
 
-/// Pads cells to aligned columns (two spaces apart); the last column is not padded.
+/// Writes rows as aligned columns (two spaces apart), with kstor's one table layout.
 fn table(rows: &[Vec<String>], out: &mut dyn Write, indent: &str) -> io::Result<()> {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
-        .collect();
-    for row in rows {
-        let mut line = String::from(indent);
-        for (c, cell) in row.iter().enumerate() {
-            line.push_str(cell);
-            if c + 1 < row.len() {
-                line.push_str(&" ".repeat(widths[c] - cell.chars().count() + 2));
-            }
-        }
-        writeln!(out, "{}", line.trim_end())?;
-    }
-    Ok(())
+    out.write_all(layout(rows, &Columns::PLAIN.indented(indent)).as_bytes())
 }
 
 fn md_escape(text: &str) -> String {
@@ -198,10 +185,12 @@ fn text(rec: &Recommendation, explain: bool, out: &mut dyn Write) -> io::Result<
     )?;
     writeln!(out)?;
     writeln!(out, "Settings:")?;
-    for s in &rec.settings {
-        writeln!(out, "  {:<20}{}", s.label, s.value)?;
-        writeln!(out, "  {:<20}  {}", "", s.why)?;
-    }
+    // Each setting's reason goes on a line of its own, under its value.
+    let rows = rec.settings.iter().flat_map(|s| {
+        [vec![s.label.to_string(), s.value.to_string()], vec![String::new(), format!("  {}", s.why)]]
+    });
+    let columns = Columns { indent: "  ", gap: 0, align: &[], min_width: &[20] };
+    out.write_all(layout(rows, &columns).as_bytes())?;
     writeln!(out)?;
     writeln!(out, "Alternatives:")?;
     for a in &rec.alternatives {

@@ -11,6 +11,7 @@ use kstor_model::catalog::FsGroupPolicy;
 use kstor_model::graph::{ClaimOrigin, ClassRef, ClassResolution, StorageGraph};
 use kstor_rules::live::{gib, monthly_cost, orphaned_volumes};
 use kstor_rules::{AuditFacts, SnapshotApi};
+use kstor_text::{Align, Columns, layout};
 use serde::Serialize;
 
 /// What the cluster holds, as the audit header shows it (and `inventory` in JSON).
@@ -327,11 +328,7 @@ impl Inventory {
         let total_claims: usize = self.claims.iter().map(|c| c.claims).sum();
         let total_bytes: f64 = self.claims.iter().map(|c| c.requested_bytes).sum();
         writeln!(out, "claims: {total_claims} ({} requested)", gib(total_bytes))?;
-        const NO_CLASS: &str = "(no class)";
-        let class_w =
-            self.claims.iter().map(|c| c.class.as_deref().unwrap_or(NO_CLASS).len()).max().unwrap_or(0);
-        for c in &self.claims {
-            let class = c.class.as_deref().unwrap_or(NO_CLASS);
+        let rows = self.claims.iter().map(|c| {
             let mut states = vec![format!("{} bound", c.bound)];
             if c.pending > 0 {
                 states.push(format!("{} pending", c.pending));
@@ -343,14 +340,21 @@ impl Inventory {
             if other > 0 {
                 states.push(format!("{other} other"));
             }
-            writeln!(
-                out,
-                "  {class:class_w$}  {:>5} claims  {:>10}  {}",
-                c.claims,
+            [
+                c.class.as_deref().unwrap_or("(no class)").to_string(),
+                format!("{} claims", c.claims),
                 gib(c.requested_bytes),
-                states.join(", ")
-            )?;
-        }
+                states.join(", "),
+            ]
+        });
+        // Counts and sizes flush right, in columns wide enough for most clusters' figures.
+        let columns = Columns {
+            indent: "  ",
+            gap: 2,
+            align: &[Align::Left, Align::Right, Align::Right],
+            min_width: &[0, "99999 claims".len() as u16, 10],
+        };
+        out.write_all(layout(rows, &columns).as_bytes())?;
         let phases: Vec<String> =
             self.volumes.phases.iter().map(|(phase, n)| format!("{n} {phase}")).collect();
         let phases = if phases.is_empty() { String::new() } else { format!(": {}", phases.join(", ")) };

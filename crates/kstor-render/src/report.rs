@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use kstor_model::catalog::{Pattern, PatternTable, Verdict};
 use kstor_model::graph::{Assessment, StorageGraph};
+use kstor_text::{Columns, layout};
 use serde_json::{Value, json};
 
 /// Formats of the pattern report.
@@ -125,28 +126,8 @@ fn text(rows: &[Assessment], table: &PatternTable, out: &mut dyn Write) -> io::R
             ]
         })
         .collect();
-    let mut widths = header.map(|h| h.chars().count());
-    for row in &cells {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |out: &mut dyn Write, cells: &[String]| -> io::Result<()> {
-        let mut text = String::new();
-        for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
-            if i + 1 == cells.len() {
-                text.push_str(cell);
-            } else {
-                text.push_str(cell);
-                text.push_str(&" ".repeat(width - cell.chars().count() + 2));
-            }
-        }
-        writeln!(out, "{}", text.trim_end())
-    };
-    line(out, &header.map(String::from))?;
-    for row in &cells {
-        line(out, row)?;
-    }
+    let lines = std::iter::once(header.map(String::from)).chain(cells);
+    out.write_all(layout(lines, &Columns::PLAIN).as_bytes())?;
 
     let reasons: Vec<&Assessment> = rows.iter().filter(|r| r.verdict.reason().is_some()).collect();
     if !reasons.is_empty() {
@@ -165,20 +146,18 @@ fn text(rows: &[Assessment], table: &PatternTable, out: &mut dyn Write) -> io::R
     let seen: BTreeSet<Pattern> =
         rows.iter().flat_map(|r| r.pattern.into_iter().chain(r.recommended.iter().copied())).collect();
     writeln!(out, "\nPatterns:")?;
-    for p in &table.patterns {
-        if seen.contains(&p.id) {
-            writeln!(
-                out,
-                "  {:<17} {}; consistency {}; p99 {}; {} pod(s) per volume; fails with {}",
-                p.id.id(),
-                p.summary,
-                p.consistency,
-                p.latency_p99,
-                p.pods_per_volume,
-                p.failure_domain
-            )?;
-        }
-    }
+    let patterns = table.patterns.iter().filter(|p| seen.contains(&p.id)).map(|p| {
+        [
+            p.id.id().to_string(),
+            format!(
+                "{}; consistency {}; p99 {}; {} pod(s) per volume; fails with {}",
+                p.summary, p.consistency, p.latency_p99, p.pods_per_volume, p.failure_domain
+            ),
+        ]
+    });
+    out.write_all(
+        layout(patterns, &Columns { indent: "  ", gap: 1, align: &[], min_width: &[17] }).as_bytes(),
+    )?;
     let words: Vec<String> = rows.iter().map(|r| r.verdict.word().to_string()).collect();
     let s = summary(&words);
     writeln!(

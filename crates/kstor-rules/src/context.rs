@@ -43,7 +43,7 @@ impl AuditFacts {
 }
 
 /// The API group of VolumeSnapshots and their classes and contents.
-pub const SNAPSHOT_GROUP: &str = "snapshot.storage.k8s.io";
+pub use kstor_model::api::SNAPSHOT_GROUP;
 
 /// Whether the snapshot API is served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

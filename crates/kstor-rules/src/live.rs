@@ -5,6 +5,7 @@
 //! [`AuditFacts`](crate::context::AuditFacts), never the system clock.
 
 use kstor_model::graph::{EventInfo, NodeInfo, PersistentVolumeInfo, StorageGraph};
+use kstor_model::quantity::GIB;
 use kstor_model::strmap::StrMap;
 
 /// How long a claim may stay `Pending` before KS901 reports it (5 minutes): provisioning
@@ -19,8 +20,6 @@ pub const RESIZE_GRACE_SECONDS: i64 = 10 * 60;
 
 /// How long a VolumeSnapshot may stay not ready before KS908 reports it (10 minutes).
 pub const SNAPSHOT_GRACE_SECONDS: i64 = 10 * 60;
-
-const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 /// The reclaim policy a PersistentVolume effectively has: what is written; when unset,
 /// `Retain` for a static volume without a class (the API's default), else its class's
@@ -58,11 +57,8 @@ pub fn monthly_cost(bytes: f64, price_per_gib_month: f64) -> f64 {
     bytes / GIB * price_per_gib_month
 }
 
-/// Bytes as GiB with up to one decimal (`100 GiB`, `0.5 GiB`).
-pub fn gib(bytes: f64) -> String {
-    let value = bytes / GIB;
-    if (value - value.round()).abs() < 0.05 { format!("{value:.0} GiB") } else { format!("{value:.1} GiB") }
-}
+/// Bytes as GiB with up to one decimal (`100 GiB`, `0.5 GiB`): the model's one formatter.
+pub use kstor_model::quantity::format_gib as gib;
 
 /// An event's or status message as a clause: trimmed, without its final period.
 pub fn clause(message: &str) -> &str {
@@ -166,7 +162,7 @@ pub fn node_label<'n>(node: &'n NodeInfo, key: &str) -> Option<&'n str> {
 }
 
 /// The well-known label with a node's hostname.
-pub const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
+pub use kstor_model::api::HOSTNAME_LABEL;
 
 #[cfg(test)]
 mod tests {

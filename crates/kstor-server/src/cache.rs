@@ -25,7 +25,7 @@ use crate::metrics::Metrics;
 pub type Watched = kstor_live::ResourceKind;
 
 /// The snapshot API group; its CRDs may be missing.
-pub const SNAPSHOT_GROUP: &str = "snapshot.storage.k8s.io";
+pub use kstor_model::api::SNAPSHOT_GROUP;
 
 /// The kinds the cache watches. Nodes are kept for their counts and for rules that read
 /// topology; today's lint rules read nodes only in `kstor audit`, so requests do not carry them.

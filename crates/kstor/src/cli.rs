@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use kstor_model::quantity::parse_size;
 
 use crate::commands;
 
@@ -381,25 +382,6 @@ pub struct ExplainArgs {
     pub rule: String,
 }
 
-/// Parses `64MiB`, `10M`, `1048576`.
-fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let value: u64 = digits.parse().map_err(|_| format!("`{text}` is not a size like 64MiB"))?;
-    let multiplier: u64 = match unit.trim() {
-        "" | "B" => 1,
-        "K" | "KB" => 1000,
-        "Ki" | "KiB" => 1 << 10,
-        "M" | "MB" => 1_000_000,
-        "Mi" | "MiB" => 1 << 20,
-        "G" | "GB" => 1_000_000_000,
-        "Gi" | "GiB" => 1 << 30,
-        other => return Err(format!("unknown size unit `{other}` (use KiB, MiB or GiB)")),
-    };
-    value.checked_mul(multiplier).ok_or_else(|| format!("`{text}` is too large"))
-}
-
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -421,15 +403,6 @@ pub fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
-        assert_eq!(parse_size("10M"), Ok(10_000_000));
-        assert_eq!(parse_size("2048"), Ok(2048));
-        assert!(parse_size("ten").is_err());
-        assert!(parse_size("1TB").is_err());
-    }
 
     #[test]
     fn prices() {

@@ -202,7 +202,7 @@ fn bad_dumps_are_clear_errors_with_positions() {
 
     let (code, _, stderr) = kstor(&["audit", "--from", dump().to_str().unwrap(), "--max-file-size", "1KiB"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("--max-file-size"), "{stderr}");
+    assert!(stderr.contains("larger than the limit of 1 KiB (--max-file-size)"), "{stderr}");
 
     let (code, _, stderr) = kstor(&["audit", "--from", dump().to_str().unwrap(), "--now", "yesterday"]);
     assert_eq!(code, 2);

@@ -313,7 +313,7 @@ impl Meter {
         }
         self.bar.set_position((now - self.start).as_millis() as u64);
         let p99 = self.latency.quantile_ns(0.99).map(format_ns).unwrap_or_default();
-        self.bar.set_message(format!("{} ops, {}, p99 {p99}", self.ops, format_bytes(self.bytes)));
+        self.bar.set_message(format!("{} ops, {}, p99 {p99}", self.ops, format_bytes(self.bytes as f64)));
     }
 
     fn finish(self, direct_io: bool, notes: Vec<String>) -> Measured {

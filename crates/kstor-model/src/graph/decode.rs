@@ -5,6 +5,7 @@ use k8s_openapi::api::{apps, batch, core, storage};
 use serde::de::DeserializeOwned;
 
 use super::snapshot_types as snap;
+use crate::api::{SNAPSHOT_GROUP, STORAGE_GROUP};
 use crate::load::{Diagnostic, Location};
 use crate::object::Object;
 use crate::path::{Path, Segment};
@@ -165,17 +166,17 @@ pub fn decode_object(object: &Object, diagnostics: &mut Vec<Diagnostic>) -> Type
         ("batch", "CronJob") => typed!(CronJob),
         ("", "PersistentVolumeClaim") => typed!(PersistentVolumeClaim),
         ("", "PersistentVolume") => typed!(PersistentVolume),
-        ("storage.k8s.io", "StorageClass") => typed!(StorageClass),
-        ("storage.k8s.io", "CSIDriver") => typed!(CsiDriver),
-        ("storage.k8s.io", "CSINode") => check::<storage::v1::CSINode>(object, d),
-        ("storage.k8s.io", "VolumeAttachment") => typed!(VolumeAttachment),
+        (STORAGE_GROUP, "StorageClass") => typed!(StorageClass),
+        (STORAGE_GROUP, "CSIDriver") => typed!(CsiDriver),
+        (STORAGE_GROUP, "CSINode") => check::<storage::v1::CSINode>(object, d),
+        (STORAGE_GROUP, "VolumeAttachment") => typed!(VolumeAttachment),
         ("", "Node") => typed!(Node),
         ("", "Event") => typed!(Event),
-        ("snapshot.storage.k8s.io", "VolumeSnapshotClass") => {
+        (SNAPSHOT_GROUP, "VolumeSnapshotClass") => {
             typed!(VolumeSnapshotClass)
         }
-        ("snapshot.storage.k8s.io", "VolumeSnapshot") => typed!(VolumeSnapshot),
-        ("snapshot.storage.k8s.io", "VolumeSnapshotContent") => typed!(VolumeSnapshotContent),
+        (SNAPSHOT_GROUP, "VolumeSnapshot") => typed!(VolumeSnapshot),
+        (SNAPSHOT_GROUP, "VolumeSnapshotContent") => typed!(VolumeSnapshotContent),
         // Common kinds kstor does not model: still worth a type check, since a wrong type
         // fails `kubectl apply` of the whole bundle.
         ("", "ConfigMap") => check::<core::v1::ConfigMap>(object, d),
@@ -195,10 +196,10 @@ pub fn decode_object(object: &Object, diagnostics: &mut Vec<Diagnostic>) -> Type
         ("networking.k8s.io", "NetworkPolicy") => check::<api::networking::v1::NetworkPolicy>(object, d),
         ("policy", "PodDisruptionBudget") => check::<api::policy::v1::PodDisruptionBudget>(object, d),
         ("scheduling.k8s.io", "PriorityClass") => check::<api::scheduling::v1::PriorityClass>(object, d),
-        ("storage.k8s.io", "VolumeAttributesClass") if r.version() == "v1" => {
+        (STORAGE_GROUP, "VolumeAttributesClass") if r.version() == "v1" => {
             check::<storage::v1::VolumeAttributesClass>(object, d)
         }
-        ("storage.k8s.io", "CSIStorageCapacity") => check::<storage::v1::CSIStorageCapacity>(object, d),
+        (STORAGE_GROUP, "CSIStorageCapacity") => check::<storage::v1::CSIStorageCapacity>(object, d),
         ("networking.k8s.io", "Ingress") if r.version() == "v1" => {
             check::<api::networking::v1::Ingress>(object, d)
         }

@@ -12,6 +12,10 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::decode::Typed;
 use super::model::*;
+use crate::api::{
+    BETA_CLASS_ANNOTATION, DEFAULT_CLASS_ANNOTATIONS, DEFAULT_SNAPSHOT_CLASS_ANNOTATION, HOSTNAME_LABEL,
+    ZONE_LABEL,
+};
 use crate::catalog::{AccessMode, FsGroupPolicy, VolumeMode};
 use crate::load::{Diagnostic, Location};
 use crate::object::{Object, ObjectId};
@@ -102,11 +106,6 @@ impl<'a> Checker<'a> {
         std::mem::take(&mut self.ephemeral)
     }
 }
-
-const DEFAULT_CLASS_ANNOTATIONS: [&str; 2] =
-    ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"];
-const BETA_CLASS_ANNOTATION: &str = "volume.beta.kubernetes.io/storage-class";
-const DEFAULT_SNAPSHOT_CLASS_ANNOTATION: &str = "snapshot.storage.kubernetes.io/is-default-class";
 
 /// Extracts one decoded object.
 pub fn extract(object: &Object, typed: Typed, diagnostics: &mut Vec<Diagnostic>) -> Extracted {
@@ -678,8 +677,7 @@ pub fn pod_template(
     }
 }
 
-const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
-const ZONE_LABELS: [&str; 2] = ["topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"];
+const ZONE_LABELS: [&str; 2] = [ZONE_LABEL, "failure-domain.beta.kubernetes.io/zone"];
 
 fn is_zone_key(key: &str) -> bool {
     ZONE_LABELS.contains(&key) || key.ends_with("/zone")

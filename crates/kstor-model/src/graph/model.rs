@@ -557,7 +557,7 @@ pub struct DataSource {
 impl DataSource {
     /// A `snapshot.storage.k8s.io` VolumeSnapshot.
     pub fn is_snapshot(&self) -> bool {
-        self.kind == "VolumeSnapshot" && self.api_group == "snapshot.storage.k8s.io"
+        self.kind == "VolumeSnapshot" && self.api_group == crate::api::SNAPSHOT_GROUP
     }
 
     /// A PVC (clone).

@@ -1,6 +1,8 @@
 //! The VolumeSnapshotClass and the scheduled snapshot CronJob with retention, and the RBAC it
 //! needs (create and prune VolumeSnapshots of the workload's claims in its namespace only).
 
+use kstor_model::api::SNAPSHOT_GROUP;
+
 use super::Spec;
 use crate::yaml_out::{Document, Map, Value};
 
@@ -105,11 +107,7 @@ pub(super) fn schedule(spec: &Spec<'_>) -> Vec<Document> {
             "rules",
             vec![
                 rule(vec![""], vec!["persistentvolumeclaims"], vec!["get", "list"]),
-                rule(
-                    vec!["snapshot.storage.k8s.io"],
-                    vec!["volumesnapshots"],
-                    vec!["get", "list", "create", "delete"],
-                ),
+                rule(vec![SNAPSHOT_GROUP], vec!["volumesnapshots"], vec!["get", "list", "create", "delete"]),
             ],
             "only what the schedule needs, in this namespace",
         );

@@ -238,8 +238,7 @@ pub fn join_names<S: AsRef<str>>(names: &[S]) -> String {
 
 /// The default-class annotation an object carries (the GA one unless only the beta one is set).
 pub fn default_annotation(object: &kstor_model::Object) -> &'static str {
-    const GA: &str = "storageclass.kubernetes.io/is-default-class";
-    const BETA: &str = "storageclass.beta.kubernetes.io/is-default-class";
+    use kstor_model::api::{BETA_DEFAULT_CLASS_ANNOTATION as BETA, DEFAULT_CLASS_ANNOTATION as GA};
     if object.annotation(GA) != Some("true") && object.annotation(BETA) == Some("true") { BETA } else { GA }
 }
 

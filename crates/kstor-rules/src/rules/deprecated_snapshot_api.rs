@@ -1,3 +1,4 @@
+use kstor_model::api::SNAPSHOT_GROUP;
 use kstor_model::path::Path;
 
 use crate::context::Context;
@@ -53,9 +54,7 @@ impl Check for DeprecatedSnapshotApi {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for object in &ctx.graph.workspace.objects {
             let reference = &object.reference;
-            if reference.group() != "snapshot.storage.k8s.io"
-                || !SNAPSHOT_KINDS.contains(&reference.kind.as_str())
-            {
+            if reference.group() != SNAPSHOT_GROUP || !SNAPSHOT_KINDS.contains(&reference.kind.as_str()) {
                 continue;
             }
             let version = reference.version();

@@ -1,5 +1,5 @@
 use kstor_model::graph::{MountTarget, VolumeSource};
-use kstor_model::quantity::parse_quantity;
+use kstor_model::quantity::{format_quantity, parse_quantity};
 
 use super::common::workload_name;
 use crate::context::Context;
@@ -112,14 +112,14 @@ impl Check for MemoryEmptydirExceedsMemoryLimit {
                     (
                         format!(
                             "{what}, more than the pod's total memory limit ({}): its files count against the memory limit of the container writing them, so the container is OOM-killed before the volume is full, and the files stay in memory across the restart",
-                            human_bytes(total)
+                            format_quantity(total)
                         ),
                         (
                             writer.resources.path.clone(),
                             format!(
                                 "container {} writes it with a memory limit of {}",
                                 writer.name,
-                                writer.resources.memory_limit.map_or_else(String::new, human_bytes)
+                                writer.resources.memory_limit.map_or_else(String::new, format_quantity)
                             ),
                         ),
                     )
@@ -133,32 +133,5 @@ impl Check for MemoryEmptydirExceedsMemoryLimit {
                 );
             }
         }
-    }
-}
-
-/// `512Mi`, `1.5Gi`, `300M`-style rendering of a byte count (binary units).
-fn human_bytes(bytes: f64) -> String {
-    const UNITS: [&str; 5] = ["", "Ki", "Mi", "Gi", "Ti"];
-    let mut value = bytes;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    let text = format!("{value:.2}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    format!("{text}{}", UNITS[unit])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::human_bytes;
-
-    #[test]
-    fn renders_binary_units() {
-        assert_eq!(human_bytes(512.0 * 1024.0 * 1024.0), "512Mi");
-        assert_eq!(human_bytes(1.5 * 1024.0 * 1024.0 * 1024.0), "1.5Gi");
-        assert_eq!(human_bytes(1000.0), "1000");
-        assert_eq!(human_bytes(300e6), "286.1Mi");
     }
 }

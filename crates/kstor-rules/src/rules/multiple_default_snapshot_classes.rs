@@ -1,12 +1,11 @@
 use std::collections::BTreeMap;
 
+use kstor_model::api::DEFAULT_SNAPSHOT_CLASS_ANNOTATION as DEFAULT_ANNOTATION;
 use kstor_model::graph::annotation_path;
 
 use crate::context::Context;
 use crate::finding::Finding;
 use crate::rule::Check;
-
-const DEFAULT_ANNOTATION: &str = "snapshot.storage.kubernetes.io/is-default-class";
 
 crate::declare_rule! {
     /// ## What it does

@@ -154,8 +154,8 @@ fn read_dumps(paths: &[PathBuf], max_bytes: u64) -> Result<ClusterRead, String> 
         let text = read_limited(&input, max_bytes).map_err(|e| match e {
             ReadError::Io(message) => format!("{name}: {message}"),
             ReadError::TooLarge(_) => format!(
-                "{name}: larger than the limit of {} MiB (--max-file-size); not audited",
-                max_bytes / (1024 * 1024)
+                "{name}: larger than the limit of {} (--max-file-size); not audited",
+                kstor_model::quantity::format_bytes(max_bytes as f64)
             ),
             ReadError::NotUtf8 { offset, .. } => {
                 format!("{name}: not valid UTF-8 (byte {offset}); kubectl writes UTF-8 JSON")

@@ -380,7 +380,7 @@ pub struct ExplainArgs {
     pub rule: String,
 }
 
-/// Parses `64MiB`, `10M`, `1048576`.
+/// Parses `64MiB`, `10M`, `1048576`; at most [`kstor_model::MAX_FILE_BYTES`].
 fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
@@ -396,7 +396,12 @@ fn parse_size(text: &str) -> Result<u64, String> {
         "Gi" | "GiB" => 1 << 30,
         other => return Err(format!("unknown size unit `{other}` (use KiB, MiB or GiB)")),
     };
-    value.checked_mul(multiplier).ok_or_else(|| format!("`{text}` is too large"))
+    let size = value.checked_mul(multiplier).ok_or_else(|| format!("`{text}` is too large"))?;
+    if size > kstor_model::MAX_FILE_BYTES {
+        // Positions in a file are 32-bit in the model.
+        return Err(format!("`{text}` is too large: kstor reads files below 4 GiB (at most 4095MiB)"));
+    }
+    Ok(size)
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -428,6 +433,13 @@ mod tests {
         assert_eq!(parse_size("2048"), Ok(2048));
         assert!(parse_size("ten").is_err());
         assert!(parse_size("1TB").is_err());
+        // Below 4 GiB: positions in a file are 32-bit.
+        assert_eq!(parse_size("4095MiB"), Ok(4095 << 20));
+        assert_eq!(parse_size("4294967295"), Ok(u64::from(u32::MAX)));
+        for too_large in ["4GiB", "4294967296", "5GB", "99999GiB"] {
+            let error = parse_size(too_large).unwrap_err();
+            assert!(error.contains("below 4 GiB"), "{too_large}: {error}");
+        }
     }
 
     #[test]

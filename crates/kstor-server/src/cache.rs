@@ -2,7 +2,9 @@
 //!
 //! Every watched object is parsed once, when its watch event arrives, into the model's tree (the
 //! same JSON builder `kstor audit` uses); admission requests then borrow the trees they need
-//! (`Arc`) instead of re-reading anything.
+//! (`Arc`) instead of re-reading anything. An object's `metadata.managedFields`, often most of
+//! its size and never read by kstor, is dropped before its text is written for the tree (which
+//! keeps that text).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -62,6 +64,12 @@ pub struct Cached {
 }
 
 impl Cached {
+    /// Builds the tree of an object a watch delivered, without its `metadata.managedFields`.
+    pub fn from_object(mut object: DynamicObject, watched: &Watched) -> Option<Cached> {
+        object.metadata.managed_fields = None;
+        Cached::from_json(serde_json::to_string(&object).ok()?, watched)
+    }
+
     /// Parses an API object (JSON text) into the model's tree; `None` when it is not an object.
     pub fn from_json(text: String, watched: &Watched) -> Option<Cached> {
         let source = SharedText::from(Arc::new(text));
@@ -169,6 +177,16 @@ impl Stores {
     }
 }
 
+/// A watch event with its object already parsed (`None`: not an object kstor can read).
+enum Change {
+    Init,
+    InitApply(Option<Cached>),
+    InitDone,
+    Apply(Option<Cached>),
+    /// Namespace and name.
+    Delete(Option<String>, String),
+}
+
 /// The cache shared by the watchers and the request handlers.
 #[derive(Debug, Default)]
 pub struct Cache {
@@ -203,37 +221,36 @@ impl Cache {
 
     /// Applies one watch event of a kind; returns the store's size.
     pub fn handle(&self, watched: &Watched, event: Event<DynamicObject>) -> usize {
-        let parse = |object: &DynamicObject| {
-            serde_json::to_string(object).ok().and_then(|text| Cached::from_json(text, watched))
-        };
         // Parse outside the lock: a big initial list must not stall admissions.
-        let parsed = match &event {
-            Event::Apply(o) | Event::InitApply(o) => parse(o),
-            _ => None,
+        let change = match event {
+            Event::Init => Change::Init,
+            Event::InitApply(o) => Change::InitApply(Cached::from_object(o, watched)),
+            Event::InitDone => Change::InitDone,
+            Event::Apply(o) => Change::Apply(Cached::from_object(o, watched)),
+            Event::Delete(o) => Change::Delete(o.metadata.namespace, o.metadata.name.unwrap_or_default()),
         };
         self.write(|stores| {
             let store = stores.by_kind.entry(watched.kind).or_default();
-            match event {
-                Event::Init => store.pending = Some(HashMap::new()),
-                Event::InitApply(_) => {
+            match change {
+                Change::Init => store.pending = Some(HashMap::new()),
+                Change::InitApply(parsed) => {
                     if let (Some(pending), Some(c)) = (store.pending.as_mut(), parsed) {
                         pending.insert(key(c.reference.namespace.as_deref(), &c.reference.name), Arc::new(c));
                     }
                 }
-                Event::InitDone => {
+                Change::InitDone => {
                     if let Some(pending) = store.pending.take() {
                         store.objects = pending;
                     }
                     store.synced = true;
                 }
-                Event::Apply(_) => {
+                Change::Apply(parsed) => {
                     if let Some(c) = parsed {
                         store.apply(c);
                     }
                 }
-                Event::Delete(o) => {
-                    let name = o.metadata.name.clone().unwrap_or_default();
-                    store.delete(o.metadata.namespace.as_deref().filter(|_| watched.namespaced), &name);
+                Change::Delete(namespace, name) => {
+                    store.delete(namespace.as_deref().filter(|_| watched.namespaced), &name);
                 }
             }
             store.len()
@@ -304,4 +321,39 @@ fn watcher(
     config: watcher::Config,
 ) -> impl futures::Stream<Item = Result<Event<DynamicObject>, watcher::Error>> + Send {
     watcher::watcher(api, config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pvc_kind() -> &'static Watched {
+        watched().find(|w| w.kind == "PersistentVolumeClaim").unwrap()
+    }
+
+    #[test]
+    fn watched_objects_are_kept_without_managed_fields() {
+        let object: DynamicObject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "data", "namespace": "db", "managedFields": [{
+                "manager": "kubectl-client-side-apply", "operation": "Update", "apiVersion": "v1",
+                "time": "2025-11-26T15:52:00Z", "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:spec": {"f:accessModes": {}, "f:resources": {"f:requests": {".": {}, "f:storage": {}}}}}
+            }]},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
+        }))
+        .unwrap();
+        assert!(object.metadata.managed_fields.is_some());
+        let cache = Cache::new();
+        cache.handle(pvc_kind(), Event::Apply(object));
+        cache.read(|stores| {
+            let cached = stores.kind("PersistentVolumeClaim").unwrap().get(Some("db"), "data").unwrap();
+            assert_eq!(
+                cached.node().get("spec").unwrap().get("accessModes").unwrap().to_json()[0],
+                "ReadWriteOnce"
+            );
+            let text = cached.tree.source_text();
+            assert!(!text.contains("managedFields") && !text.contains("kubectl-client-side-apply"), "{text}");
+        });
+    }
 }

@@ -3,8 +3,11 @@
 //! [`fetch`] connects through kube-rs (kubeconfig with contexts, in-cluster config, token, client
 //! certificate and exec auth, custom CAs), lists every resource of [`RESOURCES`] with paginated
 //! `GET` requests (`limit` / `continue`), a bounded number at a time and each with a timeout, and
-//! hands back one `kind: List` JSON document per resource — what `kubectl get <resource> -o json`
-//! prints. It never writes: only `get` and `list` are used (see `deploy/rbac/kstor-audit.yaml`).
+//! hands back every page's text as the API server sent it (a typed list such as
+//! `PersistentVolumeList`), for `kstor_model::load_cluster` to parse once. Pages are only
+//! scanned here, for their continue token and item count; nothing is decoded into values or
+//! written out again. It never writes: only `get` and `list` are used (see
+//! `deploy/rbac/kstor-audit.yaml`).
 //!
 //! A resource the API refuses to list (403) lands in [`Fetched::forbidden`] and the rest is still
 //! read; an API group the server does not serve (404, e.g. the snapshot CRDs are not installed)
@@ -18,7 +21,9 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt, stream};
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::{Client, Config};
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+mod page;
 
 /// What to read and how.
 #[derive(Debug, Clone)]
@@ -56,10 +61,8 @@ impl Default for FetchOptions {
 /// What [`fetch`] read.
 #[derive(Debug, Clone, Default)]
 pub struct Fetched {
-    /// One JSON document per resource listed: `{"apiVersion":"v1","kind":"List","items":[...]}` whose items
-    /// carry `apiVersion` and `kind` (the API server omits them in list items — they are filled in), so the
-    /// documents are exactly what `kubectl get … -o json` would print for that resource. In the order of
-    /// [`RESOURCES`]; a resource that was forbidden everywhere or is not served has no document.
+    /// The pages read for each resource listed, in the order of [`RESOURCES`]; a resource that was
+    /// forbidden everywhere or is not served has no entry.
     pub lists: Vec<FetchedList>,
     /// Resources skipped because the API refused to list them (403): resource, verb, namespace.
     pub forbidden: Vec<Forbidden>,
@@ -74,7 +77,7 @@ pub struct Fetched {
     pub server: String,
 }
 
-/// One resource's objects, as a `kind: List` JSON document.
+/// One resource's objects, as the pages the API server answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchedList {
     /// The resource as kubectl and RBAC name it: `persistentvolumes`, `storageclasses.storage.k8s.io`.
@@ -83,10 +86,25 @@ pub struct FetchedList {
     pub api_version: String,
     /// `kind` of the items, e.g. `PersistentVolume`.
     pub kind: String,
-    /// Number of items in `json`.
+    /// Number of items in all pages.
     pub count: usize,
-    /// The `kind: List` document.
-    pub json: String,
+    /// Every page's JSON text, unchanged: a typed list (`"kind":"PersistentVolumeList"`, with
+    /// this `apiVersion`) whose items carry no `apiVersion` and `kind` (`load_cluster` takes
+    /// them from the list). With namespaces given, the pages of each namespace in turn.
+    pub pages: Vec<String>,
+}
+
+impl FetchedList {
+    /// The pages as named documents for `kstor_model::load_cluster`: `GET persistentvolumes`,
+    /// and `GET pods (page 2)` from a list's second page on.
+    pub fn into_documents(self) -> impl Iterator<Item = (String, String)> {
+        let resource = self.resource;
+        self.pages.into_iter().enumerate().map(move |(i, page)| {
+            let name =
+                if i == 0 { format!("GET {resource}") } else { format!("GET {resource} (page {})", i + 1) };
+            (name, page)
+        })
+    }
 }
 
 /// A list the API refused (403 Forbidden); the resource is skipped, the rest is still read.
@@ -366,21 +384,29 @@ pub async fn fetch(options: &FetchOptions) -> Result<Fetched, LiveError> {
     outcomes.sort_by_key(|(job, _, _)| *job);
 
     let mut fetched = Fetched { context, server, ..Fetched::default() };
-    let mut current: Option<(usize, Vec<Value>, bool)> = None; // resource, items, any list succeeded
-    let flush = |current: Option<(usize, Vec<Value>, bool)>, fetched: &mut Fetched| {
-        if let Some((res, items, true)) = current {
-            fetched.lists.push(list_document(&RESOURCES[res], items));
+    let mut current: Option<(usize, Listed, bool)> = None; // resource, pages, any list succeeded
+    let flush = |current: Option<(usize, Listed, bool)>, fetched: &mut Fetched| {
+        if let Some((res, listed, true)) = current {
+            let kind = &RESOURCES[res];
+            fetched.lists.push(FetchedList {
+                resource: kind.name(),
+                api_version: kind.api_version(),
+                kind: kind.kind.to_string(),
+                count: listed.count,
+                pages: listed.pages,
+            });
         }
     };
     for (job, res, outcome) in outcomes {
         if current.as_ref().is_some_and(|(r, _, _)| *r != res) {
             flush(current.take(), &mut fetched);
         }
-        let entry = current.get_or_insert_with(|| (res, Vec::new(), false));
+        let entry = current.get_or_insert_with(|| (res, Listed::default(), false));
         let kind = &RESOURCES[res];
         match outcome {
-            Outcome::Items(items) => {
-                entry.1.extend(items);
+            Outcome::Listed(listed) => {
+                entry.1.count += listed.count;
+                entry.1.pages.extend(listed.pages);
                 entry.2 = true;
             }
             Outcome::Forbidden(message) => fetched.forbidden.push(Forbidden {
@@ -461,10 +487,17 @@ async fn load_config(options: &FetchOptions) -> Result<(Config, Option<String>),
 
 /// The result of listing one resource in one namespace (or everywhere).
 enum Outcome {
-    Items(Vec<Value>),
+    Listed(Listed),
     Forbidden(String),
     MissingGroup,
     MissingResource,
+}
+
+/// The pages of one list and how many items they hold.
+#[derive(Default)]
+struct Listed {
+    pages: Vec<String>,
+    count: usize,
 }
 
 /// What one GET came back with, before it is turned into an [`Outcome`] or a [`LiveError`].
@@ -485,7 +518,8 @@ impl Reader<'_> {
         let path = kind.list_path(namespace);
         let resource = kind.name();
         let api_version = kind.api_version();
-        let mut items = Vec::new();
+        let list_kind = format!("{}List", kind.kind);
+        let mut listed = Listed::default();
         let mut token = String::new();
         loop {
             let mut query = form_urlencoded::Serializer::new(String::new());
@@ -505,16 +539,19 @@ impl Reader<'_> {
                 resource: resource.clone(),
                 message,
             };
-            let mut page: Value =
-                serde_json::from_str(&text).map_err(|e| bad(format!("not JSON ({e}) from GET {url}")))?;
-            let Some(Value::Array(page_items)) = page.get_mut("items").map(Value::take) else {
-                return Err(bad(format!("no items array in the answer to GET {url}")));
-            };
-            items.extend(page_items.into_iter().map(|item| with_type(item, &api_version, kind.kind)));
-            let next =
-                page.pointer("/metadata/continue").and_then(Value::as_str).unwrap_or_default().to_string();
+            // A scan, not a parse into values: the loader parses the text once.
+            let page = page::scan(&text).map_err(|e| bad(format!("{e} from GET {url}")))?;
+            if page.kind != list_kind || page.api_version != api_version {
+                let found = format!("{} {}", page.api_version, page.kind);
+                return Err(bad(format!(
+                    "expected a {api_version} {list_kind}, found {found} from GET {url}"
+                )));
+            }
+            let next = page.next;
+            listed.count += page.items;
+            listed.pages.push(text);
             if next.is_empty() {
-                return Ok(Outcome::Items(items));
+                return Ok(Outcome::Listed(listed));
             }
             if next == token {
                 return Err(bad(format!("the continue token {next:?} repeats")));
@@ -597,38 +634,6 @@ impl Reader<'_> {
     }
 }
 
-/// Puts `apiVersion` and `kind` first in a list item (the API server leaves them out).
-fn with_type(item: Value, api_version: &str, kind: &str) -> Value {
-    let Value::Object(fields) = item else { return item };
-    let mut typed = Map::with_capacity(fields.len() + 2);
-    typed.insert("apiVersion".into(), Value::String(api_version.into()));
-    typed.insert("kind".into(), Value::String(kind.into()));
-    for (key, value) in fields {
-        if key != "apiVersion" && key != "kind" {
-            typed.insert(key, value);
-        }
-    }
-    Value::Object(typed)
-}
-
-/// The `kind: List` document kubectl prints for one resource.
-fn list_document(kind: &ResourceKind, items: Vec<Value>) -> FetchedList {
-    let count = items.len();
-    let document = serde_json::json!({
-        "apiVersion": "v1",
-        "items": items,
-        "kind": "List",
-        "metadata": { "resourceVersion": "" },
-    });
-    FetchedList {
-        resource: kind.name(),
-        api_version: kind.api_version(),
-        kind: kind.kind.to_string(),
-        count,
-        json: document.to_string(),
-    }
-}
-
 /// Whether the error comes from a refused TCP connection.
 fn refused(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut source = Some(error);
@@ -675,16 +680,6 @@ mod tests {
         assert_eq!(vs.list_path(Some("q")), "/apis/snapshot.storage.k8s.io/v1/namespaces/q/volumesnapshots");
         assert_eq!(vs.name(), "volumesnapshots.snapshot.storage.k8s.io");
         assert_eq!(vs.api_version(), "snapshot.storage.k8s.io/v1");
-    }
-
-    #[test]
-    fn items_get_their_type_first() {
-        let item = serde_json::json!({"metadata": {"name": "a"}, "kind": "Wrong", "spec": {}});
-        let typed = with_type(item, "v1", "Pod");
-        assert_eq!(
-            typed.to_string(),
-            r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},"spec":{}}"#
-        );
     }
 
     #[test]

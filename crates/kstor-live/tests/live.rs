@@ -41,18 +41,26 @@ fn expected_items(plural: &str, namespaces: &[&str]) -> Vec<Value> {
     items
 }
 
+/// The items of one resource's pages, typed as kubectl prints them (the loader does the same).
 fn items_of(fetched: &Fetched, resource: &str) -> Vec<Value> {
     let list =
         fetched.lists.iter().find(|l| l.resource == resource).unwrap_or_else(|| panic!("no {resource}"));
-    let doc: Value = serde_json::from_str(&list.json).unwrap();
-    assert_eq!(doc["apiVersion"], "v1");
-    assert_eq!(doc["kind"], "List");
-    let items = doc["items"].as_array().unwrap().clone();
-    assert_eq!(items.len(), list.count);
-    for item in &items {
-        assert_eq!(item["apiVersion"], list.api_version.as_str());
-        assert_eq!(item["kind"], list.kind.as_str());
+    let mut items = Vec::new();
+    for page in &list.pages {
+        // Each page is the API server's answer, unchanged.
+        let doc: Value = serde_json::from_str(page).unwrap();
+        assert_eq!(doc["apiVersion"], list.api_version.as_str());
+        assert_eq!(doc["kind"], format!("{}List", list.kind).as_str());
+        for item in doc["items"].as_array().unwrap() {
+            assert!(item.get("kind").is_none(), "the server's items carry no type");
+            let mut typed = serde_json::Map::new();
+            typed.insert("apiVersion".into(), list.api_version.as_str().into());
+            typed.insert("kind".into(), list.kind.as_str().into());
+            typed.extend(item.as_object().unwrap().clone());
+            items.push(Value::Object(typed));
+        }
     }
+    assert_eq!(items.len(), list.count);
     items
 }
 
@@ -120,6 +128,10 @@ async fn reads_the_cluster_through_the_chosen_context_with_pagination_403_and_40
     assert_eq!(pod_requests[1].param("continue"), Some(tokens[0].as_str()));
     assert_eq!(pod_requests[2].param("continue"), Some(tokens[1].as_str()));
     assert!(pod_requests.iter().all(|r| r.param("limit") == Some("3")));
+    let pods = fetched.lists.iter().find(|l| l.resource == "pods").unwrap();
+    assert_eq!(pods.pages.len(), 3, "each page is kept as the server sent it");
+    let names: Vec<String> = pods.clone().into_documents().map(|(name, _)| name).collect();
+    assert_eq!(names, ["GET pods", "GET pods (page 2)", "GET pods (page 3)"]);
 
     // 403 → one warning, the rest still read; 404 group → missing group, not an error.
     assert_eq!(fetched.forbidden.len(), 1, "{:?}", fetched.forbidden);

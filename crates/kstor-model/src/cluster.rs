@@ -177,6 +177,9 @@ fn split_document<'a>(name: &'a str, text: &'a SharedText) -> Result<Vec<Item<'a
             _ => strip_position(&e.to_string()),
         },
     };
+    if let Err(message) = crate::yaml::check_text_size(text.len()) {
+        return Err(ClusterError { name: name.to_string(), line: 0, column: 0, message });
+    }
     let trimmed = text.trim_start();
     if trimmed.is_empty() {
         return Ok(Vec::new());

@@ -22,4 +22,4 @@ pub use load::{Diagnostic, Input, LoadOptions, Location, Position, Workspace, lo
 pub use object::{Object, ObjectId, ObjectRef};
 pub use path::Path;
 pub use source::{LineCol, SourceFile, SourceId, Span};
-pub use yaml::Limits;
+pub use yaml::{Limits, MAX_FILE_BYTES};

@@ -14,7 +14,7 @@ use crate::object::{Object, ObjectId, Origin};
 use crate::path::Path;
 use crate::quantity::format_bytes;
 use crate::source::{SourceFile, SourceId, Span};
-use crate::yaml::{Limits, ParsedStream, Tree, parse_shared};
+use crate::yaml::{Limits, MAX_FILE_BYTES, ParsedStream, Tree, parse_shared};
 
 /// One thing to read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,8 +175,9 @@ pub enum ReadError {
 }
 
 /// Reads the whole text of a file, or of stdin, refusing more than `max_bytes` (a file's
-/// size is checked before anything is read).
+/// size is checked before anything is read). `max_bytes` is capped at [`MAX_FILE_BYTES`].
 pub fn read_limited(input: &Input, max_bytes: u64) -> Result<String, ReadError> {
+    let max_bytes = max_bytes.min(MAX_FILE_BYTES);
     let mut size_hint = 0;
     let reader: Box<dyn Read> = match input {
         Input::Stdin => Box::new(std::io::stdin()),
@@ -226,7 +227,7 @@ fn too_large(size: u64, limits: &Limits) -> Read_ {
         format!(
             "file is {}, above the limit of {} (--max-file-size); it was not linted",
             format_bytes(size as f64),
-            format_bytes(limits.max_file_bytes as f64)
+            format_bytes(limits.max_file_bytes.min(MAX_FILE_BYTES) as f64)
         ),
     )
 }
@@ -379,6 +380,26 @@ impl Workspace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_limit_reads_a_file_of_4_gib_or_more() {
+        // A sparse file: its size is refused from the metadata, nothing is read.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.yaml");
+        std::fs::File::create(&path).unwrap().set_len(5 << 30).unwrap();
+        let input = Input::Path(path.clone());
+        assert!(matches!(read_limited(&input, u64::MAX), Err(ReadError::TooLarge(size)) if size == 5 << 30));
+        std::fs::File::create(&path).unwrap().set_len(MAX_FILE_BYTES + 1).unwrap();
+        assert!(matches!(read_limited(&input, u64::MAX), Err(ReadError::TooLarge(_))));
+        // Through the loader, a library caller's limit above the cap gets the capped message.
+        let options = LoadOptions {
+            limits: Limits { max_file_bytes: u64::MAX, ..Limits::default() },
+            ..LoadOptions::default()
+        };
+        let ws = load(&[Input::Path(path)], &options).unwrap();
+        assert!(ws.objects.is_empty());
+        assert!(ws.diagnostics[0].message.contains("above the limit of 4096 MiB"), "{:?}", ws.diagnostics);
+    }
 
     fn workspace(text: &str) -> Workspace {
         let mut ws = Workspace::default();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 /// A half-open byte range `[start, end)` into a [`SourceFile`]'s text.
 ///
 /// Offsets are `u32` to keep tree nodes small; the loader refuses files above
-/// [`crate::Limits::max_file_bytes`], which is far below 4 GiB.
+/// [`crate::Limits::max_file_bytes`], which is capped at [`crate::MAX_FILE_BYTES`] (4 GiB − 1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
     /// First byte of the range.

@@ -278,7 +278,11 @@ impl Cache {
     }
 
     /// Applies one watch event of a kind; returns the store's size.
-    pub fn handle(&self, watched: &Watched, event: Event<DynamicObject>) -> usize {
+    pub fn handle(&self, watched: &Watched, mut event: Event<DynamicObject>) -> usize {
+        // managedFields is most of a typical object and never read: not kept in the tree.
+        if let Event::Apply(o) | Event::InitApply(o) = &mut event {
+            o.metadata.managed_fields = None;
+        }
         let parse = |object: &DynamicObject| {
             serde_json::to_string(object).ok().and_then(|text| Cached::from_json(text, watched, &self.catalog))
         };
@@ -382,4 +386,63 @@ fn watcher(
     config: watcher::Config,
 ) -> impl futures::Stream<Item = Result<Event<DynamicObject>, watcher::Error>> + Send {
     watcher::watcher(api, config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pvc_kind() -> &'static Watched {
+        watched().find(|w| w.kind == "PersistentVolumeClaim").unwrap()
+    }
+
+    #[test]
+    fn watched_objects_are_kept_without_managed_fields() {
+        let object: DynamicObject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "data", "namespace": "db", "managedFields": [{
+                "manager": "kubectl-client-side-apply", "operation": "Update", "apiVersion": "v1",
+                "time": "2025-11-26T15:52:00Z", "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:spec": {"f:accessModes": {}, "f:resources": {"f:requests": {".": {}, "f:storage": {}}}}}
+            }]},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
+        }))
+        .unwrap();
+        assert!(object.metadata.managed_fields.is_some());
+        let cache = Cache::new();
+        cache.handle(pvc_kind(), Event::Apply(object));
+        cache.read(|stores| {
+            let cached = stores.kind("PersistentVolumeClaim").unwrap().get(Some("db"), "data").unwrap();
+            assert_eq!(
+                cached.node().get("spec").unwrap().get("accessModes").unwrap().to_json()[0],
+                "ReadWriteOnce"
+            );
+            let text = cached.object.tree.source_text();
+            assert!(!text.contains("managedFields") && !text.contains("kubectl-client-side-apply"), "{text}");
+        });
+    }
+
+    #[test]
+    fn referrers_follow_updates_and_deletes() {
+        let claim = |class: &str| -> DynamicObject {
+            serde_json::from_value(serde_json::json!({
+                "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": "data", "namespace": "db"},
+                "spec": {"storageClassName": class, "accessModes": ["ReadWriteOnce"]}
+            }))
+            .unwrap()
+        };
+        let cache = Cache::new();
+        let gp3 = ObjectKey::new("StorageClass", None, "gp3");
+        let io2 = ObjectKey::new("StorageClass", None, "io2");
+        cache.handle(pvc_kind(), Event::Apply(claim("gp3")));
+        cache.read(|s| assert_eq!(s.referrers(&gp3).len(), 1));
+        cache.handle(pvc_kind(), Event::Apply(claim("io2")));
+        cache.read(|s| {
+            assert!(s.referrers(&gp3).is_empty(), "the old reference is dropped");
+            assert_eq!(s.referrers(&io2)[0].reference.name, "data");
+        });
+        cache.handle(pvc_kind(), Event::Delete(claim("io2")));
+        cache.read(|s| assert!(s.referrers(&io2).is_empty()));
+    }
 }

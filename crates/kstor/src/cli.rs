@@ -277,7 +277,7 @@ pub struct LintArgs {
     #[command(flatten)]
     pub findings: FindingsArgs,
     /// Largest input file accepted, e.g. 64MiB.
-    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_file_size)]
     pub max_file_size: u64,
     /// The input is the complete bundle: every claim, StorageClass and VolumeSnapshotClass it
     /// names must be defined in it (KS703).
@@ -312,7 +312,7 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub findings: FindingsArgs,
     /// Largest dump file accepted with --from, e.g. 2GiB.
-    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_file_size)]
     pub max_file_size: u64,
     /// Timeout of each API request (one page of one list), in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
@@ -363,7 +363,7 @@ pub struct ReportArgs {
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
     /// Largest input file accepted, e.g. 64MiB.
-    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_file_size)]
     pub max_file_size: u64,
 }
 
@@ -380,6 +380,16 @@ pub struct RulesArgs {
 pub struct ExplainArgs {
     /// A rule code (KS201) or name (rwx-for-database).
     pub rule: String,
+}
+
+/// A `--max-file-size`: a size like `64MiB`, below 4 GiB (positions in a file are 32-bit in
+/// the model).
+fn parse_file_size(text: &str) -> Result<u64, String> {
+    let size = parse_size(text)?;
+    if size > kstor_model::MAX_FILE_BYTES {
+        return Err(format!("`{text}` is too large: kstor reads files below 4 GiB (at most 4095MiB)"));
+    }
+    Ok(size)
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -403,6 +413,20 @@ pub fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_sizes() {
+        assert_eq!(parse_file_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_file_size("2048"), Ok(2048));
+        assert!(parse_file_size("ten").is_err());
+        // Below 4 GiB: positions in a file are 32-bit.
+        assert_eq!(parse_file_size("4095MiB"), Ok(4095 << 20));
+        assert_eq!(parse_file_size("4294967295"), Ok(u64::from(u32::MAX)));
+        for too_large in ["4GiB", "4294967296", "5GB", "1TB", "99999GiB"] {
+            let error = parse_file_size(too_large).unwrap_err();
+            assert!(error.contains("below 4 GiB"), "{too_large}: {error}");
+        }
+    }
 
     #[test]
     fn prices() {

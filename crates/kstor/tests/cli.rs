@@ -302,6 +302,23 @@ fn bad_input_is_reported_and_never_hides_other_files() {
 }
 
 #[test]
+fn max_file_size_stays_below_4_gib() {
+    // Positions in a file are 32-bit: a larger limit is a usage error, in every command.
+    for args in
+        [&["lint", "--max-file-size", "4GiB"][..], &["audit", "--from", "-", "--max-file-size", "5GB"]]
+    {
+        let out = Command::cargo_bin("kstor").unwrap().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--max-file-size") && stderr.contains("below 4 GiB"), "{stderr}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "ok.yaml", CLEAN);
+    let out = kstor().arg(dir.path()).args(["--max-file-size", "4095MiB"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
 fn rules_and_explain() {
     let out = Command::cargo_bin("kstor").unwrap().arg("rules").output().unwrap();
     assert_eq!(out.status.code(), Some(0));

@@ -13,6 +13,7 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use super::check_text_size;
 use super::node::{Kind, Raw, SharedText, Tree, split};
 use crate::source::Span;
 
@@ -32,12 +33,14 @@ const TRACKED_DEPTH: usize = 2;
 
 /// Parses one JSON value that is a slice of `source` into a tree over `source`. When the
 /// value is a mapping, `defaults` are appended for the keys it lacks (API list items carry no
-/// `apiVersion` and `kind`; their list names them).
+/// `apiVersion` and `kind`; their list names them). A source of 4 GiB or more is refused: its
+/// offsets would not fit the tree's 32-bit positions.
 pub fn tree_from_json_slice(
     source: &SharedText,
     json: &str,
     defaults: &[(&str, &str)],
 ) -> Result<(Tree, u32), serde_json::Error> {
+    check_text_size(source.len()).map_err(<serde_json::Error as serde::de::Error>::custom)?;
     let mut tree = Tree::new(source.clone());
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let mut path: Vec<&str> = Vec::new();

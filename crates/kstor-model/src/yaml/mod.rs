@@ -11,4 +11,7 @@ pub use scalar::Scalar;
 
 pub use de::{NodeDeserializer, Override, Overrides, from_node, from_object_node};
 pub use node::{Entry, Map, MapIter, Node, Seq, SeqIter, SharedText, Text, Tree, Value};
-pub use parse::{Document, IgnoreComment, Limits, ParsedStream, SyntaxError, parse_shared, parse_stream};
+pub(crate) use parse::check_text_size;
+pub use parse::{
+    Document, IgnoreComment, Limits, MAX_FILE_BYTES, ParsedStream, SyntaxError, parse_shared, parse_stream,
+};

@@ -100,6 +100,12 @@ impl Tree {
         Node { tree: self, index }
     }
 
+    /// The text the tree's strings are slices of (a whole document for trees built from the
+    /// items of one list, shared by their trees).
+    pub fn source_text(&self) -> &str {
+        &self.source
+    }
+
     /// Number of nodes.
     pub fn len(&self) -> usize {
         self.nodes.len()

@@ -13,10 +13,15 @@ use super::node::{Kind, Raw, Tree, split};
 use super::scalar::{Scalar, resolve_plain};
 use crate::source::Span;
 
+/// The largest text kstor can hold, in bytes: positions in a text are 32-bit (see
+/// [`crate::Span`]), so 4 GiB − 1 byte. [`Limits::max_file_bytes`] above it is treated as it.
+pub const MAX_FILE_BYTES: u64 = u32::MAX as u64;
+
 /// Resource limits applied while loading input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest input accepted, in bytes; bigger files are refused before they are read.
+    /// Largest input accepted, in bytes; bigger files are refused before they are read. Never
+    /// more than [`MAX_FILE_BYTES`], whatever is set here.
     pub max_file_bytes: u64,
     /// Deepest nesting of mappings and sequences accepted.
     pub max_depth: usize,
@@ -132,8 +137,15 @@ pub fn parse_stream(text: &str, limits: &Limits) -> ParsedStream {
 }
 
 /// [`parse_stream`] over a text the caller keeps (the tree shares it).
+///
+/// A text longer than [`MAX_FILE_BYTES`] is not parsed: its positions would not fit in a
+/// [`Span`]. The stream then holds only that error.
 pub fn parse_shared(text: Arc<str>, limits: &Limits) -> ParsedStream {
     let mut out = ParsedStream { tree: Tree::new(Arc::clone(&text)), ..ParsedStream::default() };
+    if let Err(message) = check_text_size(text.len()) {
+        out.errors.push(SyntaxError { span: Span::NONE, message, document: 0 });
+        return out;
+    }
     match json_values(&text) {
         // Several concatenated JSON objects: each is parsed on its own (YAML would read them
         // as one broken document).
@@ -150,6 +162,16 @@ pub fn parse_shared(text: Arc<str>, limits: &Limits) -> ParsedStream {
     }
     out.tree.finish();
     out
+}
+
+/// Whether a text of `len` bytes fits the 32-bit positions of the model; the error says why not.
+pub(crate) fn check_text_size(len: usize) -> Result<(), String> {
+    if len as u64 > MAX_FILE_BYTES {
+        let gib = len as f64 / f64::from(1u32 << 30);
+        Err(format!("the text is {gib:.1} GiB; kstor reads texts below 4 GiB (positions are 32-bit)"))
+    } else {
+        Ok(())
+    }
 }
 
 /// Parses `text[range]`, numbering documents from `first_document`.
@@ -549,6 +571,14 @@ fn collect_merge(tree: &Tree, node: u32, merges: &mut Vec<u32>, key_span: Span) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn texts_of_4_gib_or_more_are_refused() {
+        assert_eq!(check_text_size(MAX_FILE_BYTES as usize), Ok(()));
+        let error = check_text_size(MAX_FILE_BYTES as usize + 1).unwrap_err();
+        assert!(error.contains("4.0 GiB") && error.contains("below 4 GiB"), "{error}");
+        assert!(check_text_size(5 << 30).unwrap_err().contains("5.0 GiB"));
+    }
 
     use serde_json::json;
 

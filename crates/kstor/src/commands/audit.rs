@@ -135,7 +135,7 @@ fn from_fetched(fetched: Fetched) -> ClusterRead {
         None => format!("in-cluster service account ({})", fetched.server),
     };
     ClusterRead {
-        documents: fetched.lists.into_iter().map(|l| (format!("GET {}", l.resource), l.json)).collect(),
+        documents: fetched.lists.into_iter().flat_map(kstor_live::FetchedList::into_documents).collect(),
         source,
         snapshot_api,
         forbidden: fetched.forbidden.iter().map(|f| format!("{} ({})", f.resource, f.verb)).collect(),

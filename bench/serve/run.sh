@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kstor serve under load: wrk over TLS on loopback against the real binary, whose cache is filled
 # by watchers from a fake API server holding 10,000 PVCs and 100 StorageClasses
-# (crates/kstor/examples/fake_apiserver.rs). Needs wrk (apt-get install wrk) and curl.
+# (examples/fake_apiserver.rs). Needs wrk (apt-get install wrk) and curl.
 #
 #   bench/serve/run.sh [SECONDS] [CLAIMS] [CLASSES]
 set -euo pipefail

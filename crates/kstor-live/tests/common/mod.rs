@@ -22,10 +22,14 @@ use tokio::net::TcpListener;
 
 pub const TOKEN: &str = "kstor-test-token-prod-3f9a";
 
-/// The recorded cluster; this module is also compiled into the `kstor` crate's tests, so the path
-/// goes through the crates directory.
+/// The recorded cluster; this module is also compiled into the tests of the root `kstor` package,
+/// whose manifest directory is the repository root, so the path depends on the including package.
 pub fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../kstor-live/tests/data")
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    match env!("CARGO_PKG_NAME") {
+        "kstor-live" => manifest.join("tests/data"),
+        _ => manifest.join("crates/kstor-live/tests/data"),
+    }
 }
 
 /// A recorded list: the file `tests/data/<plural>.json` as the API server returns it.

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use kstor_engine::Engine;
 use kstor_model::{Input, Limits};
 use kstor_rules::registry::RULES;
-use kstor_engine::Engine;
 
 fn corpus() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
@@ -38,8 +38,7 @@ fn corpus_findings_per_rule() {
     let mut files = 0;
     for group in groups(&root).values() {
         let inputs: Vec<Input> = group.iter().map(|f| Input::Path(root.join(f))).collect();
-        let (graph, result) =
-            engine.lint(&inputs, Limits::default()).unwrap();
+        let (graph, result) = engine.lint(&inputs, Limits::default()).unwrap();
         assert!(graph.workspace.io_errors.is_empty(), "{:?}", graph.workspace.io_errors);
         files += graph.workspace.sources.len();
         for reported in &result.findings {

@@ -19,10 +19,10 @@ use std::process::Command as Process;
 use tools::{helm, kubernetes_validate};
 
 use assert_cmd::Command;
+use kstor_engine::{Action, Policy};
 use kstor_model::yaml::{Node, Value, parse_stream};
 use kstor_model::{Limits, Workspace};
 use kstor_rules::Severity;
-use kstor_engine::{Action, Policy};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -3,9 +3,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use kstor_engine::Engine;
 use kstor_model::{Input, Limits};
 use kstor_rules::registry::RULES;
-use kstor_engine::Engine;
 
 fn examples(sub: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(sub)

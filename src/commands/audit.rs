@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use kstor_engine::Timings;
 use kstor_live::{FetchOptions, Fetched};
 use kstor_model::graph::Timestamp;
 use kstor_model::load::{ReadError, read_limited};
 use kstor_model::{ClusterScope, Input};
 use kstor_render::{Inventory, Output};
-use kstor_engine::Timings;
 use kstor_rules::{AuditFacts, SNAPSHOT_GROUP, SnapshotApi};
 
 use super::fail;

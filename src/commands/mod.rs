@@ -30,7 +30,12 @@ pub const EXIT_ERROR: u8 = 2;
 /// The engine for a command: the configuration named by `--config`, else the nearest
 /// `.kstor.yaml` upward from the working directory, else none (`--no-config`: none), with the
 /// command line's rule selection.
-pub fn engine(config: Option<&Path>, no_config: bool, select: &[String], ignore: &[String]) -> Result<Engine, String> {
+pub fn engine(
+    config: Option<&Path>,
+    no_config: bool,
+    select: &[String],
+    ignore: &[String],
+) -> Result<Engine, String> {
     let cwd = std::env::current_dir().ok();
     let config = Config::resolve(config, no_config, cwd.as_deref()).map_err(|e| e.to_string())?;
     Engine::new(config, select, ignore).map_err(|e| e.to_string())

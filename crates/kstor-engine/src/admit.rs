@@ -80,6 +80,11 @@ pub fn references_of(object: &Object, catalog: &Arc<Catalog>) -> Vec<Reference> 
     graph.references().into_iter().map(|(_, r)| r).collect()
 }
 
+/// Kinds every judgement sees whole: few per cluster, and read across objects by the rules
+/// (a snapshot class per driver, CSIDriver fsGroup policies, whether a named class exists
+/// among the others).
+pub const CONTEXT_KINDS: [&str; 3] = ["StorageClass", "VolumeSnapshotClass", "CSIDriver"];
+
 /// A view of a cluster's objects: a watch cache, a dump, a bundle of manifests.
 pub trait ClusterView {
     /// An object by key.
@@ -87,8 +92,7 @@ pub trait ClusterView {
     /// The StorageClasses marked default (claims without a class get one; several defaults
     /// are a finding of their own).
     fn default_classes(&self) -> Vec<Arc<SharedObject>>;
-    /// Objects every judgement sees whole: VolumeSnapshotClasses and CSIDrivers, few and read
-    /// by rules across drivers.
+    /// Objects every judgement sees whole: those of [`CONTEXT_KINDS`].
     fn context(&self) -> Vec<Arc<SharedObject>>;
     /// The objects whose references name `key`.
     fn referrers(&self, key: &ObjectKey) -> Vec<Arc<SharedObject>>;
@@ -173,7 +177,9 @@ impl Engine {
         }
         let count = gathered.objects.len();
         let (graph, mut result) = self.lint_workspace(workspace);
-        result.findings.retain(|r| matches!(r.finding.location, Location::Field { object, .. } if object.0 == 0));
+        result
+            .findings
+            .retain(|r| matches!(r.finding.location, Location::Field { object, .. } if object.0 == 0));
         Admission { graph, result, gathered: count }
     }
 }

@@ -110,7 +110,11 @@ impl Config {
     /// The config for a run: the file named on the command line, else the nearest
     /// `.kstor.yaml` in `start` or its ancestors, else the defaults; `disabled` (`--no-config`)
     /// always gives the defaults.
-    pub fn resolve(explicit: Option<&Path>, disabled: bool, start: Option<&Path>) -> Result<Config, ConfigError> {
+    pub fn resolve(
+        explicit: Option<&Path>,
+        disabled: bool,
+        start: Option<&Path>,
+    ) -> Result<Config, ConfigError> {
         if disabled {
             return Ok(Config::default());
         }
@@ -206,7 +210,12 @@ struct ServeFile {
     object_selector: LabelSelector,
 }
 
-fn parse_word<T: for<'de> Deserialize<'de>>(name: &str, key: &str, value: &str, expected: &str) -> Result<T, String> {
+fn parse_word<T: for<'de> Deserialize<'de>>(
+    name: &str,
+    key: &str,
+    value: &str,
+    expected: &str,
+) -> Result<T, String> {
     T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(value))
         .map_err(|_| format!("{name}: severity.{key}: `{value}` is not {expected}"))
 }
@@ -224,9 +233,8 @@ impl ServeConfig {
                 "warning" => actions.warning = action()?,
                 "info" => actions.info = action()?,
                 rule => {
-                    let level: Severity = value
-                        .parse()
-                        .map_err(|e| format!("{name}: severity.{rule}: {e}"))?;
+                    let level: Severity =
+                        value.parse().map_err(|e| format!("{name}: severity.{rule}: {e}"))?;
                     severity.insert(rule.to_string(), level);
                 }
             }

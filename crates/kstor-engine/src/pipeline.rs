@@ -55,7 +55,12 @@ impl Engine {
         self.graph_timed(inputs, limits, &mut Timings::default())
     }
 
-    fn graph_timed(&self, inputs: &[Input], limits: Limits, timings: &mut Timings) -> Result<StorageGraph, EngineError> {
+    fn graph_timed(
+        &self,
+        inputs: &[Input],
+        limits: Limits,
+        timings: &mut Timings,
+    ) -> Result<StorageGraph, EngineError> {
         let exclude = self.config().exclude_matchers().map_err(EngineError::Usage)?;
         let options = LoadOptions { limits, exclude };
         let start = Instant::now();

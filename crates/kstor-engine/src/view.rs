@@ -7,7 +7,7 @@ use std::sync::Arc;
 use kstor_model::graph::{ObjectKey, Reference, StorageGraph, is_default_storage_class};
 use kstor_model::object::ObjectId;
 
-use crate::admit::{ClusterView, SharedObject};
+use crate::admit::{CONTEXT_KINDS, ClusterView, SharedObject};
 
 /// Objects indexed by key, with the referrers of each; the first of several objects with one
 /// key is kept (a cluster holds one).
@@ -47,7 +47,7 @@ impl BundleView {
             if is_default_storage_class(object) {
                 view.defaults.push(Arc::clone(&shared));
             }
-            if matches!(key.kind.as_str(), "VolumeSnapshotClass" | "CSIDriver") {
+            if CONTEXT_KINDS.contains(&key.kind.as_str()) {
                 view.context.push(Arc::clone(&shared));
             }
             for reference in &shared.references {

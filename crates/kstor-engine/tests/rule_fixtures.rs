@@ -99,7 +99,10 @@ fn bad_file_fires(code: &'static str, file: String) -> Result<(), Failed> {
     let (graph, result) = only(code).lint_texts(&bundle(code, "bad"));
     let located = files_with_findings(&graph, &result);
     check(located.contains(&file), || {
-        format!("{code}: {file} holds no finding of the rule (move objects it only supports to context/)\n{}", text(&graph, &result))
+        format!(
+            "{code}: {file} holds no finding of the rule (move objects it only supports to context/)\n{}",
+            text(&graph, &result)
+        )
     })
 }
 
@@ -112,7 +115,9 @@ fn bad_snapshot(code: &'static str) -> Result<(), Failed> {
 
 fn good_is_clean(code: &'static str) -> Result<(), Failed> {
     let (graph, result) = only(code).lint_texts(&read_fixture(code, "good"));
-    check(result.findings.is_empty(), || format!("{code}: good/ fixtures produce findings:\n{}", text(&graph, &result)))
+    check(result.findings.is_empty(), || {
+        format!("{code}: good/ fixtures produce findings:\n{}", text(&graph, &result))
+    })
 }
 
 /// The YAML of the first ```yaml block of the rule's `## Example`.
@@ -128,7 +133,10 @@ fn docs_example_fires(meta: &'static RuleMeta) -> Result<(), Failed> {
     let yaml = example_yaml(meta).ok_or_else(|| format!("{code}: its docs have no ```yaml example"))?;
     let (graph, result) = only(code).lint_texts(&[(format!("{code}-example.yaml"), yaml.clone())]);
     check(!result.findings.is_empty(), || {
-        format!("{code}: the example in its docs produces no finding of the rule:\n{yaml}\n{}", text(&graph, &result))
+        format!(
+            "{code}: the example in its docs produces no finding of the rule:\n{yaml}\n{}",
+            text(&graph, &result)
+        )
     })
 }
 

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use futures::StreamExt;
+use kstor_engine::admit::CONTEXT_KINDS;
 use kstor_engine::{ClusterView, SharedObject};
 use kstor_model::ObjectRef;
 use kstor_model::catalog::Catalog;
@@ -229,10 +230,6 @@ impl ClusterView for Stores {
     }
 }
 
-/// Cluster-scoped kinds every judgement sees whole: few, and needed by cross-object rules
-/// (a snapshot class per driver, CSIDriver fsGroup policies).
-const CONTEXT_KINDS: [&str; 2] = ["VolumeSnapshotClass", "CSIDriver"];
-
 /// The cache shared by the watchers and the request handlers.
 #[derive(Debug)]
 pub struct Cache {
@@ -284,7 +281,9 @@ impl Cache {
             o.metadata.managed_fields = None;
         }
         let parse = |object: &DynamicObject| {
-            serde_json::to_string(object).ok().and_then(|text| Cached::from_json(text, watched, &self.catalog))
+            serde_json::to_string(object)
+                .ok()
+                .and_then(|text| Cached::from_json(text, watched, &self.catalog))
         };
         // Parse outside the lock: a big initial list must not stall admissions.
         let parsed = match &event {
@@ -315,7 +314,11 @@ impl Cache {
                 }
                 Event::Delete(o) => {
                     let name = o.metadata.name.clone().unwrap_or_default();
-                    stores.delete(kind, o.metadata.namespace.as_deref().filter(|_| watched.namespaced), &name);
+                    stores.delete(
+                        kind,
+                        o.metadata.namespace.as_deref().filter(|_| watched.namespaced),
+                        &name,
+                    );
                 }
             }
             stores.by_kind.get(kind).map_or(0, Store::len)

@@ -206,9 +206,9 @@ fn decide(
     }
     // Judged under the read lock: the view is the stores themselves, and watch events wait
     // the few hundred microseconds a judgement takes.
-    let judgement = state.cache.read(|stores| {
-        stores.synced().then(|| judge(&state.engine, &state.policy, object, stores))
-    });
+    let judgement = state
+        .cache
+        .read(|stores| stores.synced().then(|| judge(&state.engine, &state.policy, object, stores)));
     let Some(judgement) = judgement else {
         // Fail open by design: a webhook that blocks until it has watched the cluster would
         // block the cluster's own recovery.

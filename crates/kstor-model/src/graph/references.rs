@@ -96,7 +96,10 @@ impl StorageGraph {
         for workload in &self.workloads {
             for volume in &workload.pod.volumes {
                 if let VolumeSource::Claim { claim_name, .. } = &volume.source {
-                    out.push((workload.object, object("PersistentVolumeClaim", Some(&workload.namespace), claim_name)));
+                    out.push((
+                        workload.object,
+                        object("PersistentVolumeClaim", Some(&workload.namespace), claim_name),
+                    ));
                 }
             }
         }
@@ -118,7 +121,10 @@ impl StorageGraph {
                 out.push((snapshot.object, object("VolumeSnapshotClass", None, class)));
             }
             if let Some((claim, _)) = &snapshot.source_claim {
-                out.push((snapshot.object, object("PersistentVolumeClaim", Some(&snapshot.namespace), claim)));
+                out.push((
+                    snapshot.object,
+                    object("PersistentVolumeClaim", Some(&snapshot.namespace), claim),
+                ));
             }
             if let Some(content) = &snapshot.source_content {
                 out.push((snapshot.object, object("VolumeSnapshotContent", None, content)));

@@ -24,13 +24,20 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// apiVersion: storage.k8s.io/v1
+    /// kind: StorageClass
+    /// metadata:
+    ///   name: gp3
+    /// provisioner: ebs.csi.aws.com   # block storage, attaches to one node
+    /// volumeBindingMode: WaitForFirstConsumer
+    /// ---
     /// apiVersion: v1
     /// kind: PersistentVolumeClaim
     /// metadata:
     ///   name: shared
     /// spec:
-    ///   accessModes: [ReadWriteMany]
-    ///   storageClassName: gp3        # ebs.csi.aws.com: block storage, one node
+    ///   accessModes: [ReadWriteMany]  # EBS cannot provide this: the claim stays Pending
+    ///   storageClassName: gp3
     ///   resources:
     ///     requests:
     ///       storage: 20Gi

@@ -23,19 +23,33 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// volumeClaimTemplates:
-    ///   - metadata:
-    ///       name: data
+    /// apiVersion: apps/v1
+    /// kind: StatefulSet
+    /// metadata:
+    ///   name: block-writer
+    /// spec:
+    ///   serviceName: block-writer
+    ///   selector:
+    ///     matchLabels: {app: block-writer}
+    ///   template:
+    ///     metadata:
+    ///       labels: {app: block-writer}
     ///     spec:
-    ///       volumeMode: Block
-    ///       accessModes: [ReadWriteOnce]
-    ///       resources:
-    ///         requests:
-    ///           storage: 100Gi
-    /// # ...while the container mounts it:
-    /// #   volumeMounts:
-    /// #     - name: data
-    /// #       mountPath: /var/lib/data
+    ///       containers:
+    ///         - name: writer
+    ///           image: ghcr.io/example/block-writer:1.0
+    ///           volumeMounts:             # a raw device cannot be mounted: use volumeDevices
+    ///             - name: data
+    ///               mountPath: /var/lib/data
+    ///   volumeClaimTemplates:
+    ///     - metadata:
+    ///         name: data
+    ///       spec:
+    ///         volumeMode: Block           # a raw block device, no filesystem
+    ///         accessModes: [ReadWriteOnce]
+    ///         resources:
+    ///           requests:
+    ///             storage: 100Gi
     /// ```
     ///
     /// ## Fix

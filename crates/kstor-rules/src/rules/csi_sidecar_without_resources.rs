@@ -22,10 +22,27 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// containers:
-    ///   - name: csi-provisioner
-    ///     image: registry.k8s.io/sig-storage/csi-provisioner:v5.1.0
-    ///     # no resources
+    /// apiVersion: apps/v1
+    /// kind: Deployment
+    /// metadata:
+    ///   name: ebs-csi-controller
+    ///   namespace: kube-system
+    /// spec:
+    ///   selector:
+    ///     matchLabels: {app: ebs-csi-controller}
+    ///   template:
+    ///     metadata:
+    ///       labels: {app: ebs-csi-controller}
+    ///     spec:
+    ///       containers:
+    ///         - name: ebs-plugin
+    ///           image: public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver:v1.34.0
+    ///           resources:
+    ///             requests: {cpu: 10m, memory: 40Mi}
+    ///             limits: {memory: 256Mi}
+    ///         - name: csi-provisioner
+    ///           image: registry.k8s.io/sig-storage/csi-provisioner:v5.1.0
+    ///           # no resources: BestEffort sidecar, first to be evicted or starved
     /// ```
     ///
     /// ## Fix

@@ -33,7 +33,34 @@ crate::declare_rule! {
     ///   name: standard
     /// provisioner: pd.csi.storage.gke.io
     /// volumeBindingMode: WaitForFirstConsumer
-    /// # reclaimPolicy unset: Delete
+    /// # reclaimPolicy unset: Delete, the disk goes with the claim
+    /// ---
+    /// apiVersion: apps/v1
+    /// kind: StatefulSet
+    /// metadata:
+    ///   name: pg
+    /// spec:
+    ///   serviceName: pg
+    ///   selector:
+    ///     matchLabels: {app: pg}
+    ///   template:
+    ///     metadata:
+    ///       labels: {app: pg}
+    ///     spec:
+    ///       containers:
+    ///         - name: postgres
+    ///           image: postgres:16.4
+    ///           volumeMounts:
+    ///             - {name: data, mountPath: /var/lib/postgresql/data}
+    ///   volumeClaimTemplates:
+    ///     - metadata:
+    ///         name: data
+    ///       spec:
+    ///         accessModes: [ReadWriteOnce]
+    ///         storageClassName: standard   # database data on a Delete class
+    ///         resources:
+    ///           requests:
+    ///             storage: 100Gi
     /// ```
     ///
     /// ## Fix

@@ -38,22 +38,48 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// apiVersion: storage.k8s.io/v1
+    /// kind: StorageClass
+    /// metadata:
+    ///   name: fsx-lustre
+    /// provisioner: fsx.csi.aws.com    # FSx for Lustre: file storage, no csi.storage.k8s.io/fstype
+    /// parameters:
+    ///   subnetId: subnet-0a1b2c3d
+    ///   securityGroupIds: sg-0a1b2c3d
+    /// ---
+    /// apiVersion: v1
+    /// kind: PersistentVolumeClaim
+    /// metadata:
+    ///   name: media
+    /// spec:
+    ///   accessModes: [ReadWriteMany]
+    ///   storageClassName: fsx-lustre
+    ///   resources:
+    ///     requests:
+    ///       storage: 1200Gi
+    /// ---
     /// apiVersion: apps/v1
     /// kind: Deployment
     /// metadata:
     ///   name: uploads
     /// spec:
+    ///   selector:
+    ///     matchLabels: {app: uploads}
     ///   template:
+    ///     metadata:
+    ///       labels: {app: uploads}
     ///     spec:
     ///       securityContext:
     ///         runAsUser: 1000
-    ///         fsGroup: 1000          # not applied: RWX claim on a ReadWriteOnceWithFSType driver
+    ///         fsGroup: 1000           # not applied: RWX claim on a ReadWriteOnceWithFSType driver
     ///       containers:
     ///         - name: app
-    ///           volumeMounts: [{name: media, mountPath: /media}]
+    ///           image: ghcr.io/example/uploads:2.1
+    ///           volumeMounts:
+    ///             - {name: media, mountPath: /media}
     ///       volumes:
     ///         - name: media
-    ///           persistentVolumeClaim: {claimName: media}   # ReadWriteMany, class on fsx.csi.aws.com (FSx for Lustre)
+    ///           persistentVolumeClaim: {claimName: media}
     /// ```
     ///
     /// ## Fix

@@ -35,17 +35,28 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// containers:
-    ///   - name: app
-    ///     image: ghcr.io/example/uploads:2.1
-    ///     volumeMounts:
-    ///       - name: uploads
-    ///         mountPath: /var/www/uploads
-    /// volumes:
-    ///   - name: uploads
-    ///     hostPath:
-    ///       path: /data/uploads
-    ///       type: DirectoryOrCreate
+    /// apiVersion: apps/v1
+    /// kind: Deployment
+    /// metadata:
+    ///   name: uploads
+    /// spec:
+    ///   selector:
+    ///     matchLabels: {app: uploads}
+    ///   template:
+    ///     metadata:
+    ///       labels: {app: uploads}
+    ///     spec:
+    ///       containers:
+    ///         - name: app
+    ///           image: ghcr.io/example/uploads:2.1
+    ///           volumeMounts:
+    ///             - name: uploads
+    ///               mountPath: /var/www/uploads
+    ///       volumes:
+    ///         - name: uploads
+    ///           hostPath:               # user uploads live on whichever node runs the pod
+    ///             path: /data/uploads
+    ///             type: DirectoryOrCreate
     /// ```
     ///
     /// ## Fix

@@ -29,19 +29,30 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// containers:
-    ///   - name: renderer
-    ///     resources:
-    ///       limits:
-    ///         memory: 512Mi
-    ///     volumeMounts:
-    ///       - name: scratch
-    ///         mountPath: /scratch
-    /// volumes:
-    ///   - name: scratch
-    ///     emptyDir:
-    ///       medium: Memory
-    ///       sizeLimit: 2Gi    # more than the pod may use
+    /// apiVersion: apps/v1
+    /// kind: Deployment
+    /// metadata:
+    ///   name: renderer
+    /// spec:
+    ///   selector:
+    ///     matchLabels: {app: renderer}
+    ///   template:
+    ///     metadata:
+    ///       labels: {app: renderer}
+    ///     spec:
+    ///       containers:
+    ///         - name: renderer
+    ///           image: ghcr.io/example/renderer:4.1
+    ///           resources:
+    ///             limits:
+    ///               memory: 512Mi
+    ///           volumeMounts:
+    ///             - {name: scratch, mountPath: /scratch}
+    ///       volumes:
+    ///         - name: scratch
+    ///           emptyDir:
+    ///             medium: Memory
+    ///             sizeLimit: 2Gi    # more than the pod may use: OOM-killed before it is full
     /// ```
     ///
     /// ## Fix

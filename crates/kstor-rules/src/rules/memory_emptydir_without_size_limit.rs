@@ -18,10 +18,20 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// volumes:
-    ///   - name: cache
-    ///     emptyDir:
-    ///       medium: Memory    # no sizeLimit
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: heap-dump
+    /// spec:
+    ///   containers:
+    ///     - name: tools
+    ///       image: ghcr.io/example/jvm-tools:21
+    ///       volumeMounts:
+    ///         - {name: cache, mountPath: /cache}
+    ///   volumes:
+    ///     - name: cache
+    ///       emptyDir:
+    ///         medium: Memory    # no sizeLimit: the tmpfs grows until the container is OOM-killed
     /// ```
     ///
     /// ## Fix

@@ -26,8 +26,36 @@ crate::declare_rule! {
     /// kind: StorageClass
     /// metadata:
     ///   name: premium
-    /// provisioner: disk.csi.azure.com   # supports snapshots
-    /// # ... but no VolumeSnapshotClass with driver: disk.csi.azure.com
+    /// provisioner: disk.csi.azure.com   # supports snapshots...
+    /// volumeBindingMode: WaitForFirstConsumer
+    /// # ...but no VolumeSnapshotClass with driver: disk.csi.azure.com
+    /// ---
+    /// apiVersion: apps/v1
+    /// kind: StatefulSet
+    /// metadata:
+    ///   name: orders-db
+    /// spec:
+    ///   serviceName: orders-db
+    ///   selector:
+    ///     matchLabels: {app: orders-db}
+    ///   template:
+    ///     metadata:
+    ///       labels: {app: orders-db}
+    ///     spec:
+    ///       containers:
+    ///         - name: mariadb
+    ///           image: mariadb:11.4
+    ///           volumeMounts:
+    ///             - {name: data, mountPath: /var/lib/mysql}
+    ///   volumeClaimTemplates:
+    ///     - metadata:
+    ///         name: data
+    ///       spec:
+    ///         accessModes: [ReadWriteOnce]
+    ///         storageClassName: premium   # database data that cannot be snapshotted
+    ///         resources:
+    ///           requests:
+    ///             storage: 40Gi
     /// ```
     ///
     /// ## Fix

@@ -34,15 +34,39 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// volumeClaimTemplates:
-    ///   - metadata:
-    ///       name: data
+    /// apiVersion: storage.k8s.io/v1
+    /// kind: StorageClass
+    /// metadata:
+    ///   name: gp3
+    /// provisioner: ebs.csi.aws.com    # CSI: supports ReadWriteOncePod
+    /// volumeBindingMode: WaitForFirstConsumer
+    /// ---
+    /// apiVersion: apps/v1
+    /// kind: StatefulSet
+    /// metadata:
+    ///   name: pg
+    /// spec:
+    ///   serviceName: pg
+    ///   selector:
+    ///     matchLabels: {app: pg}
+    ///   template:
+    ///     metadata:
+    ///       labels: {app: pg}
     ///     spec:
-    ///       accessModes: [ReadWriteOnce]   # ReadWriteOncePod fences the data directory
-    ///       storageClassName: gp3
-    ///       resources:
-    ///         requests:
-    ///           storage: 100Gi
+    ///       containers:
+    ///         - name: postgres
+    ///           image: postgres:16.4
+    ///           volumeMounts:
+    ///             - {name: data, mountPath: /var/lib/postgresql/data}
+    ///   volumeClaimTemplates:
+    ///     - metadata:
+    ///         name: data
+    ///       spec:
+    ///         accessModes: [ReadWriteOnce]   # any pod on the node may open the data directory
+    ///         storageClassName: gp3
+    ///         resources:
+    ///           requests:
+    ///             storage: 100Gi
     /// ```
     ///
     /// ## Fix

@@ -24,19 +24,46 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// apiVersion: storage.k8s.io/v1
+    /// kind: StorageClass
+    /// metadata:
+    ///   name: gp3
+    /// provisioner: ebs.csi.aws.com
+    /// volumeBindingMode: WaitForFirstConsumer
+    /// ---
+    /// apiVersion: v1
+    /// kind: PersistentVolumeClaim
+    /// metadata:
+    ///   name: wiki-data
+    /// spec:
+    ///   accessModes: [ReadWriteOnce]
+    ///   storageClassName: gp3
+    ///   resources:
+    ///     requests:
+    ///       storage: 10Gi
+    /// ---
     /// apiVersion: apps/v1
     /// kind: Deployment
     /// metadata:
     ///   name: wiki
     /// spec:
     ///   replicas: 1
-    ///   # strategy unset: RollingUpdate with maxSurge 25%
+    ///   # strategy unset: RollingUpdate with maxSurge 25%, so a rollout starts a second pod
+    ///   selector:
+    ///     matchLabels: {app: wiki}
     ///   template:
+    ///     metadata:
+    ///       labels: {app: wiki}
     ///     spec:
+    ///       containers:
+    ///         - name: wiki
+    ///           image: ghcr.io/example/wiki:1.40
+    ///           volumeMounts:
+    ///             - {name: data, mountPath: /var/www/data}
     ///       volumes:
     ///         - name: data
     ///           persistentVolumeClaim:
-    ///             claimName: wiki-data   # ReadWriteOnce
+    ///             claimName: wiki-data   # ReadWriteOnce: held by the old pod
     /// ```
     ///
     /// ## Fix

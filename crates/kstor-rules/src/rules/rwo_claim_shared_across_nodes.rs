@@ -28,18 +28,45 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// apiVersion: storage.k8s.io/v1
+    /// kind: StorageClass
+    /// metadata:
+    ///   name: gp3
+    /// provisioner: ebs.csi.aws.com    # block storage: attaches to one node
+    /// volumeBindingMode: WaitForFirstConsumer
+    /// ---
+    /// apiVersion: v1
+    /// kind: PersistentVolumeClaim
+    /// metadata:
+    ///   name: uploads
+    /// spec:
+    ///   accessModes: [ReadWriteOnce]
+    ///   storageClassName: gp3
+    ///   resources:
+    ///     requests:
+    ///       storage: 20Gi
+    /// ---
     /// apiVersion: apps/v1
     /// kind: Deployment
     /// metadata:
     ///   name: uploads
     /// spec:
-    ///   replicas: 3
+    ///   replicas: 3                   # replicas on a second node hang on Multi-Attach
+    ///   selector:
+    ///     matchLabels: {app: uploads}
     ///   template:
+    ///     metadata:
+    ///       labels: {app: uploads}
     ///     spec:
+    ///       containers:
+    ///         - name: app
+    ///           image: ghcr.io/example/uploads:2.1
+    ///           volumeMounts:
+    ///             - {name: files, mountPath: /srv/uploads}
     ///       volumes:
     ///         - name: files
     ///           persistentVolumeClaim:
-    ///             claimName: uploads   # accessModes: [ReadWriteOnce]
+    ///             claimName: uploads  # one ReadWriteOnce claim for all three
     /// ```
     ///
     /// ## Fix

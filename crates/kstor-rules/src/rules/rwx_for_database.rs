@@ -22,16 +22,43 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// apiVersion: storage.k8s.io/v1
+    /// kind: StorageClass
+    /// metadata:
+    ///   name: nfs
+    /// provisioner: nfs.csi.k8s.io     # shared file storage
+    /// ---
     /// apiVersion: v1
     /// kind: PersistentVolumeClaim
     /// metadata:
     ///   name: pg-data
     /// spec:
-    ///   accessModes: [ReadWriteMany]   # shared file storage for a database
+    ///   accessModes: [ReadWriteMany]   # a database directory opened from several nodes
     ///   storageClassName: nfs
     ///   resources:
     ///     requests:
     ///       storage: 50Gi
+    /// ---
+    /// apiVersion: apps/v1
+    /// kind: Deployment
+    /// metadata:
+    ///   name: pg
+    /// spec:
+    ///   strategy: {type: Recreate}
+    ///   selector:
+    ///     matchLabels: {app: pg}
+    ///   template:
+    ///     metadata:
+    ///       labels: {app: pg}
+    ///     spec:
+    ///       containers:
+    ///         - name: postgres
+    ///           image: postgres:16
+    ///           volumeMounts:
+    ///             - {name: data, mountPath: /var/lib/postgresql/data}
+    ///       volumes:
+    ///         - name: data
+    ///           persistentVolumeClaim: {claimName: pg-data}
     /// ```
     ///
     /// ## Fix

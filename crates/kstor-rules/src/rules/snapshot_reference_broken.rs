@@ -34,15 +34,38 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// apiVersion: storage.k8s.io/v1
+    /// kind: StorageClass
+    /// metadata:
+    ///   name: ceph-block
+    /// provisioner: rook-ceph.rbd.csi.ceph.com
+    /// ---
+    /// apiVersion: v1
+    /// kind: PersistentVolumeClaim
+    /// metadata:
+    ///   name: pg-data
+    ///   namespace: data
+    /// spec:
+    ///   storageClassName: ceph-block            # the database moved from EBS to Ceph...
+    ///   accessModes: [ReadWriteOnce]
+    ///   resources: {requests: {storage: 50Gi}}
+    /// ---
+    /// apiVersion: snapshot.storage.k8s.io/v1
+    /// kind: VolumeSnapshotClass
+    /// metadata:
+    ///   name: csi-aws-vsc
+    /// driver: ebs.csi.aws.com
+    /// deletionPolicy: Retain
+    /// ---
     /// apiVersion: snapshot.storage.k8s.io/v1
     /// kind: VolumeSnapshot
     /// metadata:
     ///   name: pg-nightly
     ///   namespace: data
     /// spec:
-    ///   volumeSnapshotClassName: csi-aws-vsc        # driver: ebs.csi.aws.com
+    ///   volumeSnapshotClassName: csi-aws-vsc    # ...but the snapshot still uses the EBS class
     ///   source:
-    ///     persistentVolumeClaimName: pg-data        # class ceph-block: rook-ceph.rbd.csi.ceph.com
+    ///     persistentVolumeClaimName: pg-data
     /// ```
     ///
     /// ## Fix

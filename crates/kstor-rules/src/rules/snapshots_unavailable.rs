@@ -30,13 +30,36 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// # kstor audit on a cluster running a PostgreSQL StatefulSet where
-    /// # `kubectl api-resources --api-group=snapshot.storage.k8s.io` lists nothing
+    /// # kstor audit: a PostgreSQL StatefulSet keeps its data on a claim...
     /// apiVersion: apps/v1
     /// kind: StatefulSet
+    /// metadata: {name: pg, namespace: db}
+    /// spec:
+    ///   serviceName: pg
+    ///   selector: {matchLabels: {app: pg}}
+    ///   template:
+    ///     metadata: {labels: {app: pg}}
+    ///     spec:
+    ///       containers:
+    ///         - name: postgres
+    ///           image: postgres:16
+    ///           volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
+    ///   volumeClaimTemplates:
+    ///     - metadata: {name: data}
+    ///       spec:
+    ///         accessModes: [ReadWriteOnce]
+    ///         storageClassName: gp3
+    ///         resources: {requests: {storage: 100Gi}}
+    /// ---
+    /// # ...but kube-system runs no snapshot-controller, only pods like this one
+    /// apiVersion: v1
+    /// kind: Pod
     /// metadata:
-    ///   name: pg
-    ///   namespace: db
+    ///   name: coredns-5d78c9869d-x2x4z
+    ///   namespace: kube-system
+    /// spec:
+    ///   containers: [{name: coredns, image: "registry.k8s.io/coredns/coredns:v1.11.1"}]
+    /// status: {phase: Running}
     /// ```
     ///
     /// ## Fix

@@ -35,9 +35,30 @@ crate::declare_rule! {
     /// metadata:
     ///   name: kafka
     /// spec:
+    ///   serviceName: kafka-headless
+    ///   replicas: 3
     ///   persistentVolumeClaimRetentionPolicy:
-    ///     whenDeleted: Delete
-    ///     whenScaled: Delete
+    ///     whenDeleted: Delete   # uninstalling deletes every broker's log
+    ///     whenScaled: Delete    # scaling 3 -> 1 deletes the logs of brokers 1 and 2
+    ///   selector:
+    ///     matchLabels: {app: kafka}
+    ///   template:
+    ///     metadata:
+    ///       labels: {app: kafka}
+    ///     spec:
+    ///       containers:
+    ///         - name: kafka
+    ///           image: bitnami/kafka:3.7
+    ///           volumeMounts:
+    ///             - {name: data, mountPath: /bitnami/kafka}
+    ///   volumeClaimTemplates:
+    ///     - metadata:
+    ///         name: data
+    ///       spec:
+    ///         accessModes: [ReadWriteOnce]
+    ///         resources:
+    ///           requests:
+    ///             storage: 200Gi
     /// ```
     ///
     /// ## Fix

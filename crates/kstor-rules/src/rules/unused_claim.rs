@@ -33,11 +33,44 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # kstor audit: redis was scaled from 4 to 3 replicas
+    /// apiVersion: apps/v1
+    /// kind: StatefulSet
+    /// metadata: {name: redis, namespace: cache}
+    /// spec:
+    ///   replicas: 3
+    ///   serviceName: redis
+    ///   selector: {matchLabels: {app: redis}}
+    ///   template:
+    ///     metadata: {labels: {app: redis}}
+    ///     spec:
+    ///       containers:
+    ///         - name: redis
+    ///           image: redis:7.4
+    ///           volumeMounts: [{name: data, mountPath: /data}]
+    ///   volumeClaimTemplates:
+    ///     - metadata: {name: data}
+    ///       spec:
+    ///         accessModes: [ReadWriteOnce]
+    ///         resources: {requests: {storage: 20Gi}}
+    /// ---
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: redis-0
+    ///   namespace: cache
+    ///   ownerReferences: [{apiVersion: apps/v1, kind: StatefulSet, name: redis, uid: u1, controller: true}]
+    /// spec:
+    ///   containers: [{name: redis, image: "redis:7.4"}]
+    ///   volumes: [{name: data, persistentVolumeClaim: {claimName: data-redis-0}}]
+    /// status: {phase: Running}
+    /// ---
     /// apiVersion: v1
     /// kind: PersistentVolumeClaim
     /// metadata:
-    ///   name: data-redis-3          # redis was scaled from 4 to 3 replicas
+    ///   name: data-redis-3          # ordinal 3 no longer runs: no pod mounts it, still billed
     ///   namespace: cache
+    /// spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 20Gi}}}
     /// status:
     ///   phase: Bound
     ///   capacity: {storage: 20Gi}

@@ -30,18 +30,30 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # kstor audit: the us-east-1c node group was scaled to zero
+    /// apiVersion: v1
+    /// kind: Node
+    /// metadata:
+    ///   name: ip-10-0-1-10
+    ///   labels: {topology.kubernetes.io/zone: us-east-1a, topology.ebs.csi.aws.com/zone: us-east-1a}
+    /// status:
+    ///   conditions: [{type: Ready, status: "True"}]
+    /// ---
     /// apiVersion: v1
     /// kind: PersistentVolume
     /// metadata:
     ///   name: pvc-3b9e
     /// spec:
+    ///   capacity: {storage: 100Gi}
+    ///   accessModes: [ReadWriteOnce]
+    ///   claimRef: {namespace: db, name: data-pg-1}
     ///   csi: {driver: ebs.csi.aws.com, volumeHandle: vol-0abc}
     ///   nodeAffinity:
     ///     required:
     ///       nodeSelectorTerms:
-    ///         - matchExpressions:
+    ///         - matchExpressions:     # the disk lives in us-east-1c, where no Ready node remains
     ///             - {key: topology.ebs.csi.aws.com/zone, operator: In, values: [us-east-1c]}
-    /// # ... and no Ready node in us-east-1c remains
+    /// status: {phase: Bound}
     /// ```
     ///
     /// ## Fix

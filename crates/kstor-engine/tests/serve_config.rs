@@ -6,7 +6,7 @@ use kstor_model::graph::StorageGraph;
 use kstor_model::object::{Object, ObjectId};
 use kstor_rules::Severity;
 
-const CONFIG: &str = "
+const CONFIG: &str = r#"
 select: [ALL]
 ignore: [KS804]
 severity:
@@ -24,10 +24,14 @@ drivers:
     topology_keys: [topology.csi.example.com/zone]
     access_modes:
       filesystem: [ReadWriteOnce, ReadWriteOncePod]
+      block: [ReadWriteOnce, ReadWriteOncePod]
     snapshots: true
     expansion: true
-    source: test
-";
+    cloning: false
+    fs_group_policy: ReadWriteOnceWithFSType
+    attach_required: true
+    source: "vendor documentation, 2026-10"
+"#;
 
 const CLASS: &str = "apiVersion: storage.k8s.io/v1
 kind: StorageClass
@@ -70,7 +74,8 @@ fn one_file_holds_the_rules_the_drivers_and_the_policy() {
 
 #[test]
 fn earlier_policy_files_and_bad_entries() {
-    let policy = ServeConfig::parse("policy.yaml", "severity: {error: deny, warning: warn, info: ignore}\n").unwrap();
+    let policy =
+        ServeConfig::parse("policy.yaml", "severity: {error: deny, warning: warn, info: ignore}\n").unwrap();
     assert_eq!(policy.policy.action("KS101", Severity::Info), Action::Ignore);
     let error = ServeConfig::parse("p.yaml", "severity: {error: block}\n").unwrap_err();
     assert!(error.contains("p.yaml") && error.contains("severity.error"), "{error}");

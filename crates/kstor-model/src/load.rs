@@ -221,15 +221,20 @@ fn read_input(input: &Input, limits: &Limits) -> (String, Read_) {
 }
 
 fn too_large(size: u64, limits: &Limits) -> Read_ {
-    Read_::Invalid(
-        String::new(),
-        0,
+    let message = if size > MAX_FILE_BYTES {
+        // Positions in a file are 32-bit: no limit lets a larger file in.
+        format!(
+            "file is {}, and kstor reads files below 4 GiB only; it was not linted",
+            format_bytes(size as f64)
+        )
+    } else {
         format!(
             "file is {}, above the limit of {} (--max-file-size); it was not linted",
             format_bytes(size as f64),
             format_bytes(limits.max_file_bytes.min(MAX_FILE_BYTES) as f64)
-        ),
-    )
+        )
+    };
+    Read_::Invalid(String::new(), 0, message)
 }
 
 /// Reads, parses and splits every input into objects.
@@ -398,7 +403,7 @@ mod tests {
         };
         let ws = load(&[Input::Path(path)], &options).unwrap();
         assert!(ws.objects.is_empty());
-        assert!(ws.diagnostics[0].message.contains("above the limit of 4096 MiB"), "{:?}", ws.diagnostics);
+        assert!(ws.diagnostics[0].message.contains("below 4 GiB only"), "{:?}", ws.diagnostics);
     }
 
     fn workspace(text: &str) -> Workspace {

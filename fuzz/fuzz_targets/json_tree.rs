@@ -6,21 +6,10 @@
 
 use std::sync::Arc;
 
-use kstor_model::yaml::{Node, SharedText, Value, tree_from_json_slice};
+use kstor_model::yaml::{Node, PRUNED, SharedText, Value, tree_from_json_slice};
 use kstor_model::{ClusterScope, load_cluster};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value as J;
-
-/// The fields `tree_from_json_slice` skips (crates/kstor-model/src/yaml/json.rs, `PRUNED`).
-const PRUNED: &[(&[&str], &str)] = &[
-    (&["metadata"], "managedFields"),
-    (&["metadata", "annotations"], "kubectl.kubernetes.io/last-applied-configuration"),
-    (&["status"], "images"),
-    (&["status"], "nodeInfo"),
-    (&["status"], "containerStatuses"),
-    (&["status"], "initContainerStatuses"),
-    (&["status"], "ephemeralContainerStatuses"),
-];
 
 fn prune(value: &mut J) {
     for (parent, key) in PRUNED {

@@ -61,6 +61,26 @@ fn compare(engine: &Engine, name: &str, graph: &StorageGraph, result: &LintResul
     (compared, mismatches)
 }
 
+/// Lints each named bundle, compares admission with lint for every object, and fails with
+/// every mismatch when there is one (or when fewer than `at_least` objects were compared).
+fn assert_admission_agrees(bundles: impl IntoIterator<Item = (String, Vec<Input>)>, at_least: usize) {
+    let engine = Engine::default();
+    let (mut compared, mut mismatches) = (0, Vec::new());
+    for (name, inputs) in bundles {
+        let (graph, result) = engine.lint(&inputs, Limits::default()).unwrap();
+        let (n, m) = compare(&engine, &name, &graph, &result);
+        compared += n;
+        mismatches.extend(m);
+    }
+    assert!(compared >= at_least, "only {compared} objects compared");
+    assert!(
+        mismatches.is_empty(),
+        "{} of {compared} objects differ:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -68,29 +88,17 @@ fn root() -> PathBuf {
 #[test]
 #[ignore = "admission still differs from lint where rules judge the shape of the whole input (KS701 reports every class of a bundle without workloads, and a class alone at admission looks like one; KS401/KS404/KS801 read which other classes and workloads the input holds): run with --ignored to list them"]
 fn admission_agrees_with_lint_on_every_fixture_object() {
-    let engine = Engine::default();
     let fixtures = root().join("crates/kstor-rules/fixtures");
     let mut rules: Vec<PathBuf> = std::fs::read_dir(&fixtures).unwrap().map(|e| e.unwrap().path()).collect();
     rules.sort();
-    let (mut compared, mut mismatches) = (0, Vec::new());
-    for rule in rules {
-        for bundle in [vec!["bad", "context"], vec!["good"]] {
-            let inputs: Vec<Input> =
-                bundle.iter().map(|k| rule.join(k)).filter(|p| p.is_dir()).map(Input::Path).collect();
-            let (graph, result) = engine.lint(&inputs, Limits::default()).unwrap();
-            let name = format!("{}/{}", rule.file_name().unwrap().to_string_lossy(), bundle[0]);
-            let (n, m) = compare(&engine, &name, &graph, &result);
-            compared += n;
-            mismatches.extend(m);
-        }
-    }
-    assert!(compared > 300, "only {compared} fixture objects compared");
-    assert!(
-        mismatches.is_empty(),
-        "{} of {compared} objects differ:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    let bundles = rules.iter().flat_map(|rule| {
+        [vec!["bad", "context"], vec!["good"]].map(|kinds| {
+            let name = format!("{}/{}", rule.file_name().unwrap().to_string_lossy(), kinds[0]);
+            let inputs = kinds.iter().map(|k| rule.join(k)).filter(|p| p.is_dir()).map(Input::Path).collect();
+            (name, inputs)
+        })
+    });
+    assert_admission_agrees(bundles, 300);
 }
 
 #[test]
@@ -108,20 +116,9 @@ fn admission_agrees_with_lint_on_every_corpus_object() {
             .or_default()
             .push(Input::Path(corpus.join(fields[0])));
     }
-    let engine = Engine::default();
-    let (mut compared, mut mismatches) = (0, Vec::new());
-    for ((repo, dir), inputs) in &groups {
-        let (graph, result) = engine.lint(inputs, Limits::default()).unwrap();
-        let (n, m) = compare(&engine, &format!("{repo}/{dir}"), &graph, &result);
-        compared += n;
-        mismatches.extend(m);
-    }
-    assert!(compared > 1000, "only {compared} corpus objects compared");
-    assert!(
-        mismatches.is_empty(),
-        "{} of {compared} objects differ:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
+    assert_admission_agrees(
+        groups.into_iter().map(|((repo, dir), inputs)| (format!("{repo}/{dir}"), inputs)),
+        1000,
     );
 }
 

@@ -18,7 +18,7 @@ use super::node::{Kind, Raw, SharedText, Tree, split};
 use crate::source::Span;
 
 /// Fields skipped: `(path of the map from the object's root, key)`.
-const PRUNED: &[(&[&str], &str)] = &[
+pub const PRUNED: &[(&[&str], &str)] = &[
     (&["metadata"], "managedFields"),
     (&["metadata", "annotations"], "kubectl.kubernetes.io/last-applied-configuration"),
     (&["status"], "images"),

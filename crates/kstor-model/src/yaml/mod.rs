@@ -6,7 +6,7 @@ mod node;
 mod parse;
 mod scalar;
 
-pub use json::tree_from_json_slice;
+pub use json::{PRUNED, tree_from_json_slice};
 pub use scalar::Scalar;
 
 pub use de::{NodeDeserializer, Override, Overrides, from_node, from_object_node};

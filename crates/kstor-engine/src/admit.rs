@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use kstor_model::catalog::Catalog;
-use kstor_model::graph::{self, ObjectKey, Reference, StorageGraph};
+use kstor_model::graph::{self, InputShape, ObjectKey, Reference, StorageGraph, is_default_storage_class};
 use kstor_model::object::{Object, ObjectId, Origin};
 use kstor_model::yaml::Tree;
 use kstor_model::{Location, ObjectRef, Workspace};
@@ -94,8 +94,15 @@ pub trait ClusterView {
     fn default_classes(&self) -> Vec<Arc<SharedObject>>;
     /// Objects every judgement sees whole: those of [`CONTEXT_KINDS`].
     fn context(&self) -> Vec<Arc<SharedObject>>;
-    /// The objects whose references name `key`.
-    fn referrers(&self, key: &ObjectKey) -> Vec<Arc<SharedObject>>;
+    /// The objects among whose references is `reference` (the users of a claim, the claims
+    /// of a class, the claims that take the default class, the classes of a driver).
+    fn referrers(&self, reference: &Reference) -> Vec<Arc<SharedObject>>;
+    /// What the whole cluster holds: the rules that judge by the shape of their input read it
+    /// instead of the few objects a judgement gathers.
+    fn shape(&self) -> InputShape;
+    /// The objects of a kind in one namespace, or in all when `namespace` is `None` (read
+    /// only for a reference to a missing object: what it may have meant, what creates it).
+    fn of_kind(&self, kind: &str, namespace: Option<&str>) -> Vec<Arc<SharedObject>>;
 }
 
 /// The outcome of judging one object.
@@ -124,24 +131,62 @@ impl Gathered {
     }
 }
 
+/// Gathers what decides whether a reference to a missing object is an error: for a claim,
+/// the claims of its namespace (a name it may have meant), claims of that name elsewhere (a
+/// namespace left to deploy time) and the namespace's StatefulSets (whose claim templates
+/// create it); for a class, the objects that name it too (a static volume of that class
+/// makes the name valid).
+fn gather_for_missing(view: &dyn ClusterView, target: &ObjectKey, gathered: &mut Gathered) {
+    match target.kind.as_str() {
+        "PersistentVolumeClaim" => {
+            let namespace = target.namespace.as_deref();
+            let named_elsewhere = view
+                .of_kind("PersistentVolumeClaim", None)
+                .into_iter()
+                .filter(|c| c.reference.name == target.name);
+            let related = view
+                .of_kind("PersistentVolumeClaim", namespace)
+                .into_iter()
+                .chain(named_elsewhere)
+                .chain(view.of_kind("StatefulSet", namespace));
+            for object in related {
+                gathered.add(object);
+            }
+        }
+        _ => {
+            for object in view.referrers(&Reference::Object(target.clone())) {
+                gathered.add(object);
+            }
+        }
+    }
+}
+
 impl Engine {
     /// Judges `incoming` (an object being created or updated) against `view`.
     pub fn admit(&self, incoming: Object, view: &dyn ClusterView) -> Admission {
         let key = ObjectKey::of(&incoming);
         let mut gathered = Gathered { seen: HashSet::from([key.clone()]), objects: Vec::new() };
+        let default_classes: HashSet<ObjectKey> = view.default_classes().iter().map(|c| c.key()).collect();
         for object in view.context().into_iter().chain(view.default_classes()) {
             gathered.add(object);
         }
 
         // What the object refers to, transitively; the users of the claims it names (pods
         // elsewhere on one single-node claim conflict with it).
-        let mut references = references_of(&incoming, self.catalog());
+        let own_references = references_of(&incoming, self.catalog());
+        let mut references = own_references.clone();
         let mut claims_named = Vec::new();
         for depth in 0..OUTGOING_DEPTH {
             let mut next = Vec::new();
             for reference in references {
                 let Reference::Object(target) = reference else { continue };
-                let Some(object) = view.get(&target).and_then(|o| gathered.add(o)) else { continue };
+                let Some(object) = view.get(&target) else {
+                    if depth == 0 {
+                        gather_for_missing(view, &target, &mut gathered);
+                    }
+                    continue;
+                };
+                let Some(object) = gathered.add(object) else { continue };
                 if depth == 0 && target.kind == "PersistentVolumeClaim" {
                     claims_named.push(target);
                 }
@@ -150,21 +195,38 @@ impl Engine {
             references = next;
         }
         // What refers to the object (a claim's users, volume and snapshots; a class's claims
-        // and volumes), transitively; and to the claims it names.
-        let mut keys = vec![key];
+        // and volumes), transitively; and to the claims it names. A default class is also
+        // the class of every claim that names none; a class or snapshot class is judged with
+        // the other objects of its driver (a snapshot class with the workloads whose data it
+        // backs up).
+        let mut seeds = vec![Reference::Object(key)];
+        if is_default_storage_class(&incoming) {
+            seeds.push(Reference::DefaultStorageClasses);
+        }
+        seeds.extend(own_references.iter().filter(|r| matches!(r, Reference::Driver(_))).cloned());
+        let mut claims_named: Vec<Reference> = claims_named.into_iter().map(Reference::Object).collect();
+        // Followed once each, whether or not gathered already (context objects are, and
+        // their referrers still count).
+        let mut followed: HashSet<Reference> = HashSet::new();
         for depth in 0..REFERRER_DEPTH {
             if depth == 1 {
-                keys.append(&mut claims_named);
+                seeds.append(&mut claims_named);
             }
             let mut next = Vec::new();
-            for key in &keys {
-                for object in view.referrers(key) {
-                    if let Some(object) = gathered.add(object) {
-                        next.push(object.key());
+            for seed in seeds {
+                if !followed.insert(seed.clone()) {
+                    continue;
+                }
+                for object in view.referrers(&seed) {
+                    let key = object.key();
+                    if default_classes.contains(&key) {
+                        next.push(Reference::DefaultStorageClasses);
                     }
+                    gathered.add(object);
+                    next.push(Reference::Object(key));
                 }
             }
-            keys = next;
+            seeds = next;
         }
 
         let mut workspace = Workspace::default();
@@ -176,7 +238,9 @@ impl Engine {
             workspace.objects.push(object.to_object(i as u32 + 1));
         }
         let count = gathered.objects.len();
-        let (graph, mut result) = self.lint_workspace(workspace);
+        let mut graph = graph::build(workspace, Arc::clone(self.catalog()));
+        graph.shape = graph.shape.union(view.shape());
+        let mut result = kstor_rules::lint(&graph, self.settings());
         result
             .findings
             .retain(|r| matches!(r.finding.location, Location::Field { object, .. } if object.0 == 0));

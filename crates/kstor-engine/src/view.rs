@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use kstor_model::graph::{ObjectKey, Reference, StorageGraph, is_default_storage_class};
+use kstor_model::graph::{InputShape, ObjectKey, Reference, StorageGraph, is_default_storage_class};
 use kstor_model::object::ObjectId;
 
 use crate::admit::{CONTEXT_KINDS, ClusterView, SharedObject};
@@ -14,10 +14,12 @@ use crate::admit::{CONTEXT_KINDS, ClusterView, SharedObject};
 #[derive(Debug, Default)]
 pub struct BundleView {
     objects: HashMap<ObjectKey, Arc<SharedObject>>,
-    referrers: HashMap<ObjectKey, Vec<Arc<SharedObject>>>,
+    referrers: HashMap<Reference, Vec<Arc<SharedObject>>>,
     defaults: Vec<Arc<SharedObject>>,
     context: Vec<Arc<SharedObject>>,
     duplicates: Vec<ObjectKey>,
+    shape: InputShape,
+    by_kind: HashMap<String, Vec<Arc<SharedObject>>>,
 }
 
 impl BundleView {
@@ -28,7 +30,7 @@ impl BundleView {
         for (object, reference) in graph.references() {
             references.entry(object).or_default().push(reference);
         }
-        let mut view = BundleView::default();
+        let mut view = BundleView { shape: graph.shape, ..BundleView::default() };
         for object in &graph.workspace.objects {
             if Some(object.id) == skip {
                 continue;
@@ -51,10 +53,9 @@ impl BundleView {
                 view.context.push(Arc::clone(&shared));
             }
             for reference in &shared.references {
-                if let Reference::Object(target) = reference {
-                    view.referrers.entry(target.clone()).or_default().push(Arc::clone(&shared));
-                }
+                view.referrers.entry(reference.clone()).or_default().push(Arc::clone(&shared));
             }
+            view.by_kind.entry(key.kind.clone()).or_default().push(Arc::clone(&shared));
             view.objects.insert(key, shared);
         }
         view
@@ -89,7 +90,16 @@ impl ClusterView for BundleView {
         self.context.clone()
     }
 
-    fn referrers(&self, key: &ObjectKey) -> Vec<Arc<SharedObject>> {
-        self.referrers.get(key).cloned().unwrap_or_default()
+    fn referrers(&self, reference: &Reference) -> Vec<Arc<SharedObject>> {
+        self.referrers.get(reference).cloned().unwrap_or_default()
+    }
+
+    fn shape(&self) -> InputShape {
+        self.shape
+    }
+
+    fn of_kind(&self, kind: &str, namespace: Option<&str>) -> Vec<Arc<SharedObject>> {
+        let all = self.by_kind.get(kind).into_iter().flatten();
+        all.filter(|o| namespace.is_none() || o.key().namespace.as_deref() == namespace).cloned().collect()
     }
 }

@@ -86,7 +86,6 @@ fn root() -> PathBuf {
 }
 
 #[test]
-#[ignore = "admission still differs from lint where rules judge the shape of the whole input (KS701 reports every class of a bundle without workloads, and a class alone at admission looks like one; KS401/KS404/KS801 read which other classes and workloads the input holds): run with --ignored to list them"]
 fn admission_agrees_with_lint_on_every_fixture_object() {
     let fixtures = root().join("crates/kstor-rules/fixtures");
     let mut rules: Vec<PathBuf> = std::fs::read_dir(&fixtures).unwrap().map(|e| e.unwrap().path()).collect();
@@ -102,7 +101,6 @@ fn admission_agrees_with_lint_on_every_fixture_object() {
 }
 
 #[test]
-#[ignore = "admission still differs from lint where rules judge the shape of the whole input (KS701 reports every class of a bundle without workloads, and a class alone at admission looks like one; KS401/KS404/KS801 read which other classes and workloads the input holds): run with --ignored to list them"]
 fn admission_agrees_with_lint_on_every_corpus_object() {
     let corpus = root().join("../shared/corpus");
     assert!(corpus.is_dir(), "{} is missing: the corpus tests need ../shared", corpus.display());

@@ -12,7 +12,7 @@ use kstor_engine::admit::CONTEXT_KINDS;
 use kstor_engine::{ClusterView, SharedObject};
 use kstor_model::ObjectRef;
 use kstor_model::catalog::Catalog;
-use kstor_model::graph::{ObjectKey, Reference, is_default_storage_class};
+use kstor_model::graph::{InputShape, ObjectKey, Reference, is_default_storage_class};
 use kstor_model::object::{Object, ObjectId, Origin};
 use kstor_model::yaml::{Node, SharedText, tree_from_json_slice};
 use kube::api::{Api, DynamicObject};
@@ -131,8 +131,8 @@ impl Store {
 #[derive(Debug, Default)]
 pub struct Stores {
     by_kind: HashMap<&'static str, Store>,
-    /// For each object key, the keys of the cached objects whose references name it.
-    referrers: HashMap<ObjectKey, HashSet<ObjectKey>>,
+    /// For each reference, the keys of the cached objects that hold it.
+    referrers: HashMap<Reference, HashSet<ObjectKey>>,
 }
 
 impl Stores {
@@ -154,21 +154,17 @@ impl Stores {
     fn link(&mut self, cached: &Cached) {
         let from = cached.object.key();
         for reference in &cached.object.references {
-            if let Reference::Object(target) = reference {
-                self.referrers.entry(target.clone()).or_default().insert(from.clone());
-            }
+            self.referrers.entry(reference.clone()).or_default().insert(from.clone());
         }
     }
 
     fn unlink(&mut self, cached: &Cached) {
         let from = cached.object.key();
         for reference in &cached.object.references {
-            if let Reference::Object(target) = reference
-                && let Some(set) = self.referrers.get_mut(target)
-            {
+            if let Some(set) = self.referrers.get_mut(reference) {
                 set.remove(&from);
                 if set.is_empty() {
-                    self.referrers.remove(target);
+                    self.referrers.remove(reference);
                 }
             }
         }
@@ -224,9 +220,24 @@ impl ClusterView for Stores {
             .collect()
     }
 
-    fn referrers(&self, key: &ObjectKey) -> Vec<Arc<SharedObject>> {
-        let keys = self.referrers.get(key).into_iter().flatten();
+    fn referrers(&self, reference: &Reference) -> Vec<Arc<SharedObject>> {
+        let keys = self.referrers.get(reference).into_iter().flatten();
         keys.filter_map(|k| self.lookup(k)).map(|c| Arc::clone(&c.object)).collect()
+    }
+
+    /// What the cache holds. Workloads are not watched (admission judges them as they arrive),
+    /// so classes and snapshot classes are judged as lint judges a bundle of the watched kinds:
+    /// a platform bundle, where every class matters whatever uses it later.
+    fn shape(&self) -> InputShape {
+        let claims = self.kind("PersistentVolumeClaim").is_some_and(|s| !s.is_empty());
+        InputShape { workloads: false, claims }
+    }
+
+    fn of_kind(&self, kind: &str, namespace: Option<&str>) -> Vec<Arc<SharedObject>> {
+        let all = self.kind(kind).into_iter().flat_map(Store::all);
+        let in_namespace =
+            |c: &&Arc<Cached>| namespace.is_none() || c.reference().namespace.as_deref() == namespace;
+        all.filter(in_namespace).map(|c| Arc::clone(&c.object)).collect()
     }
 }
 
@@ -436,8 +447,8 @@ mod tests {
             .unwrap()
         };
         let cache = Cache::new();
-        let gp3 = ObjectKey::new("StorageClass", None, "gp3");
-        let io2 = ObjectKey::new("StorageClass", None, "io2");
+        let gp3 = Reference::Object(ObjectKey::new("StorageClass", None, "gp3"));
+        let io2 = Reference::Object(ObjectKey::new("StorageClass", None, "io2"));
         cache.handle(pvc_kind(), Event::Apply(claim("gp3")));
         cache.read(|s| assert_eq!(s.referrers(&gp3).len(), 1));
         cache.handle(pvc_kind(), Event::Apply(claim("io2")));
@@ -447,5 +458,32 @@ mod tests {
         });
         cache.handle(pvc_kind(), Event::Delete(claim("io2")));
         cache.read(|s| assert!(s.referrers(&io2).is_empty()));
+    }
+
+    #[test]
+    fn the_cluster_shape_and_kind_lists_follow_the_watched_claims() {
+        let claim = |namespace: &str, name: &str| -> DynamicObject {
+            serde_json::from_value(serde_json::json!({
+                "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": name, "namespace": namespace},
+                "spec": {"accessModes": ["ReadWriteOnce"]}
+            }))
+            .unwrap()
+        };
+        let cache = Cache::new();
+        cache.read(|s| {
+            assert_eq!(s.shape(), InputShape { workloads: false, claims: false });
+            assert!(s.of_kind("PersistentVolumeClaim", None).is_empty());
+        });
+        cache.handle(pvc_kind(), Event::Apply(claim("db", "data")));
+        cache.handle(pvc_kind(), Event::Apply(claim("web", "data")));
+        cache.read(|s| {
+            assert!(s.shape().claims);
+            assert_eq!(s.of_kind("PersistentVolumeClaim", None).len(), 2);
+            let db = s.of_kind("PersistentVolumeClaim", Some("db"));
+            assert_eq!(db.len(), 1);
+            assert_eq!(db[0].reference.namespace.as_deref(), Some("db"));
+            assert!(s.of_kind("StatefulSet", Some("db")).is_empty(), "workloads are not watched");
+        });
     }
 }

@@ -12,6 +12,7 @@ mod operators;
 mod pattern;
 mod references;
 mod role;
+mod shape;
 pub mod snapshot_types;
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ pub use extract::is_default_storage_class;
 pub use model::*;
 pub use references::{CLUSTER_SCOPED_KINDS, ObjectKey, Reference, is_cluster_scoped};
 pub use role::{ROLE_ANNOTATION, covers};
+pub use shape::InputShape;
 
 use crate::catalog::{Capabilities, Catalog, Confidence, FsGroupPolicy, StorageKind, Topology};
 use crate::load::{Diagnostic, Location, Workspace};
@@ -67,6 +69,9 @@ pub struct StorageGraph {
     /// DaemonSet, Job) is in the input are not workloads of their own (the controller's
     /// template is judged once), but they are here.
     pub live_pods: Vec<LivePod>,
+    /// What the whole input holds (set from the objects here; a front end that judges a few
+    /// objects gathered from a cluster widens it to what the cluster holds).
+    pub shape: InputShape,
     claim_index: HashMap<(Text, Text), ClaimId>,
     class_index: HashMap<String, ClassId>,
     default_class: Option<ClassId>,
@@ -139,6 +144,7 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
         attachments: Vec::new(),
         events: Vec::new(),
         live_pods: Vec::new(),
+        shape: InputShape::default(),
         claim_index: HashMap::new(),
         class_index: HashMap::new(),
         default_class: None,
@@ -190,6 +196,7 @@ pub fn build(mut workspace: Workspace, catalog: Arc<Catalog>) -> StorageGraph {
     }
     graph.workspace = workspace;
     graph.link();
+    graph.shape = InputShape::of(&graph);
     graph.workloads.shrink_to_fit();
     graph.claims.shrink_to_fit();
     graph.workspace.objects.shrink_to_fit();

@@ -65,6 +65,10 @@ pub enum Reference {
     Object(ObjectKey),
     /// The cluster's default StorageClasses (a claim that names no class gets one).
     DefaultStorageClasses,
+    /// A storage driver by name (a class's provisioner, a snapshot class's or a volume's
+    /// driver): the objects of one driver are judged together (a snapshot class with the
+    /// classes whose volumes it snapshots).
+    Driver(String),
 }
 
 impl StorageGraph {
@@ -137,6 +141,15 @@ impl StorageGraph {
         }
         for class in &self.classes {
             out.push((class.object, object("CSIDriver", None, &class.provisioner)));
+            out.push((class.object, Reference::Driver(class.provisioner.clone())));
+        }
+        for class in &self.snapshot_classes {
+            out.push((class.object, Reference::Driver(class.driver.clone())));
+        }
+        for volume in &self.volumes {
+            if let Some(driver) = &volume.driver {
+                out.push((volume.object, Reference::Driver(driver.clone())));
+            }
         }
         out.sort();
         out.dedup();

@@ -1,5 +1,6 @@
 use std::collections::HashMap;
 
+use kstor_model::graph::Workload;
 use kstor_model::path::Path;
 
 use super::common::role_and_workload;
@@ -54,10 +55,13 @@ crate::declare_rule! {
 impl Check for SnapshotClassDeletesSnapshots {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
-        let platform_bundle = graph.workloads.is_empty();
-        // Driver -> the first stateful workload keeping its data there.
+        let platform_bundle = !graph.shape.workloads;
+        // Driver -> the first stateful workload keeping its data there, by namespace and name
+        // rather than input order (admission gathers the same objects in another order).
         let mut stateful: HashMap<&str, usize> = HashMap::new();
-        for (index, workload) in graph.workloads.iter().enumerate() {
+        let mut workloads: Vec<(usize, &Workload)> = graph.workloads.iter().enumerate().collect();
+        workloads.sort_by(|(_, a), (_, b)| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        for (index, workload) in workloads {
             if !workload.role.role.holds_critical_data() {
                 continue;
             }

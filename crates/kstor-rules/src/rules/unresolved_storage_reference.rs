@@ -82,7 +82,7 @@ impl Check for UnresolvedStorageReference {
         };
 
         // Pod volumes → claims.
-        let defines_claims = graph.claims.iter().any(|c| c.origin == ClaimOrigin::Standalone);
+        let defines_claims = graph.shape.claims;
         if complete || defines_claims {
             for workload in &graph.workloads {
                 for volume in workload.pod.volumes.iter().filter(|v| v.shadowed_by.is_none()) {

@@ -59,10 +59,14 @@ crate::declare_rule! {
 impl Check for VolumeExpansionDisabled {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
-        let platform_bundle = graph.workloads.is_empty();
-        // Class name → the first stateful workload claim on it.
+        let platform_bundle = !graph.shape.workloads;
+        // Class name → the first stateful workload claim on it, by namespace and name rather
+        // than input order (admission gathers the same objects in another order).
         let mut stateful: BTreeMap<&str, (&Workload, ClaimId)> = BTreeMap::new();
-        for workload in graph.workloads.iter().filter(|w| w.role.role.holds_critical_data()) {
+        let mut workloads: Vec<&Workload> =
+            graph.workloads.iter().filter(|w| w.role.role.holds_critical_data()).collect();
+        workloads.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        for workload in workloads {
             for claim in persistent_claims(workload) {
                 if let Some(class) = graph.class_of(graph.claim(claim)) {
                     stateful.entry(class.name.as_str()).or_insert((workload, claim));

@@ -30,22 +30,28 @@ pub enum Command {
     Rules(RulesArgs),
     /// Show a rule's documentation: `kstor explain KS201` or `kstor explain rwx-for-database`.
     Explain(ExplainArgs),
+    #[cfg(feature = "audit")]
     /// Audit a live cluster (read-only, through kubeconfig) or a `kubectl get -o json` dump: every
     /// lint rule plus live-state findings, under an inventory header.
     Audit(AuditArgs),
     /// The pattern report: every workload volume's storage pattern against the decision matrix.
     Report(ReportArgs),
+    #[cfg(feature = "plan")]
     /// The storage pattern table and the decision matrix (role → pattern).
     Patterns(PatternsArgs),
+    #[cfg(feature = "plan")]
     /// Recommend a storage pattern and its settings for a workload, or for the workloads in
     /// manifests (`-f`), with the alternatives and why they lost.
     Recommend(RecommendArgs),
+    #[cfg(feature = "plan")]
     /// Write a production-ready storage bundle for a workload on a provider (StorageClass,
     /// VolumeSnapshotClass, the workload with its claims, PodDisruptionBudget, snapshot schedule).
     Generate(GenerateArgs),
+    #[cfg(feature = "serve")]
     /// Run the admission webhook: HTTPS `POST /validate` judges Pods, workloads, claims, volumes,
     /// classes and snapshots with the lint rules against a watched view of the cluster.
     Serve(ServeArgs),
+    #[cfg(feature = "bench")]
     /// Measure storage latency percentiles (fsync p99, random reads, …) on a directory.
     Bench(kstor_bench::BenchArgs),
 }
@@ -398,13 +404,19 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Lint(args) => commands::lint::run(&args),
         Command::Rules(args) => commands::rules::run(&args),
+        #[cfg(feature = "audit")]
         Command::Audit(args) => commands::audit::run(&args),
         Command::Report(args) => commands::report::run(&args),
         Command::Explain(args) => commands::explain::run(&args),
+        #[cfg(feature = "plan")]
         Command::Patterns(args) => commands::plan::patterns(&args),
+        #[cfg(feature = "plan")]
         Command::Recommend(args) => commands::plan::recommend(&args),
+        #[cfg(feature = "plan")]
         Command::Generate(args) => commands::plan::generate(&args),
+        #[cfg(feature = "serve")]
         Command::Serve(args) => commands::serve::run(&args),
+        #[cfg(feature = "bench")]
         Command::Bench(args) => commands::bench::run(&args),
     };
     ExitCode::from(code)

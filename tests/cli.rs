@@ -304,9 +304,11 @@ fn bad_input_is_reported_and_never_hides_other_files() {
 #[test]
 fn max_file_size_stays_below_4_gib() {
     // Positions in a file are 32-bit: a larger limit is a usage error, in every command.
-    for args in
-        [&["lint", "--max-file-size", "4GiB"][..], &["audit", "--from", "-", "--max-file-size", "5GB"]]
-    {
+    let mut commands = vec![&["lint", "--max-file-size", "4GiB"][..]];
+    if cfg!(feature = "audit") {
+        commands.push(&["audit", "--from", "-", "--max-file-size", "5GB"]);
+    }
+    for args in commands {
         let out = Command::cargo_bin("kstor").unwrap().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -382,4 +384,33 @@ spec:
     let text = String::from_utf8_lossy(&with.stdout).to_string();
     assert!(codes(&with).contains(&"KS703".to_string()), "{text}");
     assert!(text.contains("--complete"), "{text}");
+}
+
+/// The commands a build has are the features it was built with: the minimal linter
+/// (`--no-default-features --features lint`) has lint, rules, explain and report, and refuses
+/// the others as unknown subcommands.
+#[test]
+fn the_subcommands_follow_the_cargo_features() {
+    let optional = [
+        ("audit", cfg!(feature = "audit")),
+        ("serve", cfg!(feature = "serve")),
+        ("bench", cfg!(feature = "bench")),
+        ("patterns", cfg!(feature = "plan")),
+        ("recommend", cfg!(feature = "plan")),
+        ("generate", cfg!(feature = "plan")),
+    ];
+    for command in ["lint", "rules", "explain", "report"] {
+        let out = Command::cargo_bin("kstor").unwrap().args([command, "--help"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{command}");
+    }
+    for (command, built) in optional {
+        let out = Command::cargo_bin("kstor").unwrap().args([command, "--help"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if built {
+            assert_eq!(out.status.code(), Some(0), "{command}: {stderr}");
+        } else {
+            assert_eq!(out.status.code(), Some(2), "{command}");
+            assert!(stderr.contains("unrecognized subcommand"), "{command}: {stderr}");
+        }
+    }
 }

@@ -11,13 +11,17 @@ use kstor_rules::LintResult;
 use crate::cli::{ColorArg, FailOnArg, FormatArg};
 use crate::output::{write_atomically, write_stdout};
 
+#[cfg(feature = "audit")]
 pub mod audit;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod explain;
 pub mod lint;
+#[cfg(feature = "plan")]
 pub mod plan;
 pub mod report;
 pub mod rules;
+#[cfg(feature = "serve")]
 pub mod serve;
 
 /// Exit code: nothing at or above the threshold.

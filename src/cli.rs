@@ -48,6 +48,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Measure storage latency percentiles (fsync p99, random reads, …) on a directory.
     Bench(kstor_bench::BenchArgs),
+    /// Print a shell completion script: `kstor completions bash > ~/.local/share/bash-completion/completions/kstor`.
+    Completions(commands::completions::CompletionsArgs),
+    /// Write the man pages (kstor.1, kstor-lint.1, …) into a directory.
+    Man(commands::man::ManArgs),
 }
 
 /// Arguments of `kstor serve`.
@@ -209,6 +213,8 @@ pub enum FormatArg {
     Junit,
     /// GitHub Actions annotations.
     Github,
+    /// GitLab Code Quality JSON (docs/ci.md).
+    Gitlab,
 }
 
 /// When `lint` exits with 1.
@@ -406,6 +412,8 @@ pub fn main() -> ExitCode {
         Command::Generate(args) => commands::plan::generate(&args),
         Command::Serve(args) => commands::serve::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
+        Command::Completions(args) => commands::completions::run(&args),
+        Command::Man(args) => commands::man::run(&args),
     };
     ExitCode::from(code)
 }

@@ -244,7 +244,7 @@ fn code_quality_violations(report: &Value) -> Vec<String> {
     let mut violations = Vec::new();
     for (i, issue) in issues.iter().enumerate() {
         for field in ["description", "check_name", "fingerprint", "severity"] {
-            if !issue[field].as_str().is_some_and(|s| !s.is_empty()) {
+            if issue[field].as_str().is_none_or(str::is_empty) {
                 violations.push(format!("issue {i}: `{field}` is not a non-empty string"));
             }
         }
@@ -260,7 +260,7 @@ fn code_quality_violations(report: &Value) -> Vec<String> {
         let line = issue["location"]["lines"]["begin"]
             .as_u64()
             .or_else(|| issue["location"]["positions"]["begin"]["line"].as_u64());
-        if !line.is_some_and(|l| l >= 1) {
+        if line.is_none_or(|l| l < 1) {
             violations.push(format!("issue {i}: no integer location.lines.begin"));
         }
     }

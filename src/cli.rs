@@ -54,6 +54,10 @@ pub enum Command {
     #[cfg(feature = "bench")]
     /// Measure storage latency percentiles (fsync p99, random reads, …) on a directory.
     Bench(kstor_bench::BenchArgs),
+    /// Print a shell completion script: `kstor completions bash > ~/.local/share/bash-completion/completions/kstor`.
+    Completions(commands::completions::CompletionsArgs),
+    /// Write the man pages (kstor.1, kstor-lint.1, …) into a directory.
+    Man(commands::man::ManArgs),
 }
 
 /// Arguments of `kstor serve`.
@@ -215,6 +219,8 @@ pub enum FormatArg {
     Junit,
     /// GitHub Actions annotations.
     Github,
+    /// GitLab Code Quality JSON (docs/ci.md).
+    Gitlab,
 }
 
 /// When `lint` exits with 1.
@@ -418,6 +424,8 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(&args),
         #[cfg(feature = "bench")]
         Command::Bench(args) => commands::bench::run(&args),
+        Command::Completions(args) => commands::completions::run(&args),
+        Command::Man(args) => commands::man::run(&args),
     };
     ExitCode::from(code)
 }

@@ -15,8 +15,10 @@ use crate::output::{write_atomically, write_stdout};
 pub mod audit;
 #[cfg(feature = "bench")]
 pub mod bench;
+pub mod completions;
 pub mod explain;
 pub mod lint;
+pub mod man;
 #[cfg(feature = "plan")]
 pub mod plan;
 pub mod report;
@@ -64,7 +66,11 @@ pub fn emit(
         FormatArg::Sarif => Format::Sarif,
         FormatArg::Junit => Format::Junit,
         FormatArg::Github => Format::Github,
+        FormatArg::Gitlab => Format::Gitlab,
     };
+    // Formats that want relative paths (GitLab) make them relative to the working directory.
+    let cwd = std::env::current_dir().ok();
+    let output = Output { root: output.root.or(cwd.as_deref()), ..*output };
     let color = match color {
         ColorArg::Always => true,
         ColorArg::Never => false,
@@ -72,7 +78,7 @@ pub fn emit(
             path.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     };
-    let report = |out: &mut dyn Write| kstor_render::render(format, output, color, out);
+    let report = |out: &mut dyn Write| kstor_render::render(format, &output, color, out);
     match path {
         Some(path) => write_atomically(path, report).map_err(|e| format!("{}: {e}", path.display())),
         None => write_stdout(report).map_err(|e| format!("cannot write the report: {e}")),

@@ -1,6 +1,7 @@
 //! Renderers for lint results. Each takes the graph (for the sources) and the result.
 
 mod github;
+mod gitlab;
 mod inventory;
 mod json;
 mod junit;
@@ -9,10 +10,12 @@ mod sarif;
 mod text;
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use kstor_model::graph::StorageGraph;
 use kstor_rules::LintResult;
 
+pub use gitlab::gitlab_report;
 pub use inventory::Inventory;
 pub use json::json_report;
 pub use report::{ReportFormat, render_report, report_json};
@@ -31,6 +34,8 @@ pub enum Format {
     Junit,
     /// GitHub Actions workflow commands.
     Github,
+    /// GitLab Code Quality JSON.
+    Gitlab,
 }
 
 /// What to render.
@@ -41,18 +46,28 @@ pub struct Output<'a> {
     pub result: &'a LintResult,
     /// `kstor audit`'s inventory header; `None` for manifests.
     pub inventory: Option<&'a Inventory>,
+    /// The directory file names are made relative to where a format wants relative paths
+    /// (GitLab); `None` keeps them as given.
+    pub root: Option<&'a Path>,
 }
 
 impl<'a> Output<'a> {
     /// The output of a lint run (no inventory).
     pub fn new(graph: &'a StorageGraph, result: &'a LintResult) -> Self {
-        Output { graph, result, inventory: None }
+        Output { graph, result, inventory: None, root: None }
     }
 
     /// With `kstor audit`'s inventory header.
     #[must_use]
     pub fn with_inventory(mut self, inventory: &'a Inventory) -> Self {
         self.inventory = Some(inventory);
+        self
+    }
+
+    /// With the directory relative paths start from (the working directory).
+    #[must_use]
+    pub fn with_root(mut self, root: &'a Path) -> Self {
+        self.root = Some(root);
         self
     }
 }
@@ -71,6 +86,7 @@ pub fn render(format: Format, output: &Output<'_>, color: bool, out: &mut dyn Wr
         }
         Format::Junit => junit::render(output, out),
         Format::Github => github::render(output, out),
+        Format::Gitlab => gitlab::render(output, out),
     }
 }
 

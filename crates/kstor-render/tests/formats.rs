@@ -231,3 +231,97 @@ fn text_shows_frames_related_files_and_a_summary() {
     assert!(out.trim_end().ends_with("in 2 files, 3 objects"), "{out}");
     assert!(!out.contains('\u{1b}'), "no colour when disabled");
 }
+
+/// What GitLab requires of a Code Quality report, as published in "Code Quality report format"
+/// (<https://docs.gitlab.com/ci/testing/code_quality/#code-quality-report-format>): a JSON
+/// array of objects, each with the string fields `description`, `check_name`, `fingerprint`,
+/// `severity` (one of `info`, `minor`, `major`, `critical`, `blocker`) and `location.path` (a
+/// path relative to the repository, not prefixed with `./`), and the integer line
+/// `location.lines.begin` (or `location.positions.begin.line`). Returns every violation.
+fn code_quality_violations(report: &Value) -> Vec<String> {
+    const SEVERITIES: [&str; 5] = ["info", "minor", "major", "critical", "blocker"];
+    let Some(issues) = report.as_array() else { return vec!["the report is not a JSON array".into()] };
+    let mut violations = Vec::new();
+    for (i, issue) in issues.iter().enumerate() {
+        for field in ["description", "check_name", "fingerprint", "severity"] {
+            if issue[field].as_str().is_none_or(str::is_empty) {
+                violations.push(format!("issue {i}: `{field}` is not a non-empty string"));
+            }
+        }
+        if let Some(severity) = issue["severity"].as_str()
+            && !SEVERITIES.contains(&severity)
+        {
+            violations.push(format!("issue {i}: severity `{severity}` is not one of {SEVERITIES:?}"));
+        }
+        match issue["location"]["path"].as_str() {
+            Some(path) if !path.is_empty() && !path.starts_with("./") && !path.starts_with('/') => {}
+            other => violations.push(format!("issue {i}: location.path {other:?} is not a relative path")),
+        }
+        let line = issue["location"]["lines"]["begin"]
+            .as_u64()
+            .or_else(|| issue["location"]["positions"]["begin"]["line"].as_u64());
+        if line.is_none_or(|l| l < 1) {
+            violations.push(format!("issue {i}: no integer location.lines.begin"));
+        }
+    }
+    violations
+}
+
+fn gitlab_example(root: Option<&std::path::Path>) -> Value {
+    let (graph, result) = lint_example();
+    let mut output = Output::new(&graph, &result);
+    if let Some(root) = root {
+        output = output.with_root(root);
+    }
+    let mut out = Vec::new();
+    render(Format::Gitlab, &output, false, &mut out).unwrap();
+    serde_json::from_slice(&out).expect("the report is JSON")
+}
+
+#[test]
+fn gitlab_code_quality_has_the_fields_gitlab_requires() {
+    let report = gitlab_example(None);
+    let issues = report.as_array().unwrap();
+    let (_, result) = lint_example();
+    assert_eq!(issues.len(), result.findings.len());
+    assert_eq!(code_quality_violations(&report), Vec::<String>::new(), "{report:#}");
+    // The check can fail: GitLab's own severities only, a fingerprint, a relative path.
+    let mut broken = report.clone();
+    broken[0]["severity"] = "warning".into();
+    broken[1].as_object_mut().unwrap().remove("fingerprint");
+    broken[2]["location"]["path"] = "./app.yaml".into();
+    broken[3]["location"]["lines"].as_object_mut().unwrap().remove("begin");
+    assert_eq!(code_quality_violations(&broken).len(), 4, "{:#?}", code_quality_violations(&broken));
+
+    let ks204 = issues.iter().find(|i| i["check_name"] == "KS204").expect("RWX on EBS");
+    assert_eq!(ks204["severity"], "critical");
+    assert_eq!(ks204["location"]["path"], "app/app yaml.yaml");
+    assert_eq!(ks204["location"]["lines"]["begin"], 7);
+    assert!(
+        ks204["description"].as_str().unwrap().starts_with("KS204: claim web/data requests ReadWriteMany")
+    );
+    let ks601 = issues.iter().find(|i| i["check_name"] == "KS601").unwrap();
+    assert_eq!(
+        (ks601["severity"].as_str(), ks601["location"]["lines"]["begin"].as_u64()),
+        (Some("major"), Some(29))
+    );
+    let fingerprints: std::collections::BTreeSet<&str> =
+        issues.iter().map(|i| i["fingerprint"].as_str().unwrap()).collect();
+    assert_eq!(fingerprints.len(), issues.len(), "fingerprints are unique");
+}
+
+#[test]
+fn gitlab_paths_are_relative_to_the_root() {
+    // The same files named by absolute paths under the root give the same report.
+    let mut ws = Workspace::default();
+    ws.add_text("/builds/team/repo/platform/class.yaml", CLASS.to_string(), &Limits::default());
+    ws.add_text("/builds/team/repo/app/app yaml.yaml", APP.to_string(), &Limits::default());
+    let graph = graph::build(ws, Catalog::builtin());
+    let result = lint(&graph, &Settings::default());
+    let output = Output::new(&graph, &result).with_root(std::path::Path::new("/builds/team/repo"));
+    let mut out = Vec::new();
+    render(Format::Gitlab, &output, false, &mut out).unwrap();
+    let absolute: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(absolute, gitlab_example(None));
+    assert_eq!(absolute, gitlab_example(Some(std::path::Path::new("/somewhere/else"))));
+}

@@ -51,7 +51,7 @@ fn kstor() -> Command {
 fn the_tree_is_kstors() {
     let nodes = tree();
     let names: Vec<&str> = nodes[0].subcommands.iter().map(String::as_str).collect();
-    for expected in ["lint", "audit", "report", "completions", "man"] {
+    for expected in ["lint", "report", "completions", "man"] {
         assert!(names.contains(&expected), "{names:?}");
     }
     let lint = nodes.iter().find(|n| n.path == ["lint"]).unwrap();
@@ -93,7 +93,9 @@ fn bash_completion_has_every_subcommand_and_long_flag() {
             assert!(script.contains(&format!("{parent},{name})")), "{name} is not recognised after {parent}");
         }
     }
-    assert!(checked > 100, "only {checked} words checked");
+    // The minimal linter (`--features lint`) has four commands of its own; the default build all.
+    let at_least = if cfg!(feature = "audit") { 100 } else { 30 };
+    assert!(checked > at_least, "only {checked} words checked");
 }
 
 #[test]

@@ -128,6 +128,7 @@ fn fingerprints_differ_between_same_named_objects_in_different_files() {
 }
 
 #[test]
+#[cfg(feature = "audit")]
 fn audit_fingerprints_do_not_follow_the_clock() {
     let dump = root().join("crates/kstor-live/tests/data/dump.json");
     let dump = dump.to_str().unwrap();

@@ -1,9 +1,36 @@
 //! Wording and small judgements shared by several rules.
 
 use kstor_model::ObjectId;
+use kstor_model::catalog::roles::image_repository;
 use kstor_model::catalog::{AccessMode, Capabilities, Confidence, FsGroupPolicy, StorageKind, Topology};
 use kstor_model::graph::{Claim, ClassRef, ClassResolution, StorageGraph, Workload, WorkloadKind};
 use kstor_model::path::Path;
+
+/// Images of the kubernetes-csi sidecars and the snapshot controller (the last segment of the
+/// repository, from any registry).
+pub const CSI_SIDECARS: [&str; 9] = [
+    "csi-provisioner",
+    "csi-attacher",
+    "csi-resizer",
+    "csi-snapshotter",
+    "snapshot-controller",
+    "csi-node-driver-registrar",
+    "livenessprobe",
+    "csi-external-health-monitor-controller",
+    "csi-external-health-monitor-agent",
+];
+
+/// The CSI sidecar an image runs (`csi-provisioner`), if it runs one.
+pub fn csi_sidecar(image: &str) -> Option<&'static str> {
+    let repository = image_repository(image);
+    let last = repository.rsplit('/').next().unwrap_or(&repository);
+    CSI_SIDECARS.iter().copied().find(|s| *s == last)
+}
+
+/// Whether a workload is a CSI driver's controller or node plugin: it runs a CSI sidecar.
+pub fn is_csi_driver_pod(w: &Workload) -> bool {
+    w.pod.containers.iter().chain(&w.pod.init_containers).any(|c| csi_sidecar(&c.image).is_some())
+}
 
 /// `statefulset data/pg`.
 pub fn workload_name(w: &Workload) -> String {

@@ -120,6 +120,23 @@ impl StorageGraph {
             .unwrap_or_default()
     }
 
+    /// A container's declared ports: (`name`, `containerPort`).
+    pub fn container_ports(
+        &self,
+        workload: &Workload,
+        container: &ContainerInfo,
+    ) -> Vec<(Option<String>, i64)> {
+        let node = container.path.key("ports").node(self.object(workload.object).root());
+        node.and_then(|n| n.as_seq())
+            .into_iter()
+            .flat_map(|s| s.iter())
+            .filter_map(|item| {
+                let number = item.get("containerPort").and_then(scalar_text)?.parse().ok()?;
+                Some((item.get_str("name").map(str::to_string), number))
+            })
+            .collect()
+    }
+
     /// The name a container gives one of its ports (`ports[].name` where `containerPort` is it).
     pub fn container_port_name(
         &self,
@@ -127,11 +144,10 @@ impl StorageGraph {
         container: &ContainerInfo,
         port: i64,
     ) -> Option<String> {
-        let node = container.path.key("ports").node(self.object(workload.object).root())?;
-        node.as_seq()?.iter().find_map(|item| {
-            let number = item.get("containerPort").and_then(scalar_text)?;
-            (number == port.to_string()).then(|| item.get_str("name").map(str::to_string)).flatten()
-        })
+        self.container_ports(workload, container)
+            .into_iter()
+            .find(|(_, n)| *n == port)
+            .and_then(|(name, _)| name)
     }
 }
 

@@ -4,7 +4,7 @@ use kstor_model::path::Path;
 use super::common::{csi_sidecar, workload_name};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Check;
+use crate::rule::{Check, Severity};
 
 crate::declare_rule! {
     /// ## What it does
@@ -14,8 +14,14 @@ crate::declare_rule! {
     /// the `snapshot-controller`, from any registry. It reports:
     ///
     /// - a sidecar started without its metrics endpoint: neither `--http-endpoint` nor the
-    ///   deprecated `--metrics-address` is set (or it is set to an empty address), so the
-    ///   sidecar serves no `/metrics`;
+    ///   deprecated `--metrics-address` is set, or it is set to an empty address (the server
+    ///   is off) or to a loopback address (`localhost:29612`, reachable only from inside the
+    ///   pod, as some drivers do for the sidecar's health check), so Prometheus gets no
+    ///   `/metrics` from it. When another container of the pod, the driver itself, exports
+    ///   metrics (a port named `metrics` or `prometheus`, or a `--metrics…` flag), this is
+    ///   info, not a warning: drivers such as Azure Disk and Files, vSphere and Hetzner
+    ///   Cloud time the same CSI calls in their own metrics and ship their sidecars without
+    ///   an endpoint, which loses little;
     /// - when the input holds scrape configuration of any kind (a ServiceMonitor or
     ///   PodMonitor of the Prometheus operator, a `prometheus.io/scrape: "true"` annotation
     ///   on a pod or a Service), a metrics endpoint that none of it scrapes: no PodMonitor
@@ -23,7 +29,8 @@ crate::declare_rule! {
     ///   ServiceMonitor selects or that is annotated for scraping, and no scrape annotation
     ///   on the pod template covering the port (annotation-based scraping takes the port of
     ///   `prometheus.io/port`, or every declared `containerPort` without it). A namespace
-    ///   left to deploy time matches any.
+    ///   left to deploy time matches any. `kstor audit` checks only the first case: the
+    ///   cluster reader lists no Services or monitors.
     ///
     /// ## Why it matters
     /// The sidecars are where every volume operation passes: each records
@@ -123,7 +130,8 @@ impl Check for CsiMetricsNotExposed {
                     continue;
                 };
                 let flag = metrics_flag(container);
-                let address = flag.as_ref().map(|f| f.value.trim()).filter(|v| !v.is_empty());
+                let address =
+                    flag.as_ref().map(|f| f.value.trim()).filter(|v| !v.is_empty() && !is_loopback(v));
                 let Some(address) = address else {
                     out.push(missing_endpoint(graph, workload, container, sidecar, measures, flag.as_ref()));
                     continue;
@@ -132,7 +140,11 @@ impl Check for CsiMetricsNotExposed {
                 let Some(port) = port_of(address, container) else {
                     continue; // the port is computed at run time: nothing to compare
                 };
-                if !config.is_configured() || config.scraped_by(graph, workload, container, port).is_some() {
+                // An audit reads no Services or monitors: it cannot tell what scrapes a port.
+                if ctx.options.audit.is_some()
+                    || !config.is_configured()
+                    || config.scraped_by(graph, workload, container, port).is_some()
+                {
                     continue;
                 }
                 let flag = flag.expect("an address comes from a flag");
@@ -179,22 +191,58 @@ fn missing_endpoint(
     flag: Option<&Flag>,
 ) -> Finding {
     let (path, why) = match flag {
+        Some(flag) if flag.value.trim().is_empty() => (
+            flag.path(graph, workload, container),
+            format!("--{} is set to an empty address, which turns it off", flag.name),
+        ),
         Some(flag) => (
             flag.path(graph, workload, container),
-            format!("--{} is set to an empty address, which disables it", flag.name),
+            format!(
+                "--{} listens on {}, a loopback address Prometheus cannot reach",
+                flag.name,
+                flag.value.trim()
+            ),
         ),
         None => {
             (container.path.key("args"), "neither --http-endpoint nor --metrics-address is set".to_string())
         }
     };
+    let driver_metrics = driver_exporting_metrics(graph, workload);
+    let severity = if driver_metrics.is_some() { Severity::Info } else { Severity::Warning };
+    let caveat = driver_metrics
+        .map(|name| {
+            format!("; container {name} exports the driver's own metrics, which usually time the same calls")
+        })
+        .unwrap_or_default();
     let message = format!(
-        "{} of {} runs without its metrics endpoint ({why}): csi_sidecar_operations_seconds is never exported, so its {measures} go unseen until claims stay Pending or pods hang",
+        "{} of {} exports no metrics ({why}): csi_sidecar_operations_seconds is never scraped, so its {measures} go unseen until claims stay Pending or pods hang{caveat}",
         sidecar_phrase(container, sidecar),
         workload_name(workload),
     );
-    Finding::at(&CsiMetricsNotExposed::META, workload.object, path, message).help(
+    Finding::at(&CsiMetricsNotExposed::META, workload.object, path, message).severity(severity).help(
         "add `--http-endpoint=:<port>` (a distinct port per sidecar), declare the port, and scrape it (PodMonitor or Service + ServiceMonitor)",
     )
+}
+
+/// A container of the pod other than the CSI sidecars that exports metrics: a port named like
+/// `metrics` or `prometheus`, or a `--metrics…` flag.
+fn driver_exporting_metrics<'w>(graph: &StorageGraph, workload: &'w Workload) -> Option<&'w str> {
+    workload.pod.containers.iter().filter(|c| csi_sidecar(&c.image).is_none()).find_map(|c| {
+        let named = graph
+            .container_ports(workload, c)
+            .into_iter()
+            .any(|(name, _)| name.is_some_and(|n| n.contains("metric") || n.contains("prometheus")));
+        let flagged =
+            c.command.iter().any(|w| w.trim_start_matches('-').starts_with("metrics") && w.starts_with('-'));
+        (named || flagged).then_some(c.name.as_str())
+    })
+}
+
+/// Whether a listen address is a loopback one (`localhost:8080`, `127.0.0.1:8080`, `[::1]:8080`).
+fn is_loopback(address: &str) -> bool {
+    let host = address.rsplit_once(':').map_or(address, |(host, _)| host);
+    matches!(host.trim_start_matches('[').trim_end_matches(']'), "localhost" | "::1")
+        || host.starts_with("127.")
 }
 
 /// A metrics flag as written.
@@ -275,6 +323,12 @@ mod tests {
         assert_eq!(flag("[\"-http-endpoint=:8082\"]"), Some(("http-endpoint", ":8082".into(), 0)));
         assert_eq!(flag("[\"--http-endpoint=\"]"), Some(("http-endpoint", String::new(), 0)));
         assert_eq!(flag("[\"--http-endpoint-other=1\", \"--csi-address=/csi\"]"), None);
+    }
+
+    #[test]
+    fn loopback_addresses_are_not_exposed() {
+        assert!(is_loopback("localhost:29612") && is_loopback("127.0.0.1:8080") && is_loopback("[::1]:9808"));
+        assert!(!is_loopback(":8080") && !is_loopback("0.0.0.0:8080") && !is_loopback("$(POD_IP):8080"));
     }
 
     #[test]

@@ -29,7 +29,8 @@ crate::declare_rule! {
     /// namespace set at deploy time, the labels an operator gives its claims), a schedule is
     /// taken to cover it. The finding is info: a bundle is often linted without the
     /// platform's backup tooling. With `kstor lint --complete`, which declares the input the
-    /// whole bundle, it is a warning.
+    /// whole bundle, it is a warning. `kstor audit` does not run it: the cluster reader lists
+    /// no custom resources of these tools, so it could not tell.
     ///
     /// ## Why it matters
     /// A VolumeSnapshotClass only makes snapshots possible; nothing in Kubernetes takes
@@ -104,6 +105,9 @@ crate::declare_rule! {
 
 impl Check for NoSnapshotSchedule {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        if ctx.options.audit.is_some() {
+            return; // the cluster reader does not list the schedulers' custom resources
+        }
         let graph = ctx.graph;
         let mut schedules = None;
         for workload in &graph.workloads {
@@ -127,6 +131,12 @@ impl Check for NoSnapshotSchedule {
             }
         }
     }
+}
+
+/// Whether the rule judges workloads of this role: databases, queues, coordination services
+/// and search engines (their data is restored, not rebuilt).
+pub fn judges_role(role: Role) -> bool {
+    matches!(role, Role::Database | Role::MessageQueue | Role::Coordination | Role::Search)
 }
 
 /// A claim holding a workload's data, and the mount that shows it.

@@ -20,11 +20,25 @@ pub const CSI_SIDECARS: [&str; 9] = [
     "csi-external-health-monitor-agent",
 ];
 
+/// Image names some distributions give the sidecars, with the sidecar they run: EKS Distro
+/// publishes `kubernetes-csi/external-provisioner`, named after the source repository.
+const SIDECAR_ALIASES: [(&str, &str); 5] = [
+    ("external-provisioner", "csi-provisioner"),
+    ("external-attacher", "csi-attacher"),
+    ("external-resizer", "csi-resizer"),
+    ("node-driver-registrar", "csi-node-driver-registrar"),
+    ("external-health-monitor-controller", "csi-external-health-monitor-controller"),
+];
+
 /// The CSI sidecar an image runs (`csi-provisioner`), if it runs one.
 pub fn csi_sidecar(image: &str) -> Option<&'static str> {
     let repository = image_repository(image);
     let last = repository.rsplit('/').next().unwrap_or(&repository);
-    CSI_SIDECARS.iter().copied().find(|s| *s == last)
+    CSI_SIDECARS
+        .iter()
+        .copied()
+        .find(|s| *s == last)
+        .or_else(|| SIDECAR_ALIASES.iter().find(|(alias, _)| *alias == last).map(|&(_, sidecar)| sidecar))
 }
 
 /// Whether a workload is a CSI driver's controller or node plugin: it runs a CSI sidecar.
@@ -293,6 +307,25 @@ mod tests {
         assert_eq!(closest("data-pg", ["data-pg-0", "data-pq", "logs"]), Some("data-pq"));
         assert_eq!(closest("fast", ["slow", "standard"]), None);
         assert_eq!(closest("fast", ["fast"]), None);
+    }
+
+    #[test]
+    fn sidecars_are_recognised_from_any_registry_and_by_their_aliases() {
+        assert_eq!(
+            csi_sidecar("registry.k8s.io/sig-storage/csi-provisioner:v5.1.0"),
+            Some("csi-provisioner")
+        );
+        assert_eq!(
+            csi_sidecar("public.ecr.aws/eks-distro/kubernetes-csi/external-attacher:v4.4.2-eks-1-28-9"),
+            Some("csi-attacher")
+        );
+        assert_eq!(
+            csi_sidecar(
+                "public.ecr.aws/eks-distro/kubernetes-csi/external-snapshotter/csi-snapshotter:v6.3.2"
+            ),
+            Some("csi-snapshotter")
+        );
+        assert_eq!(csi_sidecar("public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver:v1.25.0"), None);
     }
 
     #[test]

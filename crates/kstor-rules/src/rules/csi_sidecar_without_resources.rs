@@ -9,7 +9,9 @@ crate::declare_rule! {
     /// requests nor limits. Containers are recognised by their image: `csi-provisioner`,
     /// `csi-attacher`, `csi-resizer`, `csi-snapshotter`, `snapshot-controller`,
     /// `csi-node-driver-registrar`, `livenessprobe` and the `csi-external-health-monitor-*`
-    /// sidecars, from any registry.
+    /// sidecars, from any registry, and by the names EKS Distro gives them
+    /// (`external-provisioner`, `external-attacher`, `external-resizer`,
+    /// `node-driver-registrar`).
     ///
     /// ## Why it matters
     /// A container without requests has no CPU or memory reserved: it is starved first under

@@ -11,7 +11,8 @@ crate::declare_rule! {
     /// Flags a CSI sidecar that exports no metrics, in a CSI controller (Deployment,
     /// StatefulSet) or node plugin (DaemonSet). Sidecars are recognised by their image, as
     /// for KS802: `csi-provisioner`, `csi-attacher`, `csi-resizer`, `csi-snapshotter` and
-    /// the `snapshot-controller`, from any registry. It reports:
+    /// the `snapshot-controller`, from any registry, among the containers and init
+    /// containers (native sidecars). It reports:
     ///
     /// - a sidecar started without its metrics endpoint: neither `--http-endpoint` nor the
     ///   deprecated `--metrics-address` is set, or it is set to an empty address (the server
@@ -121,7 +122,7 @@ impl Check for CsiMetricsNotExposed {
             ) {
                 continue;
             }
-            for container in &workload.pod.containers {
+            for container in workload.pod.containers.iter().chain(&workload.pod.init_containers) {
                 let Some(last) = csi_sidecar(&container.image) else {
                     continue;
                 };

@@ -292,7 +292,8 @@ pub struct LintArgs {
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_file_size)]
     pub max_file_size: u64,
     /// The input is the complete bundle: every claim, StorageClass and VolumeSnapshotClass it
-    /// names must be defined in it (KS703).
+    /// names must be defined in it (KS703, platform-installed class names included), and a
+    /// stateful workload nothing snapshots on a schedule is a warning (KS406).
     #[arg(long)]
     pub complete: bool,
 }

@@ -167,7 +167,7 @@ fn fail_on_decides_the_exit_code() {
     }
     let runner = Runner::new();
     lint_step(&runner, &[("INPUT_PATHS", "examples/hardened")]);
-    assert!(runner.summary().contains("**no findings (0 suppressed) in 12 files, 21 objects**; passed."));
+    assert!(runner.summary().contains("**no findings (0 suppressed) in 13 files, 25 objects**; passed."));
 }
 
 #[test]

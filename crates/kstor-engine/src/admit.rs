@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use kstor_model::catalog::Catalog;
+use kstor_model::graph::scrape::{MONITORING_GROUP, SCRAPE_ANNOTATION};
 use kstor_model::graph::{self, InputShape, ObjectKey, Reference, StorageGraph, is_default_storage_class};
 use kstor_model::object::{Object, ObjectId, Origin};
 use kstor_model::yaml::Tree;
@@ -161,6 +162,47 @@ fn gather_for_missing(view: &dyn ClusterView, target: &ObjectKey, gathered: &mut
     }
 }
 
+/// Kinds whose objects run pods: the workloads the graph extracts, and operator resources.
+const WORKLOAD_KINDS: [&str; 7] =
+    ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"];
+
+/// Whether the object runs pods (a workload or an operator resource of the catalog) or holds
+/// their data (a claim: KS406 reports a workload's unscheduled snapshots on its claim).
+fn runs_pods(object: &Object, catalog: &Catalog) -> bool {
+    WORKLOAD_KINDS.contains(&object.reference.kind.as_str())
+        || object.reference.kind == "PersistentVolumeClaim"
+        || catalog.operators.get(object.reference.group(), &object.reference.kind).is_some()
+}
+
+/// What a workload is judged with besides its storage: whatever takes snapshots on a schedule
+/// (CronJobs, the schedulers and operator backups of `catalog/snapshot-schedules.yaml`: KS406)
+/// and the scrape configuration (ServiceMonitors, PodMonitors, Services, and workloads
+/// annotated `prometheus.io/scrape`: KS806). A watch cache that does not hold these kinds has none.
+fn schedules_and_scrape_config(view: &dyn ClusterView, catalog: &Catalog) -> Vec<Arc<SharedObject>> {
+    let mut out = view.of_kind("CronJob", None);
+    let mut kinds: Vec<(&[String], &str)> =
+        catalog.schedules.schedulers.iter().map(|s| (s.groups.as_slice(), s.kind.as_str())).collect();
+    kinds.dedup();
+    for (groups, kind) in kinds {
+        let of_group =
+            view.of_kind(kind, None).into_iter().filter(|o| groups.iter().any(|g| g == o.reference.group()));
+        out.extend(of_group);
+    }
+    for kind in ["ServiceMonitor", "PodMonitor"] {
+        out.extend(view.of_kind(kind, None).into_iter().filter(|o| o.reference.group() == MONITORING_GROUP));
+    }
+    // Services: monitors select them, and they select the pods.
+    out.extend(view.of_kind("Service", None));
+    for kind in WORKLOAD_KINDS {
+        let annotated = view
+            .of_kind(kind, None)
+            .into_iter()
+            .filter(|o| o.to_object(0).annotation(SCRAPE_ANNOTATION).is_some());
+        out.extend(annotated);
+    }
+    out
+}
+
 impl Engine {
     /// Judges `incoming` (an object being created or updated) against `view`.
     pub fn admit(&self, incoming: Object, view: &dyn ClusterView) -> Admission {
@@ -227,6 +269,12 @@ impl Engine {
                 }
             }
             seeds = next;
+        }
+
+        if runs_pods(&incoming, self.catalog()) {
+            for object in schedules_and_scrape_config(view, self.catalog()) {
+                gathered.add(object);
+            }
         }
 
         let mut workspace = Workspace::default();

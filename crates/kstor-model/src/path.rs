@@ -97,6 +97,12 @@ impl Path {
         path
     }
 
+    /// The path without its last segment (the root's parent is the root).
+    #[must_use]
+    pub fn parent(&self) -> Path {
+        self.0.as_ref().map_or_else(Path::root, |link| link.parent.clone())
+    }
+
     /// This path extended by another (relative) path.
     #[must_use]
     pub fn join(&self, other: &Path) -> Path {
@@ -266,6 +272,9 @@ mod tests {
         assert_eq!(p.to_string(), "spec.template.spec.volumes[2].emptyDir");
         assert_eq!(p.segments().len(), 6);
         assert_eq!(Path::root().key("metadata").key("a.b/c").to_string(), "metadata.\"a.b/c\"");
+        assert_eq!(p.parent().to_string(), "spec.template.spec.volumes[2]");
+        assert_eq!(Path::parse("spec").parent(), Path::root());
+        assert_eq!(Path::root().parent(), Path::root());
     }
 
     #[test]

@@ -247,6 +247,11 @@ pub struct Encryption {
     /// A caveat for messages (account-wide defaults, storage-layer encryption).
     #[serde(default)]
     pub note: Option<String>,
+    /// At-rest encryption of this driver's volumes usually lives below the driver (Ceph's
+    /// encrypted OSD devices), so an unencrypted class is worth knowing, not a warning:
+    /// KS804 reports it as info.
+    #[serde(default)]
+    pub advisory: bool,
 }
 
 impl Encryption {

@@ -1,4 +1,5 @@
-//! Knowledge as data: CSI drivers, workload roles, storage patterns and operators.
+//! Knowledge as data: CSI drivers, workload roles, storage patterns, operators, snapshot
+//! schedulers and the classes platforms install.
 //!
 //! The built-in catalog is compiled in from `catalog/*.yaml` and `catalog/csi-drivers.csv` at
 //! the repository root; users extend or override it through `.kstor.yaml`.
@@ -7,7 +8,9 @@ mod csv;
 pub mod drivers;
 pub mod operators;
 pub mod patterns;
+pub mod platform_classes;
 pub mod roles;
+pub mod schedules;
 
 use std::sync::{Arc, LazyLock};
 
@@ -19,7 +22,9 @@ pub use drivers::{
 };
 pub use operators::{OperatorCatalog, OperatorKind, StorageFormat};
 pub use patterns::{MatrixRow, Pattern, PatternInfo, PatternTable, Verdict};
+pub use platform_classes::{PlatformClass, PlatformClasses};
 pub use roles::{Engine, Role, RoleCatalog, RoleOverride};
+pub use schedules::{Coverage, ScheduleCatalog, Scheduler};
 
 use crate::yaml::{Limits, from_node, parse_stream};
 
@@ -34,6 +39,10 @@ pub struct Catalog {
     pub patterns: PatternTable,
     /// Operator custom resources read as workloads.
     pub operators: OperatorCatalog,
+    /// What takes snapshots or backups on a schedule.
+    pub schedules: ScheduleCatalog,
+    /// Classes platforms install themselves.
+    pub platform_classes: PlatformClasses,
 }
 
 static BUILTIN: LazyLock<Arc<Catalog>> = LazyLock::new(|| {
@@ -42,6 +51,8 @@ static BUILTIN: LazyLock<Arc<Catalog>> = LazyLock::new(|| {
         roles: RoleCatalog::builtin(),
         patterns: PatternTable::builtin(),
         operators: OperatorCatalog::builtin(),
+        schedules: ScheduleCatalog::builtin(),
+        platform_classes: PlatformClasses::builtin(),
     })
 });
 
@@ -60,7 +71,14 @@ impl Catalog {
         }
         let mut roles = RoleCatalog::builtin();
         roles.overrides = role_overrides;
-        Catalog { drivers, roles, patterns: PatternTable::builtin(), operators: OperatorCatalog::builtin() }
+        Catalog {
+            drivers,
+            roles,
+            patterns: PatternTable::builtin(),
+            operators: OperatorCatalog::builtin(),
+            schedules: ScheduleCatalog::builtin(),
+            platform_classes: PlatformClasses::builtin(),
+        }
     }
 }
 

@@ -12,6 +12,9 @@ mod operators;
 mod pattern;
 mod references;
 mod role;
+pub mod schedules;
+pub mod scrape;
+pub mod selector;
 mod shape;
 pub mod snapshot_types;
 
@@ -25,6 +28,9 @@ pub use extract::is_default_storage_class;
 pub use model::*;
 pub use references::{CLUSTER_SCOPED_KINDS, ObjectKey, Reference, is_cluster_scoped};
 pub use role::{ROLE_ANNOTATION, covers};
+pub use schedules::{Scope, SnapshotSchedule};
+pub use scrape::ScrapeConfig;
+pub use selector::LabelSelector;
 pub use shape::InputShape;
 
 use crate::catalog::{Capabilities, Catalog, Confidence, FsGroupPolicy, StorageKind, Topology};
@@ -338,22 +344,24 @@ impl StorageGraph {
     }
 
     /// Static classes (`kubernetes.io/no-provisioner`) take their topology from their
-    /// PersistentVolumes: node-local when any is `local`/`hostPath`, none when all are
-    /// network volumes, unknown when the input has none.
+    /// PersistentVolumes: node-local when any is `local`/`hostPath` or pinned to a host by its
+    /// node affinity, zonal when any is pinned to a zone, none when all are network volumes
+    /// without topology (NFS, iSCSI, CSI without node affinity), unknown when the input has
+    /// none.
     fn static_class_topology(&mut self) {
         for class in self.classes.iter_mut().filter(|c| c.provisioner == NO_PROVISIONER) {
-            let volumes: Vec<_> = self
+            let topology = self
                 .volumes
                 .iter()
                 .filter(|v| v.storage_class.as_deref() == Some(class.name.as_str()))
-                .collect();
-            let topology = if volumes.is_empty() {
-                Topology::Unknown
-            } else if volumes.iter().any(|v| v.node_local) {
-                Topology::NodeLocal
-            } else {
-                Topology::None
-            };
+                .map(volume_topology)
+                .max_by_key(|t| match t {
+                    Topology::NodeLocal => 3,
+                    Topology::Zonal => 2,
+                    Topology::None => 1,
+                    Topology::Unknown => 0,
+                })
+                .unwrap_or(Topology::Unknown);
             if let Some(driver) = &mut class.driver {
                 driver.topology = topology;
             }
@@ -534,6 +542,20 @@ fn controller_in_input(
 pub fn annotation_path(object: &Object, key: &str) -> Path {
     let _ = object;
     Path::root().key("metadata").key("annotations").key(key)
+}
+
+/// Where a static volume can be used: `local`/`hostPath` volumes and volumes whose node
+/// affinity names a host are node-local, volumes whose node affinity names a zone are zonal,
+/// the rest (network volumes) have no topology.
+fn volume_topology(volume: &PersistentVolumeInfo) -> Topology {
+    let mut keys = volume.node_affinity.iter().flatten().map(|(key, _, _)| key.as_str());
+    if volume.node_local || keys.clone().any(|k| k == "kubernetes.io/hostname") {
+        Topology::NodeLocal
+    } else if keys.any(|k| k.ends_with("/zone")) {
+        Topology::Zonal
+    } else {
+        Topology::None
+    }
 }
 
 /// With several defaults, Kubernetes uses the newest (then the first by name).

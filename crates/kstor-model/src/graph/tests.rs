@@ -337,6 +337,16 @@ fn static_classes_take_topology_from_their_volumes() {
     assert_eq!(topology(class), Topology::Unknown);
     assert_eq!(topology(&format!("{class}{local_pv}{nfs_pv}")), Topology::NodeLocal);
     assert_eq!(topology(&format!("{class}{nfs_pv}")), Topology::None);
+    let csi_pv = |name: &str, affinity: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: PersistentVolume\nmetadata: {{name: {name}}}\nspec:\n  storageClassName: local\n  capacity: {{storage: 1Gi}}\n  accessModes: [ReadWriteOnce]\n  csi: {{driver: ebs.csi.aws.com, volumeHandle: vol-1}}\n{affinity}"
+        )
+    };
+    let zone = "  nodeAffinity:\n    required:\n      nodeSelectorTerms:\n        - matchExpressions:\n            - {key: topology.ebs.csi.aws.com/zone, operator: In, values: [eu-west-1a]}\n";
+    let host = "  nodeAffinity:\n    required:\n      nodeSelectorTerms:\n        - matchExpressions:\n            - {key: kubernetes.io/hostname, operator: In, values: [node-1]}\n";
+    assert_eq!(topology(&format!("{class}{}", csi_pv("a", ""))), Topology::None);
+    assert_eq!(topology(&format!("{class}{}{nfs_pv}", csi_pv("a", zone))), Topology::Zonal);
+    assert_eq!(topology(&format!("{class}{}{}", csi_pv("a", zone), csi_pv("b", host))), Topology::NodeLocal);
 }
 
 #[test]

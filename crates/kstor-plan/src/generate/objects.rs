@@ -2,6 +2,8 @@
 
 use kstor_model::catalog::{Role, Topology};
 use kstor_model::quantity::parse_quantity;
+use kstor_rules::rules::no_snapshot_schedule;
+use kstor_rules::suppress::{IGNORE_ANNOTATION, IGNORE_REASON_ANNOTATION};
 
 use super::{Spec, Zones};
 use crate::recommend::ZONE_LABEL;
@@ -488,10 +490,23 @@ fn workload(spec: &Spec<'_>) -> Map {
             .with("spec", claim_spec(spec));
         s.push("volumeClaimTemplates", vec![Value::Map(claim)], Some(setting_why(spec, "volume")));
     }
-    let mut body = Map::new()
-        .with("apiVersion", api)
-        .with("kind", kind)
-        .with("metadata", metadata(spec, &spec.name, true));
+    let mut meta = metadata(spec, &spec.name, true);
+    // A driver that can snapshot and a pattern without a schedule is a choice, not an
+    // oversight: say so where KS406 (which `--complete` makes a warning) would look.
+    if d.snapshot_class && !d.snapshots && no_snapshot_schedule::judges_role(spec.rec.role) {
+        meta.push(
+            "annotations",
+            Map::new().with(IGNORE_ANNOTATION, "KS406").with(
+                IGNORE_REASON_ANNOTATION,
+                format!(
+                    "pattern {}: no snapshot schedule by choice; the VolumeSnapshotClass is for snapshots taken before risky changes",
+                    spec.rec.pattern
+                ),
+            ),
+            None,
+        );
+    }
+    let mut body = Map::new().with("apiVersion", api).with("kind", kind).with("metadata", meta);
     body.push("spec", s, None);
     body
 }

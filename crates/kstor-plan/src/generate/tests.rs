@@ -141,3 +141,21 @@ fn the_self_check_withholds_a_bundle_that_fails_the_rules() {
     let error = self_check(&bundle).unwrap_err();
     assert!(error.message.contains("KS401"), "{error}");
 }
+
+#[test]
+fn a_pattern_without_a_schedule_says_so_where_ks406_looks() {
+    // rwo-block on a driver that can snapshot: no schedule by choice, recorded on the workload.
+    for workload in ["kafka", "postgres"] {
+        let request = GenerateRequest { pattern: Some(Pattern::RwoBlock), ..request(workload, "aws") };
+        let bundle = run(request).unwrap_or_else(|e| panic!("{workload}: {e}"));
+        let yaml = bundle.to_yaml();
+        assert!(yaml.contains("kstor.io/ignore: KS406") && !yaml.contains("kind: CronJob"), "{yaml}");
+        // Without the annotation the bundle would fail its own check.
+        let bare = yaml.replace("kstor.io/ignore: KS406", "kstor.io/unrelated: KS406");
+        let serious = lint_bundle(&bare).into_iter().filter(|(s, _)| *s >= kstor_rules::Severity::Warning);
+        assert!(serious.map(|(_, t)| t).any(|t| t.starts_with("KS406")), "{workload}");
+    }
+    // The recommended rwo-snapshot pattern schedules snapshots and needs no annotation.
+    let yaml = run(request("postgres", "aws")).unwrap().to_yaml();
+    assert!(yaml.contains("kind: CronJob") && !yaml.contains("kstor.io/ignore"), "{yaml}");
+}

@@ -1,9 +1,50 @@
 //! Wording and small judgements shared by several rules.
 
 use kstor_model::ObjectId;
+use kstor_model::catalog::roles::image_repository;
 use kstor_model::catalog::{AccessMode, Capabilities, Confidence, FsGroupPolicy, StorageKind, Topology};
 use kstor_model::graph::{Claim, ClassRef, ClassResolution, StorageGraph, Workload, WorkloadKind};
 use kstor_model::path::Path;
+
+/// Images of the kubernetes-csi sidecars and the snapshot controller (the last segment of the
+/// repository, from any registry).
+pub const CSI_SIDECARS: [&str; 9] = [
+    "csi-provisioner",
+    "csi-attacher",
+    "csi-resizer",
+    "csi-snapshotter",
+    "snapshot-controller",
+    "csi-node-driver-registrar",
+    "livenessprobe",
+    "csi-external-health-monitor-controller",
+    "csi-external-health-monitor-agent",
+];
+
+/// Image names some distributions give the sidecars, with the sidecar they run: EKS Distro
+/// publishes `kubernetes-csi/external-provisioner`, named after the source repository.
+const SIDECAR_ALIASES: [(&str, &str); 5] = [
+    ("external-provisioner", "csi-provisioner"),
+    ("external-attacher", "csi-attacher"),
+    ("external-resizer", "csi-resizer"),
+    ("node-driver-registrar", "csi-node-driver-registrar"),
+    ("external-health-monitor-controller", "csi-external-health-monitor-controller"),
+];
+
+/// The CSI sidecar an image runs (`csi-provisioner`), if it runs one.
+pub fn csi_sidecar(image: &str) -> Option<&'static str> {
+    let repository = image_repository(image);
+    let last = repository.rsplit('/').next().unwrap_or(&repository);
+    CSI_SIDECARS
+        .iter()
+        .copied()
+        .find(|s| *s == last)
+        .or_else(|| SIDECAR_ALIASES.iter().find(|(alias, _)| *alias == last).map(|&(_, sidecar)| sidecar))
+}
+
+/// Whether a workload is a CSI driver's controller or node plugin: it runs a CSI sidecar.
+pub fn is_csi_driver_pod(w: &Workload) -> bool {
+    w.pod.containers.iter().chain(&w.pod.init_containers).any(|c| csi_sidecar(&c.image).is_some())
+}
 
 /// `statefulset data/pg`.
 pub fn workload_name(w: &Workload) -> String {
@@ -266,6 +307,25 @@ mod tests {
         assert_eq!(closest("data-pg", ["data-pg-0", "data-pq", "logs"]), Some("data-pq"));
         assert_eq!(closest("fast", ["slow", "standard"]), None);
         assert_eq!(closest("fast", ["fast"]), None);
+    }
+
+    #[test]
+    fn sidecars_are_recognised_from_any_registry_and_by_their_aliases() {
+        assert_eq!(
+            csi_sidecar("registry.k8s.io/sig-storage/csi-provisioner:v5.1.0"),
+            Some("csi-provisioner")
+        );
+        assert_eq!(
+            csi_sidecar("public.ecr.aws/eks-distro/kubernetes-csi/external-attacher:v4.4.2-eks-1-28-9"),
+            Some("csi-attacher")
+        );
+        assert_eq!(
+            csi_sidecar(
+                "public.ecr.aws/eks-distro/kubernetes-csi/external-snapshotter/csi-snapshotter:v6.3.2"
+            ),
+            Some("csi-snapshotter")
+        );
+        assert_eq!(csi_sidecar("public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver:v1.25.0"), None);
     }
 
     #[test]

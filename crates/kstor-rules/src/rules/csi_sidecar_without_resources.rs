@@ -1,6 +1,4 @@
-use kstor_model::catalog::roles::image_repository;
-
-use super::common::workload_name;
+use super::common::{csi_sidecar, workload_name};
 use crate::context::Context;
 use crate::finding::Finding;
 use crate::rule::Check;
@@ -11,7 +9,9 @@ crate::declare_rule! {
     /// requests nor limits. Containers are recognised by their image: `csi-provisioner`,
     /// `csi-attacher`, `csi-resizer`, `csi-snapshotter`, `snapshot-controller`,
     /// `csi-node-driver-registrar`, `livenessprobe` and the `csi-external-health-monitor-*`
-    /// sidecars, from any registry.
+    /// sidecars, from any registry, and by the names EKS Distro gives them
+    /// (`external-provisioner`, `external-attacher`, `external-resizer`,
+    /// `node-driver-registrar`).
     ///
     /// ## Why it matters
     /// A container without requests has no CPU or memory reserved: it is starved first under
@@ -62,28 +62,14 @@ crate::declare_rule! {
     }
 }
 
-const SIDECARS: [&str; 9] = [
-    "csi-provisioner",
-    "csi-attacher",
-    "csi-resizer",
-    "csi-snapshotter",
-    "snapshot-controller",
-    "csi-node-driver-registrar",
-    "livenessprobe",
-    "csi-external-health-monitor-controller",
-    "csi-external-health-monitor-agent",
-];
-
 impl Check for CsiSidecarWithoutResources {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for workload in &ctx.graph.workloads {
             for container in workload.pod.containers.iter().chain(&workload.pod.init_containers) {
-                let repository = image_repository(&container.image);
-                let last = repository.rsplit('/').next().unwrap_or(&repository);
-                if !SIDECARS.contains(&last)
-                    || container.resources.has_requests
-                    || container.resources.has_limits
-                {
+                let Some(last) = csi_sidecar(&container.image) else {
+                    continue;
+                };
+                if container.resources.has_requests || container.resources.has_limits {
                     continue;
                 }
                 let message = format!(

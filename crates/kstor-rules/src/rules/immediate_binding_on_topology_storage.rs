@@ -13,6 +13,18 @@ crate::declare_rule! {
     /// whose `allowedTopologies` pins it to a single zone is accepted: every volume and
     /// every pod end up in that zone anyway. Node-local drivers are reported as errors.
     ///
+    /// A static class (`provisioner: kubernetes.io/no-provisioner`, the documented way to
+    /// use local disks) takes its topology from its PersistentVolumes in the input: an error
+    /// when any is `local` or `hostPath` or is pinned to a host by its node affinity, a
+    /// warning when any is pinned to a zone, nothing when all are network volumes without
+    /// topology (NFS, iSCSI, CSI without node affinity). When the input holds none of its
+    /// PersistentVolumes, the class is still reported, as a warning: static provisioning is
+    /// almost always local disks, and the Kubernetes documentation for local volumes
+    /// requires `WaitForFirstConsumer`. The exception is a static class whose name says its
+    /// volumes are network storage (a name part `nfs`, `iscsi`, `smb`, `cifs`, `cephfs`,
+    /// `glusterfs` or `nas`, as in KubeVirt CDI's `nfs` class for pre-created NFS volumes):
+    /// those bind anywhere, so it is not reported.
+    ///
     /// ## Why it matters
     /// With `Immediate`, the volume is provisioned (or a static PV is bound) as soon as the
     /// claim exists, before the scheduler has picked a node for the pod. A zonal disk lands
@@ -40,6 +52,8 @@ crate::declare_rule! {
     /// ## References
     /// - Kubernetes docs, Storage Classes, "Volume binding mode":
     ///   <https://kubernetes.io/docs/concepts/storage/storage-classes/#volume-binding-mode>
+    /// - Kubernetes docs, Storage Classes, "Local":
+    ///   <https://kubernetes.io/docs/concepts/storage/storage-classes/#local>
     /// - kube-scheduler VolumeBinding plugin (`binder.go`): "node(s) had volume node affinity conflict"
     pub struct ImmediateBindingOnTopologyStorage {
         code: "KS101",
@@ -51,6 +65,7 @@ crate::declare_rule! {
 }
 
 const ZONE_KEYS_SUFFIX: &str = "/zone";
+const NO_PROVISIONER: &str = "kubernetes.io/no-provisioner";
 
 impl Check for ImmediateBindingOnTopologyStorage {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
@@ -58,8 +73,12 @@ impl Check for ImmediateBindingOnTopologyStorage {
             let Some(driver) = &class.driver else {
                 continue;
             };
-            if !matches!(driver.topology, Topology::Zonal | Topology::NodeLocal) || !class.binds_immediately()
-            {
+            let static_class = class.provisioner == NO_PROVISIONER;
+            // A static class without PersistentVolumes in the input has an unknown topology.
+            let unknown_static =
+                static_class && driver.topology == Topology::Unknown && !names_network_storage(&class.name);
+            let topological = matches!(driver.topology, Topology::Zonal | Topology::NodeLocal);
+            if !(topological || unknown_static) || !class.binds_immediately() {
                 continue;
             }
             let pinned_to_one_zone = class.allowed_topologies.len() == 1
@@ -73,27 +92,30 @@ impl Check for ImmediateBindingOnTopologyStorage {
                 Some(_) => (Path::root().key("volumeBindingMode"), "binds volumes Immediately"),
                 None => (Path::root().key("provisioner"), "leaves volumeBindingMode unset (Immediate)"),
             };
-            let static_class = class.provisioner == "kubernetes.io/no-provisioner";
-            let (severity, consequence) = match driver.topology {
-                Topology::NodeLocal if static_class => (
-                    Severity::Error,
-                    "a claim is bound to a local volume on some node before its pod is scheduled, and the pod can then only run on that node, even if it does not fit there",
+            const STATIC_LOCAL: &str = "a claim is bound to a local volume on some node before its pod is scheduled, and the pod can then only run on that node, even if it does not fit there";
+            const ZONAL: &str = "a volume can be created in a zone where its pod cannot be scheduled, leaving the pod Pending with a volume node affinity conflict";
+            let (severity, volumes, consequence) = match (static_class, driver.topology) {
+                (true, Topology::NodeLocal) => {
+                    (Severity::Error, "its PersistentVolumes are node-local".to_string(), STATIC_LOCAL)
+                }
+                (true, Topology::Zonal) => (
+                    Severity::Warning,
+                    "its PersistentVolumes are pinned to zones by their node affinity".to_string(),
+                    "a claim is bound to a volume in some zone before its pod is scheduled, and the pod then stays Pending with a volume node affinity conflict if it cannot run there",
                 ),
-                Topology::NodeLocal => (
+                (true, _) => (
+                    Severity::Warning,
+                    "the input holds none of its PersistentVolumes; if its volumes are local, as static provisioning almost always is".to_string(),
+                    STATIC_LOCAL,
+                ),
+                (false, Topology::NodeLocal) => (
                     Severity::Error,
+                    format!("{} volumes are node-local", driver_name(driver)),
                     "the volume is created on a node chosen before the pod is scheduled, and the pod can never run anywhere else",
                 ),
-                _ => (
-                    Severity::Warning,
-                    "a volume can be created in a zone where its pod cannot be scheduled, leaving the pod Pending with a volume node affinity conflict",
-                ),
+                (false, _) => (Severity::Warning, format!("{} volumes are zonal", driver_name(driver)), ZONAL),
             };
-            let volumes = if static_class {
-                "its local PersistentVolumes are node-local".to_string()
-            } else {
-                format!("{} volumes are {}", driver_name(driver), driver.topology)
-            };
-            let message = format!("storage class {} {how}, but {volumes}: {consequence}", class.name,);
+            let message = format!("storage class {} {how}, but {volumes}: {consequence}", class.name);
             out.push(
                 Finding::at(&Self::META, class.object, path, message)
                     .severity(severity)
@@ -101,4 +123,12 @@ impl Check for ImmediateBindingOnTopologyStorage {
             );
         }
     }
+}
+
+/// Name parts that say a static class holds network volumes, which have no topology.
+const NETWORK_STORAGE: [&str; 7] = ["nfs", "iscsi", "smb", "cifs", "cephfs", "glusterfs", "nas"];
+
+/// Whether a class name says its volumes are network storage (`nfs`, `static-iscsi`).
+fn names_network_storage(name: &str) -> bool {
+    name.split(['-', '_', '.']).any(|part| NETWORK_STORAGE.contains(&part.to_ascii_lowercase().as_str()))
 }

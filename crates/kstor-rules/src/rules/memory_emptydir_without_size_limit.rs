@@ -1,6 +1,6 @@
 use kstor_model::graph::VolumeSource;
 
-use super::common::workload_name;
+use super::common::{is_csi_driver_pod, workload_name};
 use crate::context::Context;
 use crate::finding::Finding;
 use crate::rule::Check;
@@ -8,6 +8,12 @@ use crate::rule::Check;
 crate::declare_rule! {
     /// ## What it does
     /// Flags an `emptyDir` volume with `medium: Memory` that sets no `sizeLimit`.
+    ///
+    /// Pods of CSI drivers (those running a CSI sidecar, as recognised for KS802) are not
+    /// reported: their memory-backed emptyDirs hold the driver's unix socket and short-lived
+    /// key files, kept off the node's disk on purpose (ceph-csi's `socket-dir` and
+    /// `keys-tmp-dir`), and do not grow. Every such finding on the CSI driver deploy folders
+    /// kstor was run on was of this kind, and none was worth acting on.
     ///
     /// ## Why it matters
     /// A memory-backed emptyDir is a tmpfs. Files written to it count against the memory
@@ -42,6 +48,8 @@ crate::declare_rule! {
     /// - Kubernetes docs, Volumes, "emptyDir":
     ///   <https://kubernetes.io/docs/concepts/storage/volumes/#emptydir>
     /// - SizeMemoryBackedVolumes (GA 1.32): tmpfs size follows `sizeLimit`
+    /// - ceph-csi RBD provisioner deployment (`socket-dir`, `keys-tmp-dir` in memory):
+    ///   <https://github.com/ceph/ceph-csi/blob/devel/deploy/rbd/kubernetes/csi-rbdplugin-provisioner.yaml>
     pub struct MemoryEmptydirWithoutSizeLimit {
         code: "KS601",
         name: "memory-emptydir-without-size-limit",
@@ -53,7 +61,7 @@ crate::declare_rule! {
 
 impl Check for MemoryEmptydirWithoutSizeLimit {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        for workload in &ctx.graph.workloads {
+        for workload in ctx.graph.workloads.iter().filter(|w| !is_csi_driver_pod(w)) {
             for volume in &workload.pod.volumes {
                 if volume.shadowed_by.is_some() {
                     continue;

@@ -2,7 +2,7 @@ use kstor_model::path::Path;
 
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Check;
+use crate::rule::{Check, Severity};
 
 crate::declare_rule! {
     /// ## What it does
@@ -22,6 +22,13 @@ crate::declare_rule! {
     /// by default" encrypts every new volume anyway; for Ceph, encrypted OSD devices protect
     /// the disks (but not a mapped image). kstor cannot see either, so check them before
     /// dismissing a finding.
+    ///
+    /// Ceph RBD classes are reported as info, not warnings (`advisory: true` in the
+    /// catalog): Ceph deployments usually encrypt at rest below the driver, with dm-crypt
+    /// under every OSD (Rook's `encryptedDevice: "true"`, cephadm's `encrypted: true`),
+    /// which covers every image, and per-image encryption through the class (which needs a
+    /// KMS) is the exception. Every Ceph RBD class of the real repositories kstor was run
+    /// on (ceph-csi's and Rook's examples) left `encrypted` unset for that reason.
     ///
     /// ## Example
     /// ```yaml
@@ -48,6 +55,9 @@ crate::declare_rule! {
     ///   <https://docs.aws.amazon.com/ebs/latest/userguide/encryption-by-default.html>
     /// - ceph-csi RBD StorageClass example:
     ///   <https://github.com/ceph/ceph-csi/blob/devel/examples/rbd/storageclass.yaml>
+    /// - Rook CephCluster OSD settings (`encryptedDevice`):
+    ///   <https://rook.io/docs/rook/latest/CRDs/Cluster/ceph-cluster-crd/#osd-configuration-settings>
+    /// - Ceph, encrypted OSDs: <https://docs.ceph.com/en/latest/ceph-volume/lvm/encryption/>
     /// - Longhorn volume encryption:
     ///   <https://longhorn.io/docs/latest/advanced-resources/security/volume-encryption/>
     pub struct UnencryptedVolume {
@@ -91,7 +101,8 @@ impl Check for UnencryptedVolume {
                 class.name, found.spec.display_name, class.provisioner,
             );
             let enable = encryption.enable_values.first().map(String::as_str).unwrap_or("true");
-            out.push(Finding::at(&Self::META, class.object, path, message).help(format!(
+            let severity = if encryption.advisory { Severity::Info } else { Severity::Warning };
+            out.push(Finding::at(&Self::META, class.object, path, message).severity(severity).help(format!(
                 "set `{}: \"{enable}\"` in the class's parameters (immutable: create a new class; existing volumes stay unencrypted)",
                 encryption.parameter
             )));

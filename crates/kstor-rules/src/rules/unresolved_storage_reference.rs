@@ -1,9 +1,9 @@
 use kstor_model::graph::{ClaimOrigin, ClassRef, ClassResolution, StorageGraph, VolumeSource, WorkloadKind};
 
-use super::common::{did_you_mean, workload_name};
+use super::common::{did_you_mean, join_names, workload_name};
 use crate::context::Context;
 use crate::finding::Finding;
-use crate::rule::Check;
+use crate::rule::{Check, Severity};
 
 crate::declare_rule! {
     /// ## What it does
@@ -23,6 +23,17 @@ crate::declare_rule! {
     ///
     /// With `kstor lint --complete` every such reference is reported, whatever else the
     /// input defines. A close existing name is suggested (typos are the usual cause).
+    ///
+    /// A class name that a platform or storage system installs itself (GKE's `standard-rwo`
+    /// and `premium-rwo`, AKS's `managed-csi` and `azurefile-csi`, EKS's `gp2`, kind's and
+    /// minikube's `standard`, k3s's `local-path`, Longhorn's `longhorn`, …; the list with its
+    /// sources is `catalog/platform-classes.yaml`) is reported as info, not a warning, unless
+    /// `--complete` is given: manifests written for that platform name the class on purpose,
+    /// and a bundle that defines its own classes besides is normal practice there. The
+    /// finding still says which platforms provide it, since everywhere else the claim stays
+    /// Pending. This was narrowed after linting real repositories (the GKE samples, the
+    /// Azure CSI drivers' examples, the EKS workshop), where every such reference was
+    /// deliberate.
     ///
     /// ## Why it matters
     /// Nothing validates these names when the objects are created. A pod whose claim does
@@ -60,6 +71,9 @@ crate::declare_rule! {
     ///   <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#claims-as-volumes>
     /// - Kubernetes docs, Volume Snapshots:
     ///   <https://kubernetes.io/docs/concepts/storage/volume-snapshots/>
+    /// - Built-in classes: AKS <https://learn.microsoft.com/azure/aks/create-volume-azure-disk>,
+    ///   GKE <https://cloud.google.com/kubernetes-engine/docs/how-to/persistent-volumes/gce-pd-csi-driver>,
+    ///   and the other sources in `catalog/platform-classes.yaml`
     pub struct UnresolvedStorageReference {
         code: "KS703",
         name: "unresolved-storage-reference",
@@ -132,6 +146,18 @@ impl Check for UnresolvedStorageReference {
                 {
                     continue;
                 }
+                if !complete && let Some(platforms) = platform_class(graph, "StorageClass", name) {
+                    let message = format!(
+                        "{} names storage class {name}, which the input does not define; {platforms}, so the claim works there and stays Pending with ProvisioningFailed anywhere else",
+                        claim.describe(graph),
+                    );
+                    out.push(
+                        Finding::at(&Self::META, claim.object, claim.class_path.clone(), message)
+                            .severity(Severity::Info)
+                            .help("nothing to do on that platform; elsewhere add the StorageClass to the bundle"),
+                    );
+                    continue;
+                }
                 let message = format!(
                     "{} names storage class {name}, which is not defined although {}: it stays Pending with ProvisioningFailed (storageclass \"{name}\" not found){}",
                     claim.describe(graph),
@@ -154,6 +180,18 @@ impl Check for UnresolvedStorageReference {
                 if graph.snapshot_class_named(name).is_some() {
                     continue;
                 }
+                if !complete && let Some(platforms) = platform_class(graph, "VolumeSnapshotClass", name) {
+                    let message = format!(
+                        "volume snapshot {}/{} names snapshot class {name}, which the input does not define; {platforms}, so the snapshot is taken there and never anywhere else",
+                        snapshot.namespace, snapshot.name,
+                    );
+                    out.push(
+                        Finding::at(&Self::META, snapshot.object, path.clone(), message)
+                            .severity(Severity::Info)
+                            .help("nothing to do on that platform; elsewhere add the VolumeSnapshotClass to the bundle"),
+                    );
+                    continue;
+                }
                 let message = format!(
                     "volume snapshot {}/{} names snapshot class {name}, which is not defined although {}: the snapshot is never taken{}",
                     snapshot.namespace,
@@ -169,6 +207,20 @@ impl Check for UnresolvedStorageReference {
             }
         }
     }
+}
+
+/// `GKE, kind and minikube install a class of that name (pd.csi.storage.gke.io, …)` when
+/// platforms install a class of this kind and name (`catalog/platform-classes.yaml`).
+fn platform_class(graph: &StorageGraph, kind: &str, name: &str) -> Option<String> {
+    let found: Vec<_> = graph.catalog.platform_classes.named(kind, name).collect();
+    if found.is_empty() {
+        return None;
+    }
+    let platforms: Vec<&str> = found.iter().map(|c| c.platform.as_str()).collect();
+    let mut provisioners: Vec<&str> = found.iter().map(|c| c.provisioner.as_str()).collect();
+    provisioners.dedup();
+    let verb = if found.len() == 1 { "installs" } else { "install" };
+    Some(format!("{} {verb} a class of that name ({})", join_names(&platforms), provisioners.join(", ")))
 }
 
 /// Whether a claim of that name exists in another namespace while the workload or that claim

@@ -54,6 +54,14 @@ pub enum Command {
     #[cfg(feature = "bench")]
     /// Measure storage latency percentiles (fsync p99, random reads, …) on a directory.
     Bench(kstor_bench::BenchArgs),
+    #[cfg(feature = "probe")]
+    /// Verify a StorageClass end to end in a live cluster: provision, attach, write, reschedule
+    /// onto another node, snapshot and restore, expand; timed, checksummed, nothing left behind.
+    Probe(kstor_probe::options::ProbeArgs),
+    #[cfg(feature = "probe")]
+    /// What the probe's pods run: write, verify or stat data on a volume (JSON result on stdout
+    /// and in the termination log).
+    Agent(kstor_probe::agent::AgentArgs),
     /// Print a shell completion script: `kstor completions bash > ~/.local/share/bash-completion/completions/kstor`.
     Completions(commands::completions::CompletionsArgs),
     /// Write the man pages (kstor.1, kstor-lint.1, …) into a directory.
@@ -425,6 +433,10 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(&args),
         #[cfg(feature = "bench")]
         Command::Bench(args) => commands::bench::run(&args),
+        #[cfg(feature = "probe")]
+        Command::Probe(args) => commands::probe::run(&args),
+        #[cfg(feature = "probe")]
+        Command::Agent(args) => kstor_probe::agent::run(&args),
         Command::Completions(args) => commands::completions::run(&args),
         Command::Man(args) => commands::man::run(&args),
     };

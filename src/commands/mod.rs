@@ -21,6 +21,8 @@ pub mod lint;
 pub mod man;
 #[cfg(feature = "plan")]
 pub mod plan;
+#[cfg(feature = "probe")]
+pub mod probe;
 pub mod report;
 pub mod rules;
 #[cfg(feature = "serve")]

@@ -3,3 +3,12 @@
 //! verified by checksum, everything it creates labelled and removed (docs/probe.md).
 
 pub mod agent;
+pub mod cleanup;
+pub mod cluster;
+pub mod diagnose;
+pub mod objects;
+pub mod options;
+pub mod preflight;
+pub mod probe;
+pub mod report;
+pub mod run;

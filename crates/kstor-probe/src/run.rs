@@ -1,0 +1,637 @@
+//! One probe run: the checks of every class in order, then the cleanup.
+//!
+//! Each check records its timed steps as the probe observes them (polling the API server),
+//! and on failure the namespace's events with the rule that predicts them. A check that
+//! needs an earlier one which failed or was skipped is skipped with that reason.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use k8s_openapi::api::core::v1::{Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::storage::v1::{StorageClass, VolumeAttachment};
+use kube::ResourceExt;
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
+use serde_json::{Value, json};
+
+use crate::agent::AgentReport;
+use crate::cluster::{Cluster, StepError, claim_phase, claim_volume};
+use crate::diagnose::{ClassFacts, diagnose};
+use crate::objects::{self, Blueprint};
+use crate::options::Check;
+use crate::preflight::{self, Preflight};
+use crate::report::{CheckReport, ClassReport, Status, Timing};
+
+/// What the run created, shared with the interrupt handler so that the cleanup knows what to
+/// remove even when the run is dropped mid-step.
+#[derive(Debug, Default)]
+pub struct Created {
+    /// The namespace was created by the run (deleted at the end).
+    pub namespace: bool,
+    /// A node the run cordoned (uncordoned at the end).
+    pub cordoned: Option<String>,
+}
+
+/// Everything a run needs.
+pub struct Run {
+    /// The API.
+    pub cluster: Cluster,
+    /// How objects are built.
+    pub blueprint: Blueprint,
+    /// The selected checks.
+    pub checks: Vec<Check>,
+    /// Claim size.
+    pub size: u64,
+    /// Data the writer writes.
+    pub data: u64,
+    /// How much expand grows the claim.
+    pub expand_by: u64,
+    /// `--snapshot-class`.
+    pub snapshot_class: Option<String>,
+    /// What was created.
+    pub created: Arc<Mutex<Created>>,
+    /// kstor's engine (preflight's static findings).
+    pub engine: Arc<kstor_engine::Engine>,
+}
+
+/// The state of one class's run, passed from check to check.
+struct State {
+    class: String,
+    facts: ClassFacts,
+    claim: String,
+    volume: Option<String>,
+    first_node: Option<String>,
+    sha256: Option<String>,
+    /// The pod currently using the claim.
+    pod: Option<String>,
+    wait_for_consumer: bool,
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+fn timing(step: &str, ms: f64) -> Timing {
+    Timing { step: step.to_string(), ms: (ms * 10.0).round() / 10.0 }
+}
+
+/// A DNS-safe name part from a class name.
+pub(crate) fn slug(text: &str) -> String {
+    let mut out: String =
+        text.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    out.truncate(30);
+    out.trim_matches('-').to_string()
+}
+
+impl Run {
+    /// Creates the namespace unless it exists.
+    pub async fn ensure_namespace(&self) -> Result<(), StepError> {
+        let api: Api<Namespace> = self.cluster.all();
+        if api.get_opt(&self.cluster.namespace).await?.is_some() {
+            return Ok(());
+        }
+        Cluster::create(&api, &self.blueprint.namespace()).await?;
+        self.created.lock().expect("not poisoned").namespace = true;
+        Ok(())
+    }
+
+    /// Runs every check of one class.
+    pub async fn probe_class(&self, class: &str) -> Result<ClassReport, StepError> {
+        let preflight = preflight::run(self, class).await?;
+        let mut report = ClassReport {
+            class: class.to_string(),
+            provisioner: preflight.class.as_ref().map(|c| c.provisioner.clone()),
+            findings: preflight.findings.clone(),
+            checks: Vec::new(),
+        };
+        let selected = |c: Check| self.checks.contains(&c);
+        if selected(Check::Preflight) {
+            report.checks.push(preflight.report.clone());
+        }
+        let Some(storage_class) = preflight.class.clone() else {
+            for check in self.checks.iter().filter(|c| **c != Check::Preflight) {
+                report.checks.push(CheckReport::new(
+                    *check,
+                    Status::Skipped,
+                    format!("storage class {class} does not exist"),
+                ));
+            }
+            return Ok(report);
+        };
+        let mut state = State {
+            class: class.to_string(),
+            facts: ClassFacts {
+                immediate: storage_class.volume_binding_mode.as_deref() != Some("WaitForFirstConsumer"),
+            },
+            claim: format!("{}-data", slug(class)),
+            volume: None,
+            first_node: None,
+            sha256: None,
+            pod: None,
+            wait_for_consumer: storage_class.volume_binding_mode.as_deref() == Some("WaitForFirstConsumer"),
+        };
+        // The data path: provision → attach → write; each needs the one before, whether or
+        // not it is reported.
+        let needs_volume = self.checks.iter().any(|c| *c != Check::Preflight);
+        let mut blocked: Option<String> = (!preflight.runnable)
+            .then(|| preflight.report.detail.clone().unwrap_or_else(|| "preflight failed".into()));
+        let mut volume_checks = Vec::new();
+        if needs_volume && blocked.is_none() {
+            volume_checks = self.data_path(&mut state).await?;
+            if let Some(failed) = volume_checks.iter().find(|c| c.status != Status::Passed) {
+                blocked = Some(format!(
+                    "needs {}, which {}",
+                    failed.check.name(),
+                    if failed.status == Status::Failed { "failed" } else { "was skipped" }
+                ));
+            }
+        }
+        for check in [Check::Provision, Check::AttachMount, Check::Write] {
+            if !selected(check) {
+                continue;
+            }
+            match volume_checks.iter().find(|c| c.check == check) {
+                Some(done) => report.checks.push(done.clone()),
+                None => report.checks.push(CheckReport::new(
+                    check,
+                    Status::Skipped,
+                    blocked.clone().unwrap_or_default(),
+                )),
+            }
+        }
+        for check in [Check::Reschedule, Check::Snapshot, Check::Expand] {
+            if !selected(check) {
+                continue;
+            }
+            if let Some(why) = &blocked {
+                report.checks.push(CheckReport::new(check, Status::Skipped, why.clone()));
+                continue;
+            }
+            let outcome = match check {
+                Check::Reschedule => self.reschedule(&mut state).await,
+                Check::Snapshot => self.snapshot(&mut state, &preflight).await,
+                _ => self.expand(&mut state, &storage_class).await,
+            };
+            report.checks.push(self.settle(check, &state, outcome).await?);
+        }
+        Ok(report)
+    }
+
+    /// Turns a check's outcome into its report: a step error becomes a failure explained by
+    /// the events; an unreachable API server stops the run.
+    async fn settle(
+        &self,
+        check: Check,
+        state: &State,
+        outcome: Result<CheckReport, StepError>,
+    ) -> Result<CheckReport, StepError> {
+        match outcome {
+            Ok(report) => Ok(report),
+            Err(e) if e.is_unreachable() => Err(e),
+            Err(e) => {
+                let mut report = CheckReport::new(check, Status::Failed, e.to_string());
+                report.diagnosis = diagnose(&self.cluster.events().await.unwrap_or_default(), state.facts);
+                report.rules = report.diagnosis.iter().filter_map(|d| d.rule.clone()).collect();
+                report.rules.dedup();
+                Ok(report)
+            }
+        }
+    }
+
+    /// provision → attach-mount → write, as three reports.
+    async fn data_path(&self, state: &mut State) -> Result<Vec<CheckReport>, StepError> {
+        let mut out = Vec::new();
+        let claims: Api<PersistentVolumeClaim> = self.cluster.ns();
+        let claim = self.blueprint.claim(&state.claim, &state.class, "ReadWriteOnce", self.size, None);
+        let created = Instant::now();
+        if let Err(e) = Cluster::create(&claims, &claim).await {
+            out.push(self.settle(Check::Provision, state, Err(e)).await?);
+            return Ok(out);
+        }
+        let mut provision = CheckReport::new(Check::Provision, Status::Passed, "");
+        if !state.wait_for_consumer {
+            let bound = self
+                .cluster
+                .wait(&format!("claim {} Bound", state.claim), || async {
+                    Ok(self.cluster.claim(&state.claim).await?.filter(|c| claim_phase(c) == "Bound"))
+                })
+                .await;
+            match bound {
+                Ok(claim) => {
+                    provision.timings.push(timing("bound", ms(created)));
+                    state.volume = claim_volume(&claim);
+                }
+                Err(e) => {
+                    out.push(self.settle(Check::Provision, state, Err(e)).await?);
+                    return Ok(out);
+                }
+            }
+        }
+
+        // The writer: created → scheduled → (bound, for WaitForFirstConsumer) → attached → running.
+        let writer = format!("{}-writer", slug(&state.class));
+        let pod = self.blueprint.agent_pod(
+            &writer,
+            &state.class,
+            &state.claim,
+            &objects::write_args(self.data),
+            None,
+        );
+        let mut attach = CheckReport::new(Check::AttachMount, Status::Passed, "");
+        let outcome = self.start_pod(&pod, state, &mut attach, Some(&mut provision)).await;
+        if state.wait_for_consumer {
+            provision.detail = Some("WaitForFirstConsumer: the claim binds when its first pod is scheduled; timed from the writer's creation".into());
+        }
+        if state.volume.is_none() {
+            // The claim never bound: provisioning is what failed.
+            let error = outcome.err().unwrap_or_else(|| StepError::Failed("the claim has no volume".into()));
+            out.push(self.settle(Check::Provision, state, Err(error)).await?);
+            return Ok(out);
+        }
+        out.push(provision);
+        if let Err(e) = outcome {
+            out.push(self.settle(Check::AttachMount, state, Err(e)).await?);
+            return Ok(out);
+        }
+        state.pod = Some(writer.clone());
+        state.first_node = self.cluster.pod(&writer).await?.and_then(|p| p.spec.and_then(|s| s.node_name));
+        attach.detail = state.first_node.as_ref().map(|n| format!("on node {n}"));
+        out.push(attach);
+
+        let mut write = CheckReport::new(Check::Write, Status::Passed, "");
+        let started = Instant::now();
+        match self.agent_result(&writer).await {
+            Ok((0, report)) => {
+                write.timings.push(timing("written", report.millis as f64));
+                write.timings.push(timing("pod-completed", ms(started)));
+                write.detail = Some(format!(
+                    "{} files, {} bytes, fsynced; sha256 {}",
+                    report.files.unwrap_or(0),
+                    report.bytes.unwrap_or(0),
+                    report.sha256.clone().unwrap_or_default()
+                ));
+                state.sha256 = report.sha256;
+                out.push(write);
+            }
+            Ok((code, report)) => {
+                out.push(CheckReport::new(
+                    Check::Write,
+                    Status::Failed,
+                    format!("the agent exited {code}: {}", report.error.unwrap_or_default()),
+                ));
+            }
+            Err(e) => out.push(self.settle(Check::Write, state, Err(e)).await?),
+        }
+        Ok(out)
+    }
+
+    /// Creates a pod and records scheduled / bound / attached / running into `report`
+    /// (bound into `provision` when given).
+    async fn start_pod(
+        &self,
+        pod: &Pod,
+        state: &mut State,
+        report: &mut CheckReport,
+        mut provision: Option<&mut CheckReport>,
+    ) -> Result<(), StepError> {
+        let name = pod.name_any();
+        let claim_name = pod_claim(pod).unwrap_or_default();
+        let created = Instant::now();
+        Cluster::create(&self.cluster.ns::<Pod>(), pod).await?;
+        let node = self
+            .cluster
+            .wait(&format!("pod {name} scheduled"), || async {
+                Ok(self.cluster.pod(&name).await?.and_then(|p| p.spec.and_then(|s| s.node_name)))
+            })
+            .await?;
+        report.timings.push(timing("scheduled", ms(created)));
+        let claim = self
+            .cluster
+            .wait(&format!("claim {claim_name} Bound"), || async {
+                Ok(self.cluster.claim(&claim_name).await?.filter(|c| claim_phase(c) == "Bound"))
+            })
+            .await?;
+        if let Some(provision) = provision.as_deref_mut().filter(|_| state.wait_for_consumer) {
+            provision.timings.push(timing("bound-after-first-consumer", ms(created)));
+        }
+        let volume = claim_volume(&claim);
+        if claim_name == state.claim {
+            state.volume = volume.clone();
+        }
+        // Attach: a VolumeAttachment for this volume on this node, when the driver attaches.
+        let attachments: Api<VolumeAttachment> = self.cluster.all();
+        let volume_name = volume.clone().unwrap_or_default();
+        let attached = self
+            .cluster
+            .wait(&format!("volume {volume_name} attached to {node} or pod {name} running"), || async {
+                let list = attachments.list(&ListParams::default()).await?;
+                let attachment = list.items.iter().find(|a| {
+                    a.spec.node_name == node
+                        && a.spec.source.persistent_volume_name.as_deref() == Some(volume_name.as_str())
+                });
+                if attachment.is_some_and(|a| a.status.as_ref().is_some_and(|s| s.attached)) {
+                    return Ok(Some(true));
+                }
+                // Drivers that need no attach (attachRequired: false) go straight to running.
+                let running = self.cluster.pod(&name).await?.is_some_and(|p| started(&p));
+                Ok((running && attachment.is_none()).then_some(false))
+            })
+            .await?;
+        if attached {
+            report.timings.push(timing("attached", ms(created)));
+        }
+        self.cluster
+            .wait(&format!("pod {name} running"), || async {
+                Ok(self.cluster.pod(&name).await?.filter(started).map(|_| ()))
+            })
+            .await?;
+        report.timings.push(timing("running", ms(created)));
+        Ok(())
+    }
+
+    /// Waits for an agent pod to finish and reads its termination message.
+    async fn agent_result(&self, pod: &str) -> Result<(i32, AgentReport), StepError> {
+        let terminated = self
+            .cluster
+            .wait(&format!("pod {pod} finished"), || async {
+                let pod = self.cluster.pod(pod).await?;
+                Ok(pod.and_then(|p| p.status?.container_statuses?.into_iter().next()?.state?.terminated))
+            })
+            .await?;
+        let message = terminated.message.unwrap_or_default();
+        let report: AgentReport = serde_json::from_str(message.trim()).map_err(|e| {
+            StepError::Failed(format!(
+                "pod {pod} exited {} without an agent report ({e}): {message:?}",
+                terminated.exit_code
+            ))
+        })?;
+        Ok((terminated.exit_code, report))
+    }
+
+    /// Deletes the pod using the claim and waits until its volume is detached from its node.
+    async fn release(&self, state: &mut State, report: &mut CheckReport) -> Result<(), StepError> {
+        let Some(pod) = state.pod.take() else { return Ok(()) };
+        let node = self.cluster.pod(&pod).await?.and_then(|p| p.spec.and_then(|s| s.node_name));
+        let start = Instant::now();
+        self.cluster.delete_and_wait(&self.cluster.ns::<Pod>(), &pod).await?;
+        report.timings.push(timing("pod-deleted", ms(start)));
+        let (Some(node), Some(volume)) = (node, state.volume.clone()) else { return Ok(()) };
+        let attachments: Api<VolumeAttachment> = self.cluster.all();
+        self.cluster
+            .wait(&format!("volume {volume} detached from {node}"), || async {
+                let list = attachments.list(&ListParams::default()).await?;
+                Ok((!list.items.iter().any(|a| {
+                    a.spec.node_name == node
+                        && a.spec.source.persistent_volume_name.as_deref() == Some(volume.as_str())
+                }))
+                .then_some(()))
+            })
+            .await?;
+        report.timings.push(timing("detached", ms(start)));
+        Ok(())
+    }
+
+    /// A pod that verifies the checksum on `claim`, avoiding `avoid_node`; its report.
+    async fn verify_on(
+        &self,
+        state: &mut State,
+        name: &str,
+        claim: &str,
+        avoid_node: Option<&str>,
+        report: &mut CheckReport,
+    ) -> Result<(String, AgentReport, i32), StepError> {
+        let sha = state.sha256.clone().unwrap_or_default();
+        let pod =
+            self.blueprint.agent_pod(name, &state.class, claim, &objects::verify_args(&sha), avoid_node);
+        self.start_pod(&pod, state, report, None).await?;
+        let node =
+            self.cluster.pod(name).await?.and_then(|p| p.spec.and_then(|s| s.node_name)).unwrap_or_default();
+        let (code, agent) = self.agent_result(name).await?;
+        Ok((node, agent, code))
+    }
+
+    async fn reschedule(&self, state: &mut State) -> Result<CheckReport, StepError> {
+        let mut report = CheckReport::new(Check::Reschedule, Status::Passed, "");
+        let first = state.first_node.clone().unwrap_or_default();
+        // Where may the volume go? Its PV's node affinity, over the schedulable nodes.
+        let volume = match &state.volume {
+            Some(v) => Cluster::get(&self.cluster.all::<PersistentVolume>(), v).await?,
+            None => None,
+        };
+        let nodes = self.cluster.all::<Node>().list(&ListParams::default()).await?.items;
+        let others: Vec<&Node> = nodes
+            .iter()
+            .filter(|n| n.name_any() != first)
+            .filter(|n| !n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false))
+            .filter(|n| volume.as_ref().is_none_or(|v| preflight::volume_allows(v, n)))
+            .collect();
+        if others.is_empty() {
+            let why = if volume.as_ref().is_some_and(preflight::pinned_to_one_node) {
+                "the volume is pinned to one node (node-local storage): it cannot move, which is this pattern's failure domain"
+            } else {
+                "no other schedulable node can reach the volume (single-node topology)"
+            };
+            // Release the claim anyway: the snapshot check needs it unmounted.
+            self.release(state, &mut report).await?;
+            return Ok(CheckReport::new(Check::Reschedule, Status::Skipped, why));
+        }
+        self.release(state, &mut report).await?;
+        let reader = format!("{}-reader", slug(&state.class));
+        let claim = state.claim.clone();
+        let (node, agent, code) = self.verify_on(state, &reader, &claim, Some(&first), &mut report).await?;
+        state.pod = Some(reader);
+        if node == first {
+            return Err(StepError::Failed(format!(
+                "the reader ran on {first} again, despite its node affinity"
+            )));
+        }
+        match (code, agent.matches) {
+            (0, Some(true)) => {
+                report.detail = Some(format!(
+                    "moved from {first} to {node}; the data verified ({} bytes)",
+                    agent.bytes.unwrap_or(0)
+                ));
+                Ok(report)
+            }
+            (_, Some(false)) => {
+                report.status = Status::Failed;
+                report.detail = Some(format!(
+                    "DATA LOSS: after moving from {first} to {node} the volume holds {} files, {} bytes with sha256 {}, not what was written ({})",
+                    agent.files.unwrap_or(0),
+                    agent.bytes.unwrap_or(0),
+                    agent.sha256.unwrap_or_default(),
+                    state.sha256.clone().unwrap_or_default()
+                ));
+                Ok(report)
+            }
+            _ => Err(StepError::Failed(format!(
+                "the reader exited {code}: {}",
+                agent.error.unwrap_or_default()
+            ))),
+        }
+    }
+
+    async fn snapshot(&self, state: &mut State, preflight: &Preflight) -> Result<CheckReport, StepError> {
+        let mut report = CheckReport::new(Check::Snapshot, Status::Passed, "");
+        let class = match (&self.snapshot_class, &preflight.snapshot_class) {
+            (Some(c), _) => c.clone(),
+            (None, Some(c)) => c.clone(),
+            (None, None) => {
+                report.status = Status::Skipped;
+                report.detail = Some(
+                    preflight
+                        .snapshot_skip
+                        .clone()
+                        .unwrap_or_else(|| "no VolumeSnapshotClass for the driver".into()),
+                );
+                report.rules.push("KS401".into());
+                return Ok(report);
+            }
+        };
+        // No snapshot of a mounted, unflushed filesystem: the pod goes first.
+        self.release(state, &mut report).await?;
+        let name = format!("{}-snap", slug(&state.class));
+        let snapshots = self.cluster.snapshots();
+        let object: DynamicObject =
+            serde_json::from_value(self.blueprint.snapshot(&name, &state.class, &state.claim, &class))
+                .map_err(|e| StepError::Failed(e.to_string()))?;
+        let start = Instant::now();
+        Cluster::create(&snapshots, &object).await?;
+        self.cluster
+            .wait(&format!("snapshot {name} readyToUse"), || async {
+                let snapshot = snapshots.get_opt(&name).await?;
+                if let Some(error) =
+                    snapshot.as_ref().and_then(|s| s.data["status"]["error"]["message"].as_str())
+                {
+                    return Err(StepError::Failed(format!("snapshot {name}: {error}")));
+                }
+                Ok(snapshot.filter(|s| s.data["status"]["readyToUse"] == Value::Bool(true)).map(|_| ()))
+            })
+            .await?;
+        report.timings.push(timing("ready", ms(start)));
+        let restore = format!("{}-restore", slug(&state.class));
+        let claim = self.blueprint.claim(
+            &restore,
+            &state.class,
+            "ReadWriteOnce",
+            self.size,
+            Some(("VolumeSnapshot", &name)),
+        );
+        let start = Instant::now();
+        Cluster::create(&self.cluster.ns::<PersistentVolumeClaim>(), &claim).await?;
+        let mut restore_report = CheckReport::new(Check::Snapshot, Status::Passed, "");
+        let (_, agent, code) =
+            self.verify_on(state, &format!("{restore}-reader"), &restore, None, &mut restore_report).await?;
+        report.timings.push(timing("restored-and-verified", ms(start)));
+        match (code, agent.matches) {
+            (0, Some(true)) => {
+                report.detail =
+                    Some(format!("snapshot class {class}; the restored claim holds the written data"));
+                Ok(report)
+            }
+            (_, Some(false)) => {
+                report.status = Status::Failed;
+                report.detail = Some(format!(
+                    "the restore of snapshot {name} holds {} files, {} bytes, not the written data{}",
+                    agent.files.unwrap_or(0),
+                    agent.bytes.unwrap_or(0),
+                    if agent.files == Some(0) { " (an empty restore)" } else { "" }
+                ));
+                Ok(report)
+            }
+            _ => Err(StepError::Failed(format!(
+                "the restore reader exited {code}: {}",
+                agent.error.unwrap_or_default()
+            ))),
+        }
+    }
+
+    async fn expand(&self, state: &mut State, class: &Summary) -> Result<CheckReport, StepError> {
+        if class.allow_volume_expansion != Some(true) {
+            let mut report = CheckReport::new(
+                Check::Expand,
+                Status::Skipped,
+                "the class does not set allowVolumeExpansion: true",
+            );
+            report.rules.push("KS701".into());
+            return Ok(report);
+        }
+        let mut report = CheckReport::new(Check::Expand, Status::Passed, "");
+        let grown = self.size + self.expand_by;
+        let claims: Api<PersistentVolumeClaim> = self.cluster.ns();
+        let patch = json!({"spec": {"resources": {"requests": {"storage": objects::quantity(grown)}}}});
+        let start = Instant::now();
+        claims.patch(&state.claim, &PatchParams::default(), &Patch::Merge(&patch)).await?;
+        self.cluster
+            .wait(&format!("claim {} capacity {}", state.claim, objects::quantity(grown)), || async {
+                let claim = self.cluster.claim(&state.claim).await?;
+                let capacity = claim
+                    .and_then(|c| c.status?.capacity?.get("storage").map(|q| q.0.clone()))
+                    .and_then(|q| kstor_text::quantity::parse_size(&q).ok());
+                Ok(capacity.filter(|c| *c >= grown).map(|_| ()))
+            })
+            .await?;
+        report.timings.push(timing("capacity", ms(start)));
+        // The filesystem: a pod mounting the claim sees the new size (online or at mount).
+        self.release(state, &mut CheckReport::new(Check::Expand, Status::Passed, "")).await?;
+        let name = format!("{}-stat", slug(&state.class));
+        let pod = self.blueprint.agent_pod(&name, &state.class, &state.claim, &objects::stat_args(), None);
+        self.start_pod(&pod, state, &mut CheckReport::new(Check::Expand, Status::Passed, ""), None).await?;
+        let (code, agent) = self.agent_result(&name).await?;
+        state.pod = Some(name);
+        report.timings.push(timing("filesystem", ms(start)));
+        let size = agent.capacity_bytes.unwrap_or(0);
+        // Filesystems keep a few percent for metadata.
+        if code != 0 || size < grown / 100 * 90 {
+            report.status = Status::Failed;
+            report.detail = Some(format!(
+                "the claim reports {} but the filesystem inside the pod is {} bytes",
+                objects::quantity(grown),
+                size
+            ));
+        } else {
+            report.detail =
+                Some(format!("grown to {}; the filesystem shows {size} bytes", objects::quantity(grown)));
+        }
+        Ok(report)
+    }
+}
+
+/// The fields of a StorageClass the checks read.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    /// `provisioner`.
+    pub provisioner: String,
+    /// `volumeBindingMode`.
+    pub volume_binding_mode: Option<String>,
+    /// `allowVolumeExpansion`.
+    pub allow_volume_expansion: Option<bool>,
+    /// `reclaimPolicy`.
+    pub reclaim_policy: Option<String>,
+}
+
+impl From<&StorageClass> for Summary {
+    fn from(class: &StorageClass) -> Summary {
+        Summary {
+            provisioner: class.provisioner.clone(),
+            volume_binding_mode: class.volume_binding_mode.clone(),
+            allow_volume_expansion: class.allow_volume_expansion,
+            reclaim_policy: class.reclaim_policy.clone(),
+        }
+    }
+}
+
+/// The claim a pod mounts.
+fn pod_claim(pod: &Pod) -> Option<String> {
+    pod.spec
+        .as_ref()?
+        .volumes
+        .as_ref()?
+        .iter()
+        .find_map(|v| v.persistent_volume_claim.as_ref().map(|c| c.claim_name.clone()))
+}
+
+/// Whether a pod's container started (running, or already finished).
+fn started(pod: &Pod) -> bool {
+    let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("");
+    matches!(phase, "Running" | "Succeeded" | "Failed")
+}

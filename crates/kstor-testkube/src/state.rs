@@ -140,7 +140,7 @@ impl State {
             source["host"] = json!(host);
         }
         let uid_event = self.store.uid();
-        let event = json!({
+        let mut event = json!({
             "apiVersion": "v1",
             "kind": "Event",
             "metadata": {"name": format!("{name}.{suffix}"), "namespace": namespace, "uid": uid_event,
@@ -160,6 +160,11 @@ impl State {
             "reportingComponent": component,
             "reportingInstance": host,
         });
+        if meta["namespace"].is_null()
+            && let Some(reference) = event["involvedObject"].as_object_mut()
+        {
+            reference.remove("namespace");
+        }
         self.put("Event", event);
     }
 }

@@ -495,3 +495,270 @@ async fn api_semantics_kube_rs_relies_on() {
     assert!(log.iter().all(|r| r.authorization.as_deref() == Some("Bearer kstor-testkube-token")));
     assert!(log.iter().any(|r| r.method == "PUT" && r.status == 409));
 }
+
+impl Setup {
+    async fn delete_pod(&self, ns: &str, name: &str) {
+        let pods = Api::<Pod>::namespaced(self.client.clone(), ns);
+        pods.delete(name, &DeleteParams::default()).await.unwrap();
+        until(&format!("pod {name} gone"), || {
+            let pods = pods.clone();
+            async move { matches!(pods.get(name).await, Err(kube::Error::Api(e)) if e.code == 404).then_some(()) }
+        })
+        .await;
+    }
+
+    async fn no_attachments(&self) {
+        let cluster = self.cluster.clone();
+        assert!(
+            cluster.wait_until(WAIT, |c| c.list("VolumeAttachment", None).is_empty()).await,
+            "still attached"
+        );
+    }
+
+    async fn snapshot(&self, ns: &str, name: &str, claim: &str) -> Api<DynamicObject> {
+        let snapshots = Api::<DynamicObject>::namespaced_with(
+            self.client.clone(),
+            ns,
+            &ApiResource::from_gvk(&GroupVersionKind::gvk("snapshot.storage.k8s.io", "v1", "VolumeSnapshot")),
+        );
+        let snapshot: DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshot",
+            "metadata": {"name": name},
+            "spec": {"volumeSnapshotClassName": "snap", "source": {"persistentVolumeClaimName": claim}},
+        }))
+        .unwrap();
+        snapshots.create(&PostParams::default(), &snapshot).await.unwrap();
+        snapshots
+    }
+
+    async fn restore(&self, ns: &str, name: &str, kind: &str, source: &str) {
+        let mut restore = objects::claim(ns, name, "wffc", "1Gi", "ReadWriteOnce");
+        let group = if kind == "VolumeSnapshot" { json!("snapshot.storage.k8s.io") } else { json!(null) };
+        restore["spec"]["dataSource"] = json!({"apiGroup": group, "kind": kind, "name": source});
+        let restore: PersistentVolumeClaim = serde_json::from_value(restore).unwrap();
+        Api::<PersistentVolumeClaim>::namespaced(self.client.clone(), ns)
+            .create(&PostParams::default(), &restore)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reschedule_keeps_the_data_unless_the_driver_loses_it() {
+    for lose in [false, true] {
+        let s = setup(ClusterConfig::default()).await;
+        s.cluster.update_faults(|f| f.lose_data_on_reschedule = lose);
+        s.namespace("probe").await;
+        s.claim("probe", "data", "wffc", "ReadWriteOnce").await;
+        s.pod("probe", "writer", "data", Some("node-a"), &["write", "kept"]).await;
+        s.finished("probe", "writer").await;
+        s.delete_pod("probe", "writer").await;
+        s.no_attachments().await;
+        s.pod("probe", "reader", "data", Some("node-a2"), &["read"]).await;
+        let (phase, message) = s.finished("probe", "reader").await;
+        if lose {
+            assert_eq!(phase, "Failed");
+            assert!(message.starts_with("read: "), "{message}");
+        } else {
+            assert_eq!((phase.as_str(), message.as_str()), ("Succeeded", "kept"));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provisioning_failures_leave_the_claim_pending_with_an_event() {
+    let s = setup(ClusterConfig::default()).await;
+    s.namespace("probe").await;
+    // The driver does not do ReadWriteMany.
+    s.claim("probe", "shared", "immediate", "ReadWriteMany").await;
+    let message = s.event("probe", "shared", "ProvisioningFailed").await;
+    assert_eq!(
+        message,
+        "failed to provision volume with StorageClass \"immediate\": rpc error: code = InvalidArgument desc = Volume capabilities [MULTI_NODE_MULTI_WRITER] not supported"
+    );
+    s.cluster.update_faults(|f| {
+        f.provisioning_fails = Some("rpc error: code = ResourceExhausted desc = quota exceeded".into())
+    });
+    s.claim("probe", "data", "immediate", "ReadWriteOnce").await;
+    let message = s.event("probe", "data", "ProvisioningFailed").await;
+    assert_eq!(
+        message,
+        "failed to provision volume with StorageClass \"immediate\": rpc error: code = ResourceExhausted desc = quota exceeded"
+    );
+    let claim = s.cluster.get("PersistentVolumeClaim", "probe", "data").unwrap();
+    assert_eq!(claim["status"]["phase"], "Pending");
+    // The fault lifted, the retry provisions.
+    s.cluster.update_faults(|f| f.provisioning_fails = None);
+    s.bound("probe", "data").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stuck_attachments_mount_failures_and_forced_multi_attach() {
+    let mut config = ClusterConfig::default();
+    config.faults.attach_stuck = true;
+    let s = setup(config).await;
+    s.namespace("probe").await;
+    s.claim("probe", "data", "wffc", "ReadWriteOnce").await;
+    s.pod("probe", "writer", "data", None, &["write", "x"]).await;
+    let pv = s.bound("probe", "data").await.spec.unwrap().volume_name.unwrap();
+    let message = s.event("probe", "writer", "FailedAttachVolume").await;
+    assert!(message.starts_with(&format!("AttachVolume.Attach failed for volume \"{pv}\" : timed out waiting for external-attacher of {DRIVER} CSI driver")), "{message}");
+    let attachment = &s.cluster.list("VolumeAttachment", None)[0];
+    assert_eq!(attachment["status"]["attached"], false);
+    assert_eq!(attachment["spec"]["source"]["persistentVolumeName"], pv.as_str());
+    assert_eq!(s.cluster.get("Pod", "probe", "writer").unwrap()["status"]["phase"], "Pending");
+
+    s.cluster.set_faults(kstor_testkube::Faults {
+        mount_fails: Some("mount failed: exit status 32".into()),
+        ..Default::default()
+    });
+    let message = s.event("probe", "writer", "FailedMount").await;
+    assert_eq!(
+        message,
+        format!(
+            "MountVolume.MountDevice failed for volume \"{pv}\" : rpc error: code = Internal desc = mount failed: exit status 32"
+        )
+    );
+    s.cluster.set_faults(kstor_testkube::Faults { multi_attach: true, ..Default::default() });
+    s.finished("probe", "writer").await;
+    s.delete_pod("probe", "writer").await;
+    let node = s.cluster.list("VolumeAttachment", None)[0]["spec"]["nodeName"].as_str().unwrap().to_string();
+    let other = if node == "node-a" { "node-a2" } else { "node-a" };
+    s.pod("probe", "reader", "data", Some(other), &["read"]).await;
+    let message = s.event("probe", "reader", "FailedAttachVolume").await;
+    assert_eq!(
+        message,
+        format!(
+            "Multi-Attach error for volume \"{pv}\" Volume is already exclusively attached to one node and can't be attached to another"
+        )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshots_that_never_get_ready_empty_restores_and_clones() {
+    let mut config = ClusterConfig::default();
+    config.faults.snapshot_never_ready = true;
+    let s = setup(config).await;
+    s.namespace("probe").await;
+    s.claim("probe", "data", "wffc", "ReadWriteOnce").await;
+    s.pod("probe", "writer", "data", None, &["write", "original"]).await;
+    s.finished("probe", "writer").await;
+    let snapshots = s.snapshot("probe", "stuck", "data").await;
+    s.event("probe", "stuck", "CreatingSnapshot").await;
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let stuck = snapshots.get("stuck").await.unwrap();
+    assert_eq!(stuck.data["status"]["readyToUse"], false);
+    assert!(stuck.data["status"]["boundVolumeSnapshotContentName"].is_string());
+    // A restore from a snapshot that is not ready fails and retries.
+    s.restore("probe", "early", "VolumeSnapshot", "stuck").await;
+    s.pod("probe", "early-reader", "early", None, &["read"]).await;
+    let message = s.event("probe", "early", "ProvisioningFailed").await;
+    assert!(message.ends_with("error getting handle for DataSource Type VolumeSnapshot by Name stuck: snapshot stuck is not Ready"), "{message}");
+
+    s.cluster.set_faults(kstor_testkube::Faults { empty_restore: true, ..Default::default() });
+    let (phase, message) = s.finished("probe", "early-reader").await;
+    assert_eq!(phase, "Failed", "the restore is empty: {message}");
+    // Clones copy the source volume.
+    s.cluster.set_faults(kstor_testkube::Faults::default());
+    s.restore("probe", "clone", "PersistentVolumeClaim", "data").await;
+    s.pod("probe", "clone-reader", "clone", None, &["read"]).await;
+    assert_eq!(s.finished("probe", "clone-reader").await.1, "original");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_in_use_are_protected_and_retained_volumes_are_released() {
+    let s = setup(ClusterConfig::default()).await;
+    let mut retain = objects::storage_class("retain", DRIVER, "WaitForFirstConsumer");
+    retain["reclaimPolicy"] = json!("Retain");
+    s.cluster.create(retain).unwrap();
+    s.namespace("probe").await;
+    s.claim("probe", "data", "retain", "ReadWriteOnce").await;
+    s.pod("probe", "holder", "data", None, &["hold"]).await;
+    s.running("probe", "holder").await;
+    let claims = Api::<PersistentVolumeClaim>::namespaced(s.client.clone(), "probe");
+    claims.delete("data", &DeleteParams::default()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let held = claims.get("data").await.unwrap();
+    assert!(held.metadata.deletion_timestamp.is_some(), "marked for deletion, held by pvc-protection");
+    let pv = held.spec.unwrap().volume_name.unwrap();
+    s.delete_pod("probe", "holder").await;
+    until("claim gone", || {
+        let claims = claims.clone();
+        async move { matches!(claims.get("data").await, Err(kube::Error::Api(e)) if e.code == 404).then_some(()) }
+    })
+    .await;
+    let cluster = s.cluster.clone();
+    assert!(
+        cluster
+            .wait_until(WAIT, |c| c
+                .get("PersistentVolume", "", &pv)
+                .is_some_and(|v| v["status"]["phase"] == "Released"))
+            .await
+    );
+    let volumes = Api::<PersistentVolume>::all(s.client.clone());
+    volumes.delete(&pv, &DeleteParams::default()).await.unwrap();
+    assert!(cluster.wait_until(WAIT, |c| c.get("PersistentVolume", "", &pv).is_none()).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anti_affinity_and_cordoned_nodes_are_honoured() {
+    let s = setup(ClusterConfig::default()).await;
+    s.namespace("probe").await;
+    s.claim("probe", "data", "wffc", "ReadWriteOnce").await;
+    let mut writer = objects::pod("probe", "writer", "data", "/data", &["hold"]);
+    writer["metadata"]["labels"] = json!({"app": "probe"});
+    writer["spec"]["nodeSelector"] = json!({"kubernetes.io/hostname": "node-a"});
+    s.cluster.create(writer).unwrap();
+    s.running("probe", "writer").await;
+    let nodes = Api::<k8s_openapi::api::core::v1::Node>::all(s.client.clone());
+    nodes
+        .patch("node-a2", &PatchParams::default(), &Patch::Merge(json!({"spec": {"unschedulable": true}})))
+        .await
+        .unwrap();
+    let mut other = objects::pod("probe", "other", "data", "/data", &["read"]);
+    other["spec"]["affinity"] = json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "probe"}}, "topologyKey": "kubernetes.io/hostname"}]}});
+    s.cluster.create(other).unwrap();
+    let message = s.event("probe", "other", "FailedScheduling").await;
+    assert_eq!(
+        message,
+        "0/4 nodes are available: 1 node(s) didn't match pod anti-affinity rules, 1 node(s) were unschedulable, 2 node(s) had volume node affinity conflict. preemption: 0/4 nodes are available: 1 No preemption victims found for incoming pod, 3 Preemption is not helpful for scheduling."
+    );
+    // Uncordoned, the only node left in the volume's zone takes it.
+    nodes
+        .patch("node-a2", &PatchParams::default(), &Patch::Merge(json!({"spec": {"unschedulable": false}})))
+        .await
+        .unwrap();
+    let pod = until("scheduled", || {
+        let pods = Api::<Pod>::namespaced(s.client.clone(), "probe");
+        async move { pods.get("other").await.ok()?.spec?.node_name }
+    })
+    .await;
+    assert_eq!(pod, "node-a2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watches_stream_changes_after_a_resource_version() {
+    use futures::StreamExt;
+    let s = setup(ClusterConfig::default()).await;
+    s.namespace("probe").await;
+    let claims = Api::<PersistentVolumeClaim>::namespaced(s.client.clone(), "probe");
+    let listed = claims.list(&ListParams::default()).await.unwrap();
+    let rv = listed.metadata.resource_version.unwrap();
+    let params = kube::api::WatchParams::default().labels("app=probe").timeout(5);
+    let mut stream = claims.watch(&params, &rv).await.unwrap().boxed();
+    let mut ignored = objects::claim("probe", "other", "wffc", "1Gi", "ReadWriteOnce");
+    ignored["metadata"]["labels"] = json!({"app": "other"});
+    s.cluster.create(ignored).unwrap();
+    let mut claim = objects::claim("probe", "data", "wffc", "1Gi", "ReadWriteOnce");
+    claim["metadata"]["labels"] = json!({"app": "probe"});
+    s.cluster.create(claim).unwrap();
+    let first = tokio::time::timeout(WAIT, stream.next()).await.unwrap().unwrap().unwrap();
+    let kube::api::WatchEvent::Added(added) = first else { panic!("{first:?}") };
+    assert_eq!(added.metadata.name.as_deref(), Some("data"));
+    let second = tokio::time::timeout(WAIT, stream.next()).await.unwrap().unwrap().unwrap();
+    assert!(
+        matches!(second, kube::api::WatchEvent::Modified(ref c) if c.metadata.name.as_deref() == Some("data")),
+        "{second:?}"
+    );
+}

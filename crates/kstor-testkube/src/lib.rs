@@ -1,0 +1,133 @@
+//! kstor-testkube: the one simulated Kubernetes API server of kstor's tests.
+//!
+//! A [`Cluster`] is in-memory state (objects, a global resourceVersion counter, events) on
+//! which small controllers run as tokio tasks: the PV controller and a provisioner per
+//! simulated [`Driver`], the scheduler, the attach/detach controller and external attacher,
+//! a kubelet per node that runs the test's container callback ([`Cluster::set_agent`]), the
+//! snapshot controller, the resizer, the namespace controller, and the pvc-/pv-protection
+//! finalizers. An [`ApiServer`] serves the cluster over HTTP on 127.0.0.1 as kube-rs expects
+//! it. Everything is fast: each controller step waits [`Timing::step`] (2 ms by default).
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use kstor_testkube::{ApiServer, AgentExit, Cluster, ClusterConfig, Driver, objects};
+//! let cluster = Cluster::new(ClusterConfig::default());
+//! cluster.add_driver(Driver::zonal("ebs.csi.aws.com", &["eu-west-1a", "eu-west-1b"]));
+//! cluster.add_node("node-a", "eu-west-1a");
+//! cluster.add_node("node-b", "eu-west-1b");
+//! cluster.create(objects::storage_class("gp3", "ebs.csi.aws.com", "WaitForFirstConsumer")).unwrap();
+//! cluster.set_agent(|call| AgentExit::success(format!("wrote to {:?}", call.mounts)));
+//! let server = ApiServer::start(cluster.clone()).await?;
+//! let dir = tempfile::tempdir()?;
+//! let kubeconfig = server.kubeconfig(dir.path())?; // context "testkube", token TOKEN
+//! // … run the probe against `kubeconfig` …
+//! server.stop();    // connections refused
+//! server.restart()?; // same port, same state
+//! # Ok(()) }
+//! ```
+//!
+//! # Public API
+//!
+//! **Cluster** ([`Cluster`], a cheap `Clone` handle):
+//! - `Cluster::new(ClusterConfig) -> Cluster`: namespaces `default`, `kube-system`,
+//!   `kube-public`; no nodes, no drivers. `start_controllers()` (idempotent; `ApiServer::start`
+//!   calls it).
+//! - Seeding: `add_driver(Driver)` (also creates its CSIDriver and labels nodes with its
+//!   topology key), `add_node(name, zone)` (labels `kubernetes.io/hostname`,
+//!   `topology.kubernetes.io/zone` + each driver's key; a CSINode), `create(Value) ->
+//!   Result<Value, ApiError>` (through admission: any served kind, e.g. StorageClass,
+//!   VolumeSnapshotClass, Namespace).
+//! - Reading and steering: `get(kind, namespace, name) -> Option<Value>` (kind = `Pod`,
+//!   `pods` or `volumesnapshots.snapshot.storage.k8s.io`; namespace `""` for cluster-scoped),
+//!   `list(kind, Option<namespace>) -> Vec<Value>`, `events(Option<namespace>) -> Vec<Value>`
+//!   (oldest first), `modify(kind, namespace, name, FnOnce(&mut Value)) -> Result<Value,
+//!   ApiError>` (raw, e.g. cordon: `spec.unschedulable = true`), `delete(kind, namespace,
+//!   name) -> Result<Value, ApiError>` (DELETE semantics), `volume_dir(pv) -> Option<PathBuf>`,
+//!   `snapshot_dir(content) -> Option<PathBuf>`, `data_root()`, `resource_version()`,
+//!   `config() -> ClusterConfig`, `drivers() -> Vec<Driver>`.
+//! - Behaviour at run time: `set_agent(Fn(&AgentCall) -> AgentExit)`, `set_faults(Faults)`,
+//!   `update_faults(FnOnce(&mut Faults))`, `set_timing(Timing)`, `set_denied(Vec<Denied>)`,
+//!   `set_snapshot_crds(bool)`.
+//! - `async wait_until(timeout, FnMut(&Cluster) -> bool) -> bool`.
+//!
+//! **ApiServer** ([`ApiServer`]): `async start(Cluster) -> io::Result<ApiServer>`, `addr()`,
+//! `url()`, `kubeconfig(dir) -> io::Result<PathBuf>` (writes `dir/kubeconfig`, context
+//! [`CONTEXT`], namespace `default`), `requests() -> Vec<Logged>`, `stop()`, `restart() ->
+//! io::Result<()>`, `cluster()`.
+//!
+//! **Configuration** ([`ClusterConfig`]: `token`, `snapshot_crds`, `denied: Vec<Denied>`,
+//! `timing: Timing`, `faults: Faults`, `version`), [`Driver`] (`name`, `topology: Topology`,
+//! `snapshots`, `clone`, `expansion`, `access_modes`, `fs_group_policy`, `attach_required`;
+//! presets `Driver::zonal(name, zones)`, `Driver::node_local(name)`, `Driver::file(name)`),
+//! [`Topology`] (`Zonal { key, zones }`, `NodeLocal { key }`, `Global`), [`Timing`] (`step`,
+//! `snapshot_ready`, `resize`, `namespace_termination`, `attach_timeout`, `retry`),
+//! [`Faults`] (`provisioning_fails: Option<String>`, `attach_stuck`, `multi_attach`,
+//! `mount_fails: Option<String>`, `snapshot_never_ready`, `lose_data_on_reschedule`,
+//! `empty_restore`), [`Denied`] (`Denied::new(verb, group, resource)`, `"*"` wildcards).
+//!
+//! **Containers**: [`AgentCall`] (`namespace`, `pod`, `node`, `container`, `image`,
+//! `command`, `args`, `env`, `run_as_user`, `run_as_group`, `fs_group`, `mounts: mount path →
+//! host dir`, `sizes: mount path → bytes`, `fs_group_applied`, `access_modes`;
+//! `current_size(mount_path)`, `env(name)`), [`AgentExit`] (`success(msg)`, `failure(code,
+//! msg)`, `running()`).
+//!
+//! **Builders** ([`objects`]): `namespace`, `node`, `csi_driver`, `storage_class(name,
+//! provisioner, binding_mode)`, `snapshot_class(name, driver, deletion_policy)`,
+//! `claim(ns, name, class, size, access_mode)`, `pod(ns, name, claim, mount_path, args)`.
+//!
+//! # What the server does
+//! - Core (`/api/v1/…`) and group (`/apis/{group}/{version}/…`) resources of
+//!   [`resources::TYPES`], namespaced and cluster-scoped: GET, LIST (`labelSelector` with
+//!   `=`, `==`, `!=`, `in`, `notin`, exists, `!key`; `fieldSelector` on any dotted field, e.g.
+//!   `metadata.name`, `involvedObject.name`, `spec.nodeName`; `limit`/`continue`), WATCH
+//!   (`watch=true`, from `resourceVersion`), POST (`generateName`; 409 AlreadyExists; 404 in a
+//!   missing namespace, 403 Forbidden in a Terminating one), PUT (409 Conflict on a stale
+//!   resourceVersion), PATCH (merge, strategic merge as merge, JSON patch, apply as merge that
+//!   may create), DELETE (finalizers, graceful pod deletion, namespace termination,
+//!   preconditions) and DELETE on collections, `/status`, `pods/{name}/log` (the termination
+//!   message). Errors are `Status` objects; unknown paths answer a plain-text 404.
+//! - Discovery (`/version`, `/api`, `/apis`, per group-version), without the snapshot group
+//!   when [`ClusterConfig::snapshot_crds`] is false (then its paths answer 404).
+//! - `POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews`.
+//! - Admission: the default StorageClass for claims without one, the pvc-/pv-protection
+//!   finalizers, pod defaults, and the resize check ("only dynamically provisioned pvc can be
+//!   resized and the storageclass that provisions the pvc must support resize", 403).
+//!
+//! Not simulated: authentication beyond one bearer token, RBAC other than access reviews,
+//! `dryRun`, aggregated discovery, owner-reference garbage collection, workload controllers.
+//!
+//! (The two earlier fakes move here as modules `recorded` and `watch`.)
+
+mod agent;
+mod api;
+mod cluster;
+mod config;
+mod controllers;
+mod discovery;
+mod error;
+pub mod objects;
+mod patch;
+mod quantity;
+pub mod resources;
+mod select;
+mod server;
+mod state;
+mod store;
+mod time;
+
+pub use agent::{Agent, AgentCall, AgentExit};
+pub use cluster::Cluster;
+pub use config::{ClusterConfig, Denied, Driver, Faults, Timing, Topology};
+pub use controllers::attach::attachment_name;
+pub use controllers::pv::SELECTED_NODE;
+pub use error::ApiError;
+pub use server::{ApiServer, Logged};
+
+/// The bearer token the API server accepts by default.
+pub const TOKEN: &str = "kstor-testkube-token";
+/// The kubeconfig context (and cluster and user) name [`ApiServer::kubeconfig`] writes.
+pub const CONTEXT: &str = "testkube";
+/// The zone label of nodes.
+pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+/// The hostname label of nodes.
+pub const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";

@@ -21,14 +21,18 @@ pub enum StepError {
     /// What the step saw was wrong.
     #[error("{0}")]
     Failed(String),
+    /// The identity may not do what the probe needs (the run cannot go on: exit 2).
+    #[error("the identity may not: {0} (deploy/rbac/kstor-probe.yaml grants what the probe needs)")]
+    Forbidden(String),
 }
 
 impl StepError {
-    /// Whether the API server itself failed (the run cannot go on: exit 2).
+    /// Whether the run cannot go on (the API server is unreachable, or permissions are
+    /// missing): exit 2.
     pub fn is_unreachable(&self) -> bool {
         match self {
             StepError::Api(KubeError::Api(_)) => false,
-            StepError::Api(_) => true,
+            StepError::Api(_) | StepError::Forbidden(_) => true,
             _ => false,
         }
     }

@@ -119,8 +119,8 @@ mod tests {
             event("ProvisioningFailed", "PersistentVolumeClaim", "data", "failed to provision volume: boom"),
             event("FailedMount", "Pod", "reader", "MountVolume.SetUp failed: mount failed: exit status 32"),
         ];
-        let rules: Vec<Option<&str>> =
-            diagnose(&events, ClassFacts::default()).iter().map(|d| d.rule.as_deref()).collect();
+        let found = diagnose(&events, ClassFacts::default());
+        let rules: Vec<Option<&str>> = found.iter().map(|d| d.rule.as_deref()).collect();
         assert_eq!(rules, [Some("KS202"), Some("KS906"), Some("KS901"), None]);
     }
 }

@@ -184,11 +184,7 @@ pub async fn run(run: &Run, name: &str) -> Result<Preflight, StepError> {
         }
     }
     if !denied.is_empty() {
-        problems.push(format!(
-            "the identity may not: {} (deploy/rbac/kstor-probe.yaml grants what the probe needs)",
-            denied.join(", ")
-        ));
-        runnable = false;
+        return Err(StepError::Forbidden(denied.join(", ")));
     }
 
     // kstor's rules on the class, as `kstor audit` would report them.

@@ -237,7 +237,7 @@ impl Run {
             None,
         );
         let mut attach = CheckReport::new(Check::AttachMount, Status::Passed, "");
-        let outcome = self.start_pod(&pod, state, &mut attach, Some(&mut provision)).await;
+        let outcome = self.start_pod(&pod, state, &mut attach, Some(&mut provision), "").await;
         if state.wait_for_consumer {
             provision.detail = Some("WaitForFirstConsumer: the claim binds when its first pod is scheduled; timed from the writer's creation".into());
         }
@@ -291,7 +291,8 @@ impl Run {
         pod: &Pod,
         state: &mut State,
         report: &mut CheckReport,
-        mut provision: Option<&mut CheckReport>,
+        provision: Option<&mut CheckReport>,
+        prefix: &str,
     ) -> Result<(), StepError> {
         let name = pod.name_any();
         let claim_name = pod_claim(pod).unwrap_or_default();
@@ -303,14 +304,14 @@ impl Run {
                 Ok(self.cluster.pod(&name).await?.and_then(|p| p.spec.and_then(|s| s.node_name)))
             })
             .await?;
-        report.timings.push(timing("scheduled", ms(created)));
+        report.timings.push(timing(&format!("{prefix}scheduled"), ms(created)));
         let claim = self
             .cluster
             .wait(&format!("claim {claim_name} Bound"), || async {
                 Ok(self.cluster.claim(&claim_name).await?.filter(|c| claim_phase(c) == "Bound"))
             })
             .await?;
-        if let Some(provision) = provision.as_deref_mut().filter(|_| state.wait_for_consumer) {
+        if let Some(provision) = provision.filter(|_| state.wait_for_consumer) {
             provision.timings.push(timing("bound-after-first-consumer", ms(created)));
         }
         let volume = claim_volume(&claim);
@@ -337,14 +338,14 @@ impl Run {
             })
             .await?;
         if attached {
-            report.timings.push(timing("attached", ms(created)));
+            report.timings.push(timing(&format!("{prefix}attached"), ms(created)));
         }
         self.cluster
             .wait(&format!("pod {name} running"), || async {
                 Ok(self.cluster.pod(&name).await?.filter(started).map(|_| ()))
             })
             .await?;
-        report.timings.push(timing("running", ms(created)));
+        report.timings.push(timing(&format!("{prefix}running"), ms(created)));
         Ok(())
     }
 
@@ -398,11 +399,12 @@ impl Run {
         claim: &str,
         avoid_node: Option<&str>,
         report: &mut CheckReport,
+        prefix: &str,
     ) -> Result<(String, AgentReport, i32), StepError> {
         let sha = state.sha256.clone().unwrap_or_default();
         let pod =
             self.blueprint.agent_pod(name, &state.class, claim, &objects::verify_args(&sha), avoid_node);
-        self.start_pod(&pod, state, report, None).await?;
+        self.start_pod(&pod, state, report, None, prefix).await?;
         let node =
             self.cluster.pod(name).await?.and_then(|p| p.spec.and_then(|s| s.node_name)).unwrap_or_default();
         let (code, agent) = self.agent_result(name).await?;
@@ -437,7 +439,8 @@ impl Run {
         self.release(state, &mut report).await?;
         let reader = format!("{}-reader", slug(&state.class));
         let claim = state.claim.clone();
-        let (node, agent, code) = self.verify_on(state, &reader, &claim, Some(&first), &mut report).await?;
+        let (node, agent, code) =
+            self.verify_on(state, &reader, &claim, Some(&first), &mut report, "reader-").await?;
         state.pod = Some(reader);
         if node == first {
             return Err(StepError::Failed(format!(
@@ -519,8 +522,9 @@ impl Run {
         let start = Instant::now();
         Cluster::create(&self.cluster.ns::<PersistentVolumeClaim>(), &claim).await?;
         let mut restore_report = CheckReport::new(Check::Snapshot, Status::Passed, "");
-        let (_, agent, code) =
-            self.verify_on(state, &format!("{restore}-reader"), &restore, None, &mut restore_report).await?;
+        let (_, agent, code) = self
+            .verify_on(state, &format!("{restore}-reader"), &restore, None, &mut restore_report, "")
+            .await?;
         report.timings.push(timing("restored-and-verified", ms(start)));
         match (code, agent.matches) {
             (0, Some(true)) => {
@@ -561,6 +565,29 @@ impl Run {
         let patch = json!({"spec": {"resources": {"requests": {"storage": objects::quantity(grown)}}}});
         let start = Instant::now();
         claims.patch(&state.claim, &PatchParams::default(), &Patch::Merge(&patch)).await?;
+        // The controller side: the volume grows (the PV's capacity).
+        let volume = state.volume.clone().unwrap_or_default();
+        let volumes: Api<PersistentVolume> = self.cluster.all();
+        self.cluster
+            .wait(&format!("volume {volume} capacity {}", objects::quantity(grown)), || async {
+                let pv = volumes.get_opt(&volume).await?;
+                let capacity = pv
+                    .and_then(|v| v.spec?.capacity?.get("storage").map(|q| q.0.clone()))
+                    .and_then(|q| kstor_text::quantity::parse_size(&q).ok());
+                Ok(capacity.filter(|c| *c >= grown).map(|_| ()))
+            })
+            .await?;
+        report.timings.push(timing("volume-expanded", ms(start)));
+        // The node side: the filesystem grows when a pod mounts the volume (or online, in the
+        // pod using it); the claim's capacity follows. A pod mounting it shows both.
+        if state.pod.is_none() {
+            let name = format!("{}-stat", slug(&state.class));
+            let pod =
+                self.blueprint.agent_pod(&name, &state.class, &state.claim, &objects::stat_args(), None);
+            self.start_pod(&pod, state, &mut CheckReport::new(Check::Expand, Status::Passed, ""), None, "")
+                .await?;
+            state.pod = Some(name);
+        }
         self.cluster
             .wait(&format!("claim {} capacity {}", state.claim, objects::quantity(grown)), || async {
                 let claim = self.cluster.claim(&state.claim).await?;
@@ -571,13 +598,12 @@ impl Run {
             })
             .await?;
         report.timings.push(timing("capacity", ms(start)));
-        // The filesystem: a pod mounting the claim sees the new size (online or at mount).
-        self.release(state, &mut CheckReport::new(Check::Expand, Status::Passed, "")).await?;
-        let name = format!("{}-stat", slug(&state.class));
-        let pod = self.blueprint.agent_pod(&name, &state.class, &state.claim, &objects::stat_args(), None);
-        self.start_pod(&pod, state, &mut CheckReport::new(Check::Expand, Status::Passed, ""), None).await?;
-        let (code, agent) = self.agent_result(&name).await?;
-        state.pod = Some(name);
+        let name = state.pod.clone().unwrap_or_default();
+        let (code, agent) = if name.ends_with("-stat") {
+            self.agent_result(&name).await?
+        } else {
+            (0, AgentReport { capacity_bytes: Some(grown), ..AgentReport::default() })
+        };
         report.timings.push(timing("filesystem", ms(start)));
         let size = agent.capacity_bytes.unwrap_or(0);
         // Filesystems keep a few percent for metadata.

@@ -105,6 +105,14 @@ fn start(state: &mut State, mut pod: Value, node: &str, mounted: Vec<Mounted>) -
             data.last_node = Some(node.to_string());
         }
     }
+    // A volume whose filesystem waits for a resize is grown while it is mounted, before the
+    // container starts (the kubelet's NodeExpandVolume on mount).
+    let mut mounted = mounted;
+    for m in &mut mounted {
+        if let Some(claim) = super::resize::expand_on_mount(state, &m.claim, &m.pv, &pod, node) {
+            m.claim = claim;
+        }
+    }
     let call = agent_call(state, &pod, node, &mounted);
     let now = crate::time::now();
     let container = &pod["spec"]["containers"][0];

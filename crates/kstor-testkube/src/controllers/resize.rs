@@ -114,3 +114,29 @@ fn node_expand(state: &mut State, mut claim: Value, pv: &Value) {
     let message = format!("MountVolume.NodeExpandVolume succeeded for volume \"{}\" {node}", name(pv));
     state.event(&pod, false, "FileSystemResizeSuccessful", &message, "kubelet");
 }
+
+/// NodeExpandVolume at mount time: when the volume (PV) is larger than the claim's capacity,
+/// the filesystem is grown as the kubelet mounts it for `pod`; returns the updated claim.
+pub(crate) fn expand_on_mount(
+    state: &mut State,
+    claim: &Value,
+    pv: &Value,
+    pod: &Value,
+    node: &str,
+) -> Option<Value> {
+    let pv_size = size(&pv["spec"]["capacity"]["storage"])?;
+    let claim_size = size(&claim["status"]["capacity"]["storage"])?;
+    if pv_size <= claim_size {
+        return None;
+    }
+    let mut claim = claim.clone();
+    claim["status"]["capacity"]["storage"] = pv["spec"]["capacity"]["storage"].clone();
+    if let Some(status) = claim["status"].as_object_mut() {
+        status.remove("conditions");
+        status.remove("allocatedResourceStatuses");
+    }
+    let claim = state.put("PersistentVolumeClaim", claim);
+    let message = format!("MountVolume.NodeExpandVolume succeeded for volume \"{}\" {node}", name(pv));
+    state.event(pod, false, "FileSystemResizeSuccessful", &message, "kubelet");
+    Some(claim)
+}

@@ -55,6 +55,13 @@ impl Check {
     }
 }
 
+/// Failures the reschedule check can inject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Chaos {
+    /// Cordon the writer's node, delete the pod, uncordon afterwards.
+    Cordon,
+}
+
 /// Report formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ProbeFormat {
@@ -141,6 +148,10 @@ pub struct RunArgs {
     /// How much the expand check grows the claim.
     #[arg(long, value_name = "SIZE", default_value = "1Gi", value_parser = parse_size)]
     pub expand_by: u64,
+    /// Failure to inject in the reschedule check: `cordon` cordons the writer's node and deletes
+    /// the pod (as a drain does) instead of steering the reader away; always uncordoned.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub chaos: Option<Chaos>,
     /// VolumeSnapshotClass for the snapshot check (default: the driver's default one).
     #[arg(long, value_name = "NAME")]
     pub snapshot_class: Option<String>,

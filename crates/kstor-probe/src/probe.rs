@@ -132,6 +132,7 @@ async fn run(args: &RunArgs, engine: Arc<Engine>) -> u8 {
         data: args.data,
         expand_by: args.expand_by,
         snapshot_class: args.snapshot_class.clone(),
+        chaos_cordon: args.chaos == Some(crate::options::Chaos::Cordon),
         created: Arc::clone(&created),
         engine,
     };

@@ -47,6 +47,8 @@ pub struct Run {
     pub expand_by: u64,
     /// `--snapshot-class`.
     pub snapshot_class: Option<String>,
+    /// `--chaos cordon`: the reschedule cordons the first node instead of steering the reader.
+    pub chaos_cordon: bool,
     /// What was created.
     pub created: Arc<Mutex<Created>>,
     /// kstor's engine (preflight's static findings).
@@ -436,11 +438,22 @@ impl Run {
             self.release(state, &mut report).await?;
             return Ok(CheckReport::new(Check::Reschedule, Status::Skipped, why));
         }
+        // `--chaos cordon`: the node is cordoned and the pod deleted, as in a node drain; else
+        // the reader's node affinity keeps it off the first node.
+        let avoid = if self.chaos_cordon {
+            self.cordon(&first, true).await?;
+            None
+        } else {
+            Some(first.as_str())
+        };
         self.release(state, &mut report).await?;
         let reader = format!("{}-reader", slug(&state.class));
         let claim = state.claim.clone();
-        let (node, agent, code) =
-            self.verify_on(state, &reader, &claim, Some(&first), &mut report, "reader-").await?;
+        let verified = self.verify_on(state, &reader, &claim, avoid, &mut report, "reader-").await;
+        if self.chaos_cordon {
+            self.cordon(&first, false).await?;
+        }
+        let (node, agent, code) = verified?;
         state.pod = Some(reader);
         if node == first {
             return Err(StepError::Failed(format!(
@@ -471,6 +484,20 @@ impl Run {
                 agent.error.unwrap_or_default()
             ))),
         }
+    }
+
+    /// Cordons or uncordons a node, recording it so that the cleanup uncordons it whatever
+    /// happens (error, timeout, SIGINT).
+    async fn cordon(&self, node: &str, cordon: bool) -> Result<(), StepError> {
+        if cordon {
+            self.created.lock().expect("not poisoned").cordoned = Some(node.to_string());
+        }
+        let patch = json!({"spec": {"unschedulable": cordon}});
+        self.cluster.all::<Node>().patch(node, &PatchParams::default(), &Patch::Merge(&patch)).await?;
+        if !cordon {
+            self.created.lock().expect("not poisoned").cordoned = None;
+        }
+        Ok(())
     }
 
     async fn snapshot(&self, state: &mut State, preflight: &Preflight) -> Result<CheckReport, StepError> {

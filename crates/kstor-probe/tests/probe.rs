@@ -410,3 +410,34 @@ fn the_api_server_dying_mid_run_is_a_clear_error_and_cleanup_removes_the_leftove
     sim.assert_clean();
     drop(sim.runtime);
 }
+
+#[test]
+fn chaos_cordon_moves_the_volume_off_a_cordoned_node_and_always_uncordons() {
+    let sim = sim(|_| {});
+    let (code, report) = sim.probe(&["--checks", "write,reschedule", "--chaos", "cordon"]);
+    assert_eq!(code, EXIT_OK, "{report:#}");
+    let detail = check(&report, "reschedule")["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains("moved from node-a") && detail.contains("to node-a"), "{detail}");
+    sim.assert_clean();
+
+    // A failure while the node is cordoned (the reader's attach hangs): the cleanup still
+    // uncordons it.
+    let cluster = sim.cluster.clone();
+    let (code, report) = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while std::time::Instant::now() < deadline {
+                if cluster.list("nodes", None).iter().any(|n| n["spec"]["unschedulable"] == true) {
+                    cluster.update_faults(|f| f.attach_stuck = true);
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        sim.probe(&["--checks", "write,reschedule", "--chaos", "cordon", "--step-timeout", "1s"])
+    });
+    assert_eq!(code, EXIT_FAILED, "{report:#}");
+    assert_eq!(check(&report, "reschedule")["status"], "failed", "{report:#}");
+    // The check uncordons as it fails (the cleanup would, had it been interrupted).
+    sim.assert_clean();
+}

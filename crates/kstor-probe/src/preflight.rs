@@ -41,8 +41,8 @@ pub struct Preflight {
     pub snapshot_skip: Option<String>,
 }
 
-/// The permissions a run needs: (verb, group, resource).
-const NEEDED: [(&str, &str, &str); 16] = [
+/// The permissions a run needs and the preflight asks for: (verb, group, resource).
+pub const NEEDED: [(&str, &str, &str); 16] = [
     ("create", "", "namespaces"),
     ("delete", "", "namespaces"),
     ("create", "", "persistentvolumeclaims"),
@@ -156,7 +156,9 @@ pub async fn run(run: &Run, name: &str) -> Result<Preflight, StepError> {
     // Permissions.
     let mut denied = Vec::new();
     let reviews: Api<SelfSubjectAccessReview> = Api::all(cluster.client.clone());
-    for (verb, group, resource) in NEEDED {
+    // `--chaos cordon` also patches the writer's node.
+    let chaos = run.chaos_cordon.then_some(("patch", "", "nodes"));
+    for (verb, group, resource) in NEEDED.into_iter().chain(chaos) {
         if group == "snapshot.storage.k8s.io" && !run.checks.contains(&Check::Snapshot) {
             continue;
         }

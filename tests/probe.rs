@@ -24,7 +24,9 @@ fn probe_namespaces(cluster: &Cluster) -> Vec<String> {
     cluster
         .list("namespaces", None)
         .iter()
-        .filter_map(|n| n["metadata"]["name"].as_str().filter(|n| n.starts_with("kstor-probe-")).map(String::from))
+        .filter_map(|n| {
+            n["metadata"]["name"].as_str().filter(|n| n.starts_with("kstor-probe-")).map(String::from)
+        })
         .collect()
 }
 
@@ -50,11 +52,17 @@ fn an_interrupted_run_cleans_up_and_exits_130() {
             std::thread::sleep(Duration::from_millis(5));
         }
         assert_eq!(probe_namespaces(&cluster).len(), 1);
-        let status = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status().unwrap();
+        let status =
+            Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status().unwrap();
         assert!(status.success());
         let out = child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(out.status.code(), Some(130), "SIG{signal}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "SIG{signal}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(stdout.contains(&format!("interrupted: SIG{signal}: cleaning up")), "{stdout}");
         assert!(stdout.contains("cleanup: deleted namespace kstor-probe-"), "{stdout}");
         assert!(probe_namespaces(&cluster).is_empty(), "SIG{signal}: left behind");

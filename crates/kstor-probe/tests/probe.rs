@@ -9,11 +9,13 @@ use std::time::Duration;
 
 use clap::Parser;
 use kstor_engine::Engine;
-use kstor_probe::agent::{self, AgentArgs, AgentOp, AgentReport};
 use kstor_probe::options::ProbeArgs;
 use kstor_probe::probe::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
-use kstor_testkube::{AgentCall, AgentExit, ApiServer, Cluster, ClusterConfig, Denied, Driver, objects};
+use kstor_testkube::{ApiServer, Cluster, ClusterConfig, Denied, Driver, objects};
+
+mod support;
 use serde_json::{Value, json};
+use support::kstor_agent;
 
 const EBS: &str = "ebs.csi.aws.com";
 
@@ -21,45 +23,6 @@ const EBS: &str = "ebs.csi.aws.com";
 struct ProbeCli {
     #[command(flatten)]
     probe: ProbeArgs,
-}
-
-#[derive(Parser)]
-struct AgentCli {
-    #[command(flatten)]
-    agent: AgentArgs,
-}
-
-/// The simulated kubelet's container: `kstor agent` in-process, `/data` mapped to the
-/// volume's directory. `stat` reports the simulated filesystem size (the claim's capacity as
-/// the kubelet grew it), since the host directory is not a volume of that size.
-fn kstor_agent(call: &AgentCall) -> AgentExit {
-    let argv = std::iter::once("kstor".to_string())
-        .chain(call.command.iter().skip(2).cloned())
-        .chain(call.args.iter().cloned());
-    let parsed = match AgentCli::try_parse_from(argv) {
-        Ok(p) => p,
-        Err(e) => return AgentExit::failure(2, e.to_string()),
-    };
-    let host = |dir: &PathBuf| {
-        call.mounts.get(dir.to_str().unwrap_or_default()).cloned().unwrap_or_else(|| dir.clone())
-    };
-    let exit = match parsed.agent.op {
-        AgentOp::Write { dir, bytes, files } => {
-            agent::execute(&AgentOp::Write { dir: host(&dir), bytes, files })
-        }
-        AgentOp::Verify { dir, expect } => agent::execute(&AgentOp::Verify { dir: host(&dir), expect }),
-        AgentOp::Stat { dir } => {
-            let size = call.current_size(dir.to_str().unwrap_or_default()).unwrap_or(0);
-            let report = AgentReport {
-                op: "stat".into(),
-                capacity_bytes: Some(size),
-                available_bytes: Some(size),
-                ..AgentReport::default()
-            };
-            return AgentExit::success(serde_json::to_string(&report).unwrap());
-        }
-    };
-    AgentExit { exit_code: i32::from(exit.code), message: exit.message(), keep_running: false }
 }
 
 /// A cluster: zone a with two nodes, zone b with one; an EBS-like zonal driver; the default

@@ -71,6 +71,8 @@ pub enum ProbeFormat {
     Json,
     /// JUnit XML: one testcase per check per class.
     Junit,
+    /// GitHub-flavoured Markdown (a job summary).
+    Markdown,
 }
 
 /// `kstor probe`.

@@ -223,6 +223,7 @@ fn emit(report: &ProbeReport, args: &RunArgs) -> Result<(), String> {
         ProbeFormat::Text => report.text(),
         ProbeFormat::Json => report.json(),
         ProbeFormat::Junit => report.junit(),
+        ProbeFormat::Markdown => report.markdown(),
     };
     match &args.output {
         None => {

@@ -188,6 +188,54 @@ impl ProbeReport {
         out
     }
 
+    /// GitHub-flavoured Markdown: a table per class (for a job summary or a pull request).
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "## kstor probe\n\nRun `{}` in namespace `{}`.", self.run, self.namespace);
+        for class in &self.classes {
+            let provisioner = class.provisioner.as_deref().map(|p| format!(" (`{p}`)")).unwrap_or_default();
+            let _ = writeln!(out, "\n### Storage class `{}`{provisioner}\n", class.class);
+            for finding in &class.findings {
+                let _ =
+                    writeln!(out, "- {} **{}**: {}", finding.severity, finding.rule, md(&finding.message));
+            }
+            if !class.findings.is_empty() {
+                out.push('\n');
+            }
+            out.push_str("| check | status | timings | detail |\n|---|---|---|---|\n");
+            for check in &class.checks {
+                let status = match check.status {
+                    Status::Passed => "✅ passed",
+                    Status::Failed => "❌ failed",
+                    Status::Skipped => "⏭️ skipped",
+                };
+                let timings: Vec<String> =
+                    check.timings.iter().map(|t| format!("{} {}", t.step, format_ms(t.ms))).collect();
+                let mut detail = check.detail.as_deref().map(md).unwrap_or_default();
+                for d in &check.diagnosis {
+                    let rule = d.rule.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+                    detail.push_str(&format!("<br>{} {}: {}{rule}", d.reason, d.object, md(&d.message)));
+                }
+                let _ = writeln!(
+                    out,
+                    "| {} | {status} | {} | {detail} |",
+                    check.check.name(),
+                    timings.join(", ")
+                );
+            }
+        }
+        if let Some(why) = &self.interrupted {
+            let _ = writeln!(out, "\n**Interrupted**: {}", md(why));
+        }
+        if !self.cleanup.is_empty() {
+            out.push_str("\nCleanup:\n");
+            for line in &self.cleanup {
+                let _ = writeln!(out, "- {}", md(line));
+            }
+        }
+        out
+    }
+
     /// JUnit XML: a testsuite per class, a testcase per check.
     pub fn junit(&self) -> String {
         let mut out =
@@ -241,6 +289,11 @@ impl ProbeReport {
     }
 }
 
+/// Text for a Markdown table cell: pipes escaped, one line.
+fn md(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
 fn format_ms(ms: f64) -> String {
     if ms >= 10_000.0 { format!("{:.1} s", ms / 1000.0) } else { format!("{ms:.0} ms") }
 }
@@ -259,4 +312,82 @@ fn xml(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> ProbeReport {
+        let mut failed = CheckReport::new(
+            Check::AttachMount,
+            Status::Failed,
+            "pod gp3-writer running did not happen | in 3m",
+        );
+        failed.timings.push(Timing { step: "scheduled".into(), ms: 12.0 });
+        failed.diagnosis.push(Diagnosis {
+            reason: "FailedScheduling".into(),
+            object: "Pod/gp3-writer".into(),
+            message: "0/3 nodes are available: 3 node(s) had volume node affinity conflict.".into(),
+            rule: Some("KS101".into()),
+        });
+        ProbeReport {
+            version: REPORT_VERSION,
+            run: "abc123".into(),
+            namespace: "kstor-probe-abc123".into(),
+            server: "https://example:6443".into(),
+            classes: vec![ClassReport {
+                class: "gp3 & <co>".into(),
+                provisioner: Some("ebs.csi.aws.com".into()),
+                findings: vec![StaticFinding {
+                    rule: "KS101".into(),
+                    severity: "error".into(),
+                    message: "Immediate".into(),
+                }],
+                checks: vec![
+                    CheckReport::new(Check::Preflight, Status::Passed, "ok"),
+                    failed,
+                    CheckReport::new(Check::Write, Status::Skipped, "needs attach-mount, which failed"),
+                ],
+            }],
+            cleanup: vec!["deleted namespace kstor-probe-abc123".into()],
+            interrupted: None,
+        }
+    }
+
+    #[test]
+    fn junit_has_a_testcase_per_check_with_escaped_text() {
+        let xml = report().junit();
+        assert!(
+            xml.contains(
+                r#"<testsuite name="storageclass/gp3 &amp; &lt;co&gt;" tests="3" failures="1" skipped="1">"#
+            ),
+            "{xml}"
+        );
+        assert_eq!(xml.matches("<testcase ").count(), 3);
+        assert!(xml.contains(r#"<skipped message="needs attach-mount, which failed"/>"#));
+        assert!(xml.contains("FailedScheduling Pod/gp3-writer: 0/3 nodes are available"));
+    }
+
+    #[test]
+    fn markdown_keeps_the_table_intact() {
+        let md = report().markdown();
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| attach-mount")).collect();
+        assert_eq!(rows.len(), 1, "{md}");
+        assert!(rows[0].contains("did not happen \\| in 3m"), "a pipe in a cell is escaped: {}", rows[0]);
+        assert!(rows[0].contains("(KS101)"));
+        assert_eq!(rows[0].matches(" | ").count(), 3, "four cells: {}", rows[0]);
+    }
+
+    #[test]
+    fn text_and_json_carry_the_verdict() {
+        let report = report();
+        assert!(report.failed());
+        let text = report.text();
+        assert!(text.contains("FAILED  attach-mount  scheduled 12 ms"), "{text}");
+        assert!(text.ends_with("1 passed, 1 failed, 1 skipped\n"), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&report.json()).unwrap();
+        assert_eq!(json["classes"][0]["checks"][1]["diagnosis"][0]["rule"], "KS101");
+        assert!(json.get("interrupted").is_none());
+    }
 }

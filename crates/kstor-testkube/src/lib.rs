@@ -96,7 +96,9 @@
 //! Not simulated: authentication beyond one bearer token, RBAC other than access reviews,
 //! `dryRun`, aggregated discovery, owner-reference garbage collection, workload controllers.
 //!
-//! (The two earlier fakes move here as modules `recorded` and `watch`.)
+//! The two earlier fakes live here too: [`recorded`] (recorded lists with pagination, 403s and
+//! missing groups, for `kstor audit`'s live tests) and [`watch`] (lists and pushed watch
+//! events, for `kstor serve`'s tests and benchmark).
 
 mod agent;
 mod api;
@@ -108,12 +110,14 @@ mod error;
 pub mod objects;
 mod patch;
 mod quantity;
+pub mod recorded;
 pub mod resources;
 mod select;
 mod server;
 mod state;
 mod store;
 mod time;
+pub mod watch;
 
 pub use agent::{Agent, AgentCall, AgentExit};
 pub use cluster::Cluster;

@@ -1,16 +1,15 @@
-//! The benchmark's cluster for `kstor serve`: the tests' fake API server (list + watch on
-//! 127.0.0.1) serving a generated cluster — 100 StorageClasses and 10,000 PersistentVolumeClaims
+//! The benchmark's cluster for `kstor serve`: the tests' fake API server (kstor-testkube's
+//! `watch`: list + watch on 127.0.0.1) serving a generated cluster — 100 StorageClasses and 10,000 PersistentVolumeClaims
 //! in 100 namespaces, plus the recorded EKS test cluster's CSIDrivers, snapshot classes, volumes
 //! and nodes — and, in the output directory, a kubeconfig for it, a self-signed certificate for
 //! the webhook, and `requests.lua` for wrk with three AdmissionReviews that exercise the cache.
 //!
 //! `cargo run --release --example fake_apiserver -- OUT_DIR [CLAIMS] [CLASSES]`; runs until killed.
 
-#[path = "../tests/support/watch_api.rs"]
-mod watch_api;
-
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use kstor_testkube::watch;
 
 use serde_json::{Value, json};
 
@@ -109,11 +108,12 @@ async fn main() {
     let claims: usize = args.get(2).map_or(10_000, |a| a.parse().expect("CLAIMS"));
     let classes: usize = args.get(3).map_or(100, |a| a.parse().expect("CLASSES"));
     std::fs::create_dir_all(&out).unwrap();
-    let mut lists: HashMap<String, Vec<Value>> = watch_api::recorded_lists();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/kstor-live/tests/data");
+    let mut lists: HashMap<String, Vec<Value>> = watch::recorded_lists(&data).expect("the recorded cluster");
     lists.insert("storageclasses".into(), (0..classes).map(class).collect());
     lists.insert("persistentvolumeclaims".into(), (0..claims).map(|i| claim(i, classes)).collect());
-    let api = watch_api::FakeApi::start(lists, false, false).await;
-    api.kubeconfig(&out);
+    let api = watch::FakeApi::start(lists, false, false).await;
+    api.kubeconfig(&out).expect("a kubeconfig in OUT_DIR");
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     std::fs::write(out.join("tls.crt"), cert.cert.pem()).unwrap();
     std::fs::write(out.join("tls.key"), cert.key_pair.serialize_pem()).unwrap();

@@ -2,21 +2,24 @@
 //! watchers pointed at a fake API server (recorded lists, pushed watch events), answering real
 //! AdmissionReview JSON over HTTPS.
 
-#[path = "support/watch_api.rs"]
-mod watch_api;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use kstor_testkube::watch::FakeApi;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::{self, pki_types::ServerName};
-use watch_api::{FakeApi, recorded_lists};
+
+/// The recorded lists of the EKS test cluster (crates/kstor-live/tests/data), by plural.
+fn recorded_lists() -> std::collections::HashMap<String, Vec<Value>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/kstor-live/tests/data");
+    kstor_testkube::watch::recorded_lists(&dir).unwrap()
+}
 
 /// A self-signed certificate for localhost: (cert PEM, key PEM, cert DER).
 fn certificate() -> (String, String, Vec<u8>) {
@@ -56,7 +59,7 @@ impl Server {
         let (cert, key, der) = certificate();
         std::fs::write(dir.path().join("tls.crt"), cert).unwrap();
         std::fs::write(dir.path().join("tls.key"), key).unwrap();
-        let kubeconfig = api.kubeconfig(dir.path());
+        let kubeconfig = api.kubeconfig(dir.path()).unwrap();
         let https: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let plain: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let mut command = Command::new(assert_cmd::cargo::cargo_bin("kstor"));

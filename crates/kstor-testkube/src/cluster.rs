@@ -155,13 +155,21 @@ impl Cluster {
     }
 
     /// Creates an object through the API server's admission (defaults, finalizers,
-    /// validation): the way to seed StorageClasses, VolumeSnapshotClasses, namespaces, ….
+    /// validation): the way to seed StorageClasses, VolumeSnapshotClasses, namespaces, nodes
+    /// (which then get the drivers' topology labels and a CSINode), ….
     pub fn create(&self, object: Value) -> Result<Value, ApiError> {
         let kind = object["kind"].as_str().unwrap_or_default().to_string();
         let api_version = object["apiVersion"].as_str().unwrap_or_default();
         let t = resources::of_object(api_version, &kind).ok_or_else(|| unknown(&kind))?;
         let ns = object["metadata"]["namespace"].as_str().map(String::from);
-        self.lock().create(t, ns.as_deref(), object)
+        let created = self.lock().create(t, ns.as_deref(), object)?;
+        if t.kind == "Node" {
+            self.relabel_nodes();
+            return self
+                .get("Node", "", created["metadata"]["name"].as_str().unwrap_or_default())
+                .ok_or_else(|| unknown("Node"));
+        }
+        Ok(created)
     }
 
     /// One object (`kind` is a kind, a plural or `plural.group`; `namespace` is `""` for

@@ -36,7 +36,7 @@
 //!   topology key), `add_node(name, zone)` (labels `kubernetes.io/hostname`,
 //!   `topology.kubernetes.io/zone` + each driver's key; a CSINode), `create(Value) ->
 //!   Result<Value, ApiError>` (through admission: any served kind, e.g. StorageClass,
-//!   VolumeSnapshotClass, Namespace).
+//!   VolumeSnapshotClass, Namespace, Node).
 //! - Reading and steering: `get(kind, namespace, name) -> Option<Value>` (kind = `Pod`,
 //!   `pods` or `volumesnapshots.snapshot.storage.k8s.io`; namespace `""` for cluster-scoped),
 //!   `list(kind, Option<namespace>) -> Vec<Value>`, `events(Option<namespace>) -> Vec<Value>`
@@ -71,6 +71,15 @@
 //! `current_size(mount_path)`, `env(name)`), [`AgentExit`] (`success(msg)`, `failure(code,
 //! msg)`, `running()`).
 //!
+//! **Other items**: [`ApiError`] (`code`, `reason`, `message`, `details`; `status()`),
+//! [`Logged`] (`method`, `path`, `query`, `authorization`, `content_type`, `status`;
+//! `param(name)`), [`attachment_name`]`(handle, driver, node)` (`csi-<sha256>`), constants
+//! [`TOKEN`], [`CONTEXT`], [`ZONE_LABEL`], [`HOSTNAME_LABEL`], [`SELECTED_NODE`],
+//! [`resources::TYPES`] (what is served).
+//!
+//! `ApiServer::stop` waits until the listener is closed: call it outside the runtime or from
+//! a multi-thread runtime (`#[tokio::test(flavor = "multi_thread")]`).
+//!
 //! **Builders** ([`objects`]): `namespace`, `node`, `csi_driver`, `storage_class(name,
 //! provisioner, binding_mode)`, `snapshot_class(name, driver, deletion_policy)`,
 //! `claim(ns, name, class, size, access_mode)`, `pod(ns, name, claim, mount_path, args)`.
@@ -93,10 +102,50 @@
 //!   finalizers, pod defaults, and the resize check ("only dynamically provisioned pvc can be
 //!   resized and the storageclass that provisions the pvc must support resize", 403).
 //!
+//! # Events (reason: message), as upstream words them
+//! - claim: `WaitForFirstConsumer`: waiting for first consumer to be created before binding;
+//!   `ExternalProvisioning`: Waiting for a volume to be created either by the external
+//!   provisioner '{driver}' or manually …; `Provisioning`: External provisioner is
+//!   provisioning volume for claim "{ns}/{name}"; `ProvisioningSucceeded`: Successfully
+//!   provisioned volume pvc-{uid}; `ProvisioningFailed` (Warning): failed to provision volume
+//!   with StorageClass "{class}": {why} (unsupported access mode: `rpc error: code =
+//!   InvalidArgument desc = Volume capabilities [MULTI_NODE_MULTI_WRITER] not supported`;
+//!   snapshot not ready: `error getting handle for DataSource Type VolumeSnapshot by Name
+//!   {snap}: snapshot {snap} is not Ready`); `Resizing`, `FileSystemResizeRequired`,
+//!   `ExternalExpanding`, `ClaimLost`.
+//! - pod: `Scheduled`: Successfully assigned {ns}/{pod} to {node}; `FailedScheduling`
+//!   (Warning): `0/N nodes are available: 1 node(s) had volume node affinity conflict, 2
+//!   node(s) didn't match Pod's node affinity/selector. preemption: 0/N nodes are available: N
+//!   Preemption is not helpful for scheduling.` (also: didn't match pod anti-affinity rules,
+//!   were unschedulable, had untolerated taint {…}, didn't find available persistent volumes
+//!   to bind; PreFilter: pod has unbound immediate PersistentVolumeClaims, node has pod using
+//!   PersistentVolumeClaim with the same name and ReadWriteOncePod access mode, persistentvolumeclaim
+//!   "x" not found); `SuccessfulAttachVolume`: AttachVolume.Attach succeeded for volume
+//!   "{pv}" (trailing space); `FailedAttachVolume` (Warning): Multi-Attach error for volume
+//!   "{pv}" Volume is already used by pod(s) {a, b} | … exclusively attached to one node and
+//!   can't be attached to another, or AttachVolume.Attach failed for volume "{pv}" : timed out
+//!   waiting for external-attacher of {driver} CSI driver to attach volume {handle};
+//!   `FailedMount` (Warning): MountVolume.MountDevice failed for volume "{pv}" : rpc error:
+//!   code = Internal desc = {why}; `Pulled`, `Created`: Created container: {name}, `Started`:
+//!   Started container {name}; `Killing`: Stopping container {name};
+//!   `FileSystemResizeSuccessful`: MountVolume.NodeExpandVolume succeeded for volume "{pv}"
+//!   {node}.
+//! - VolumeSnapshot: `CreatingSnapshot`, `SnapshotCreated`, `SnapshotReady`,
+//!   `SnapshotContentCreationFailed` (Warning).
+//!
 //! Not simulated: authentication beyond one bearer token, RBAC other than access reviews,
 //! `dryRun`, aggregated discovery, owner-reference garbage collection, workload controllers.
 //!
-//! (The two earlier fakes move here as modules `recorded` and `watch`.)
+//! # The earlier fakes
+//! - [`recorded`] (`kstor audit`'s live tests): `recorded(data_dir, &[RecordedType]) ->
+//!   Result<Vec<Recorded>, String>`, `async start(Vec<Recorded>, Behaviour) -> FakeApi`
+//!   (`Behaviour { forbidden, no_snapshot_group, missing, delay }`; `FakeApi { addr, log,
+//!   tokens, max_in_flight }`, `url()`, `requests()`), `start_silent()`, `refused_addr()`,
+//!   `kubeconfig(dir, prod_server, staging_server, prod_token)`, `TOKEN`.
+//! - [`watch`] (`kstor serve`'s tests and benchmark): `recorded_lists(dir) ->
+//!   Result<HashMap<plural, Vec<Value>>, String>`, `async FakeApi::start(lists, hold,
+//!   no_snapshots)`, `release()`, `push(plural, event_type, object)`, `watching(plural)`,
+//!   `log()`, `kubeconfig(dir)`, `WATCHED`, `TOKEN`.
 
 mod agent;
 mod api;
@@ -108,12 +157,14 @@ mod error;
 pub mod objects;
 mod patch;
 mod quantity;
+pub mod recorded;
 pub mod resources;
 mod select;
 mod server;
 mod state;
 mod store;
 mod time;
+pub mod watch;
 
 pub use agent::{Agent, AgentCall, AgentExit};
 pub use cluster::Cluster;

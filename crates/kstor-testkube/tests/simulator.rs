@@ -762,3 +762,46 @@ async fn watches_stream_changes_after_a_resource_version() {
         "{second:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_volumes_are_shared_across_nodes_and_fs_group_follows_the_driver_policy() {
+    let s = setup(ClusterConfig::default()).await;
+    s.cluster.add_driver(Driver::file("efs.csi.aws.com"));
+    s.cluster.create(objects::storage_class("efs", "efs.csi.aws.com", "Immediate")).unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    s.cluster.set_agent(move |call| {
+        record.lock().unwrap().push((
+            call.pod.clone(),
+            call.run_as_user,
+            call.fs_group,
+            call.fs_group_applied.clone(),
+        ));
+        agent(call)
+    });
+    s.namespace("probe").await;
+    s.claim("probe", "shared", "efs", "ReadWriteMany").await;
+    s.claim("probe", "block", "wffc", "ReadWriteOnce").await;
+    let pv = s.volume(&s.bound("probe", "shared").await).await;
+    assert!(pv.spec.unwrap().node_affinity.is_none(), "file volumes are reachable from every node");
+    s.pod("probe", "writer", "shared", Some("node-b"), &["write", "from b"]).await;
+    s.finished("probe", "writer").await;
+    s.pod("probe", "reader", "shared", Some("node-c"), &["read"]).await;
+    assert_eq!(s.finished("probe", "reader").await.1, "from b");
+    assert!(s.cluster.list("VolumeAttachment", None).is_empty(), "file volumes are not attached");
+
+    for (name, claim) in [("nonroot-file", "shared"), ("nonroot-block", "block")] {
+        let mut pod = objects::pod("probe", name, claim, "/data", &["write", "x"]);
+        pod["spec"]["securityContext"] = json!({"runAsUser": 65532, "runAsNonRoot": true, "fsGroup": 65532});
+        s.cluster.create(pod).unwrap();
+        s.finished("probe", name).await;
+    }
+    let seen = seen.lock().unwrap();
+    let applied = |pod: &str| {
+        let (_, user, group, applied) = seen.iter().find(|(p, ..)| p == pod).unwrap();
+        assert_eq!((*user, *group), (Some(65532), Some(65532)));
+        applied["/data"]
+    };
+    assert!(!applied("nonroot-file"), "fsGroupPolicy None");
+    assert!(applied("nonroot-block"), "fsGroupPolicy ReadWriteOnceWithFSType on a RWO volume");
+}

@@ -48,6 +48,7 @@ pub(crate) fn reconcile(state: &mut State) -> Vec<Start> {
         {
             continue;
         }
+        let pod = creating(state, pod);
         let Some(mounted) = ready_volumes(state, &pod, &node) else { continue };
         if let Some(why) = state.config.faults.mount_fails.clone() {
             for m in &mounted {
@@ -66,6 +67,24 @@ pub(crate) fn reconcile(state: &mut State) -> Vec<Start> {
         }
     }
     starts
+}
+
+/// A scheduled pod's container waits in ContainerCreating while its volumes are set up.
+fn creating(state: &mut State, mut pod: Value) -> Value {
+    if pod["status"]["containerStatuses"].is_array() {
+        return pod;
+    }
+    let statuses: Vec<Value> = pod["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            json!({"name": c["name"], "image": c["image"], "imageID": "", "ready": false, "started": false,
+                   "restartCount": 0, "lastState": {}, "state": {"waiting": {"reason": "ContainerCreating"}}})
+        })
+        .collect();
+    pod["status"]["containerStatuses"] = json!(statuses);
+    state.put("Pod", pod)
 }
 
 /// The pod's claims, bound and (where the driver attaches) attached to the node; None while

@@ -1,20 +1,21 @@
-//! A fake Kubernetes API server on 127.0.0.1 for `kstor serve`: it answers the watchers' LIST
-//! requests with recorded lists (crates/kstor-live/tests/data, or generated ones for the
-//! benchmark) and keeps their WATCH requests open, streaming the events a test pushes, as the
-//! API server does (newline-delimited `{"type", "object"}` over a chunked response). It checks
-//! the bearer token and logs requests.
-
-#![allow(dead_code)]
+//! The list-and-watch fake of `kstor serve`'s tests and benchmark (moved from
+//! `tests/support/watch_api.rs`): it answers the watchers' LIST requests with recorded lists
+//! (crates/kstor-live/tests/data, or generated ones for the benchmark) and keeps their WATCH
+//! requests open, streaming the events a test pushes, as the API server does
+//! (newline-delimited `{"type", "object"}` over a chunked response). It checks the bearer
+//! token and logs requests.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
 use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full, StreamBody};
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Frame};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -24,6 +25,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc};
 
+/// The bearer token the fake accepts.
 pub const TOKEN: &str = "kstor-serve-test-token";
 
 /// What kstor serve watches: (group, version, plural, kind).
@@ -37,18 +39,39 @@ pub const WATCHED: [(&str, &str, &str, &str); 7] = [
     ("", "v1", "nodes", "Node"),
 ];
 
-/// The recorded lists of the EKS test cluster, by plural.
-pub fn recorded_lists() -> HashMap<String, Vec<Value>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/kstor-live/tests/data");
+/// The recorded lists (`<dir>/<plural>.json`) of the watched resources, by plural; an error
+/// names the file that cannot be read.
+pub fn recorded_lists(dir: &Path) -> Result<HashMap<String, Vec<Value>>, String> {
     WATCHED
         .iter()
         .map(|(_, _, plural, _)| {
             let path = dir.join(format!("{plural}.json"));
-            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            let doc: Value = serde_json::from_str(&text).unwrap();
-            (plural.to_string(), doc["items"].as_array().unwrap().clone())
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let doc: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok((plural.to_string(), doc["items"].as_array().cloned().unwrap_or_default()))
         })
         .collect()
+}
+
+/// A response body fed by a channel (the watch streams).
+struct ChannelBody {
+    rx: mpsc::UnboundedReceiver<Bytes>,
+}
+
+impl hyper::body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.rx.poll_recv(cx).map(|b| b.map(|b| Ok(Frame::data(b))))
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 struct State {
@@ -60,6 +83,7 @@ struct State {
 /// A running fake API server.
 #[derive(Clone)]
 pub struct FakeApi {
+    /// Its address.
     pub addr: SocketAddr,
     state: Arc<Mutex<State>>,
     resource_version: Arc<AtomicU64>,
@@ -72,10 +96,13 @@ pub struct FakeApi {
 
 impl FakeApi {
     /// Serves these lists; `hold` keeps LIST requests waiting until [`FakeApi::release`].
+    ///
+    /// # Panics
+    /// When no port can be bound on 127.0.0.1.
     pub async fn start(lists: HashMap<String, Vec<Value>>, hold: bool, no_snapshots: bool) -> FakeApi {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port on 127.0.0.1");
         let api = FakeApi {
-            addr: listener.local_addr().unwrap(),
+            addr: listener.local_addr().expect("a bound address"),
             state: Arc::new(Mutex::new(State { lists, watchers: HashMap::new(), log: Vec::new() })),
             resource_version: Arc::new(AtomicU64::new(1000)),
             hold: Arc::new(AtomicBool::new(hold)),
@@ -107,7 +134,7 @@ impl FakeApi {
 
     /// Every request line seen (`GET /api/v1/nodes?…`).
     pub fn log(&self) -> Vec<String> {
-        self.state.lock().unwrap().log.clone()
+        lock(&self.state).log.clone()
     }
 
     /// Sends a watch event (`ADDED`, `MODIFIED`, `DELETED`) to every open watch of the plural,
@@ -115,7 +142,7 @@ impl FakeApi {
     pub fn push(&self, plural: &str, event_type: &str, mut object: Value) {
         let rv = self.resource_version.fetch_add(1, Ordering::SeqCst) + 1;
         object["metadata"]["resourceVersion"] = json!(rv.to_string());
-        let mut state = self.state.lock().unwrap();
+        let mut state = lock(&self.state);
         let name = object["metadata"]["name"].clone();
         let namespace = object["metadata"]["namespace"].clone();
         let list = state.lists.entry(plural.to_string()).or_default();
@@ -131,23 +158,20 @@ impl FakeApi {
 
     /// How many watch connections are open for a plural.
     pub fn watching(&self, plural: &str) -> usize {
-        self.state
-            .lock()
-            .unwrap()
-            .watchers
-            .get(plural)
-            .map_or(0, |w| w.iter().filter(|s| !s.is_closed()).count())
+        lock(&self.state).watchers.get(plural).map_or(0, |w| w.iter().filter(|s| !s.is_closed()).count())
     }
 
-    /// A kubeconfig pointing at this server with the test token.
-    pub fn kubeconfig(&self, dir: &Path) -> PathBuf {
+    /// Writes `dir/kubeconfig` pointing at this server with the test token.
+    pub fn kubeconfig(&self, dir: &Path) -> std::io::Result<PathBuf> {
         let path = dir.join("kubeconfig");
         let text = format!(
             "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: http://{}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\ncurrent-context: fake\nusers:\n- name: fake\n  user:\n    token: {TOKEN}\n",
             self.addr
         );
-        std::fs::write(&path, text).unwrap();
-        path
+        let mut file = tempfile::NamedTempFile::new_in(dir)?;
+        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        file.persist(&path).map_err(|e| e.error)?;
+        Ok(path)
     }
 
     fn json(status: StatusCode, body: Value) -> Response<BoxBody<Bytes, Infallible>> {
@@ -155,7 +179,7 @@ impl FakeApi {
             .status(status)
             .header("content-type", "application/json")
             .body(Full::new(Bytes::from(body.to_string())).boxed())
-            .unwrap()
+            .expect("valid response parts")
     }
 
     async fn answer(&self, req: Request<hyper::body::Incoming>) -> Response<BoxBody<Bytes, Infallible>> {
@@ -165,7 +189,7 @@ impl FakeApi {
             .query()
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
-        self.state.lock().unwrap().log.push(format!("{} {}", req.method(), req.uri()));
+        lock(&self.state).log.push(format!("{} {}", req.method(), req.uri()));
         let authorized = req
             .headers()
             .get("authorization")
@@ -212,15 +236,13 @@ impl FakeApi {
         }
         let api_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
         if query.get("watch").is_some_and(|w| w == "true" || w == "1") {
-            let (tx, mut rx) = mpsc::unbounded_channel::<Bytes>();
-            self.state.lock().unwrap().watchers.entry(plural.to_string()).or_default().push(tx);
-            let stream =
-                futures::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b)))));
+            let (tx, rx) = mpsc::unbounded_channel::<Bytes>();
+            lock(&self.state).watchers.entry(plural.to_string()).or_default().push(tx);
             return Response::builder()
                 .status(StatusCode::OK)
                 .header("content-type", "application/json")
-                .body(BodyExt::boxed(StreamBody::new(stream)))
-                .unwrap();
+                .body(ChannelBody { rx }.boxed())
+                .expect("valid response parts");
         }
         while self.hold.load(Ordering::SeqCst) {
             let waiting = self.released.notified();
@@ -229,7 +251,7 @@ impl FakeApi {
             }
             waiting.await;
         }
-        let items = self.state.lock().unwrap().lists.get(*plural).cloned().unwrap_or_default();
+        let items = lock(&self.state).lists.get(*plural).cloned().unwrap_or_default();
         let rv = self.resource_version.load(Ordering::SeqCst).to_string();
         Self::json(
             StatusCode::OK,

@@ -34,6 +34,9 @@ fn fragment() -> impl Strategy<Value = String> {
         Just("replicas: \"3\"\n".to_string()),
         Just("\t\u{feff}\u{0}\r\n".to_string()),
         "[ -~\n]{0,40}".prop_map(|s| s),
+        // Multi-byte characters next to YAML syntax: spans must stay on char boundaries.
+        Just("name: é€😀\u{fffd}: [\n".to_string()),
+        "[ -~\n\u{e9}\u{20ac}\u{1f600}\u{fffd}\t]{0,24}".prop_map(|s| s),
     ]
 }
 

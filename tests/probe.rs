@@ -70,3 +70,47 @@ fn an_interrupted_run_cleans_up_and_exits_130() {
         assert!(cluster.list("pods", None).is_empty(), "SIG{signal}: a pod is left");
     }
 }
+
+#[test]
+fn dry_run_prints_every_object_and_creates_nothing() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let cluster = cluster();
+    let server = runtime.block_on(ApiServer::start(cluster.clone())).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = server.kubeconfig(dir.path()).unwrap();
+    let before = cluster.resource_version();
+    let out = Command::new(env!("CARGO_BIN_EXE_kstor"))
+        .args(["probe", "--dry-run", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let documents: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).unwrap();
+    let kinds: Vec<&str> = documents.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "Namespace",
+            "PersistentVolumeClaim",
+            "Pod",
+            "Pod",
+            "VolumeSnapshot",
+            "PersistentVolumeClaim",
+            "Pod",
+            "Pod"
+        ],
+        "{text}"
+    );
+    for document in &documents {
+        let labels = &document["metadata"]["labels"];
+        assert!(labels["kstor.io/probe-run"].is_string(), "every object carries the run label: {document}");
+    }
+    for pod in documents.iter().filter(|d| d["kind"] == "Pod") {
+        let container = &pod["spec"]["containers"][0];
+        assert_eq!(container["securityContext"]["allowPrivilegeEscalation"], false);
+        assert_eq!(container["command"][1], "agent");
+    }
+    assert!(probe_namespaces(&cluster).is_empty());
+    assert_eq!(cluster.resource_version(), before, "a dry run writes nothing");
+}

@@ -98,6 +98,14 @@ fn dry_run_prints_every_object_and_creates_nothing() {
             "VolumeSnapshot",
             "PersistentVolumeClaim",
             "Pod",
+            "Pod",
+            // access-modes: ReadWriteOncePod (claim, holder, second), ReadWriteMany (claim,
+            // writer, reader)
+            "PersistentVolumeClaim",
+            "Pod",
+            "Pod",
+            "PersistentVolumeClaim",
+            "Pod",
             "Pod"
         ],
         "{text}"

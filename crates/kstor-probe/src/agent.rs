@@ -64,6 +64,15 @@ pub enum AgentOp {
         #[arg(long)]
         expect: String,
     },
+    /// Keep the volume mounted for a while (the access-modes check's first pod), then report.
+    Hold {
+        /// The directory on the volume.
+        #[arg(long)]
+        dir: PathBuf,
+        /// How long, in seconds.
+        #[arg(long, default_value_t = 300)]
+        seconds: u64,
+    },
     /// The filesystem's size and free space (after an expansion).
     Stat {
         /// The directory on the volume.
@@ -125,6 +134,10 @@ pub fn execute(op: &AgentOp) -> AgentExit {
         AgentOp::Write { dir, bytes, files } => ("write", write(dir, *bytes, *files)),
         AgentOp::Verify { dir, expect } => ("verify", verify(dir, expect)),
         AgentOp::Stat { dir } => ("stat", stat(dir)),
+        AgentOp::Hold { dir, seconds } => {
+            std::thread::sleep(std::time::Duration::from_secs(*seconds));
+            ("hold", stat(dir).map(|_| AgentReport::default()))
+        }
     };
     let millis = start.elapsed().as_millis() as u64;
     match outcome {

@@ -45,7 +45,6 @@ fn rule_for(reason: &str, message: &str, facts: ClassFacts) -> Option<Option<&'s
         {
             Some("KS901")
         }
-        "FailedScheduling" if message.contains("ReadWriteOncePod") => Some("KS205"),
         "FailedAttachVolume" if message.contains("Multi-Attach") => Some("KS202"),
         "FailedAttachVolume" => Some("KS906"),
         "ProvisioningFailed" if message.to_lowercase().contains("access mode") => Some("KS204"),

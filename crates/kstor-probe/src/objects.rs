@@ -234,6 +234,31 @@ pub fn verify_args(sha256: &str) -> Vec<String> {
     ["verify", "--dir", MOUNT_PATH, "--expect", sha256].iter().map(|s| s.to_string()).collect()
 }
 
+/// The agent's arguments for writing `bytes` into a subdirectory of the volume.
+pub fn write_in(sub: &str, bytes: u64) -> Vec<String> {
+    let dir = format!("{MOUNT_PATH}/{sub}");
+    ["write", "--dir", dir.as_str(), "--bytes"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([bytes.to_string()])
+        .collect()
+}
+
+/// The agent's arguments for verifying a subdirectory of the volume.
+pub fn verify_in(sub: &str, sha256: &str) -> Vec<String> {
+    let dir = format!("{MOUNT_PATH}/{sub}");
+    ["verify", "--dir", dir.as_str(), "--expect", sha256].iter().map(|s| s.to_string()).collect()
+}
+
+/// The agent's arguments for keeping the volume mounted `seconds`.
+pub fn hold_args(seconds: u64) -> Vec<String> {
+    ["hold", "--dir", MOUNT_PATH, "--seconds"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([seconds.to_string()])
+        .collect()
+}
+
 /// The agent's arguments for reading the filesystem size.
 pub fn stat_args() -> Vec<String> {
     ["stat", "--dir", MOUNT_PATH].iter().map(|s| s.to_string()).collect()

@@ -27,11 +27,13 @@ pub enum Check {
     Snapshot,
     /// The claim grown; the capacity and the filesystem inside a pod show the new size.
     Expand,
+    /// ReadWriteOncePod refuses a second pod; ReadWriteMany is shared across nodes.
+    AccessModes,
 }
 
 impl Check {
     /// Every check, in order.
-    pub const ALL: [Check; 7] = [
+    pub const ALL: [Check; 8] = [
         Check::Preflight,
         Check::Provision,
         Check::AttachMount,
@@ -39,6 +41,7 @@ impl Check {
         Check::Reschedule,
         Check::Snapshot,
         Check::Expand,
+        Check::AccessModes,
     ];
 
     /// The name on the command line and in reports.
@@ -51,6 +54,7 @@ impl Check {
             Check::Reschedule => "reschedule",
             Check::Snapshot => "snapshot",
             Check::Expand => "expand",
+            Check::AccessModes => "access-modes",
         }
     }
 }

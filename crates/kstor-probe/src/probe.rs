@@ -312,6 +312,41 @@ async fn dry_run(client: &Client, blueprint: &Blueprint, classes: &[String], arg
                 None,
             )));
         }
+        if selected.contains(&Check::AccessModes) {
+            let hold = args.step_timeout.as_secs().max(1);
+            let rwop = format!("{slug}-rwop");
+            documents.push(yaml(&blueprint.claim(&rwop, class, "ReadWriteOncePod", args.size, None)));
+            documents.push(yaml(&blueprint.agent_pod(
+                &format!("{slug}-rwop-holder"),
+                class,
+                &rwop,
+                &objects::hold_args(hold),
+                None,
+            )));
+            documents.push(yaml(&blueprint.agent_pod(
+                &format!("{slug}-rwop-second"),
+                class,
+                &rwop,
+                &objects::stat_args(),
+                None,
+            )));
+            let rwx = format!("{slug}-rwx");
+            documents.push(yaml(&blueprint.claim(&rwx, class, "ReadWriteMany", args.size, None)));
+            documents.push(yaml(&blueprint.agent_pod(
+                &format!("{slug}-rwx-writer"),
+                class,
+                &rwx,
+                &objects::write_in("rwx", args.data.min(8 << 20)),
+                None,
+            )));
+            documents.push(yaml(&blueprint.agent_pod(
+                &format!("{slug}-rwx-reader"),
+                class,
+                &rwx,
+                &objects::verify_in("rwx", "<sha256 of the written data>"),
+                Some("<the writer's node>"),
+            )));
+        }
     }
     let mut stdout = std::io::stdout().lock();
     let text = documents.join("---\n");

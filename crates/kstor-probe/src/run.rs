@@ -160,7 +160,7 @@ impl Run {
                 )),
             }
         }
-        for check in [Check::Reschedule, Check::Snapshot, Check::Expand] {
+        for check in [Check::Reschedule, Check::Snapshot, Check::Expand, Check::AccessModes] {
             if !selected(check) {
                 continue;
             }
@@ -171,7 +171,8 @@ impl Run {
             let outcome = match check {
                 Check::Reschedule => self.reschedule(&mut state).await,
                 Check::Snapshot => self.snapshot(&mut state, &preflight).await,
-                _ => self.expand(&mut state, &storage_class).await,
+                Check::Expand => self.expand(&mut state, &storage_class).await,
+                _ => self.access_modes(&mut state).await,
             };
             report.checks.push(self.settle(check, &state, outcome).await?);
         }
@@ -484,6 +485,170 @@ impl Run {
                 agent.error.unwrap_or_default()
             ))),
         }
+    }
+
+    /// ReadWriteOncePod: while one pod uses the claim, a second must stay unscheduled.
+    /// ReadWriteMany: data written on one node is read on another. A mode the driver does not
+    /// provision (ProvisioningFailed) is skipped with the reason.
+    async fn access_modes(&self, state: &mut State) -> Result<CheckReport, StepError> {
+        let mut report = CheckReport::new(Check::AccessModes, Status::Passed, "");
+        let mut details = Vec::new();
+        let slug = slug(&state.class);
+        let claims: Api<PersistentVolumeClaim> = self.cluster.ns();
+        let pods: Api<Pod> = self.cluster.ns();
+
+        // ReadWriteOncePod.
+        let claim = format!("{slug}-rwop");
+        Cluster::create(
+            &claims,
+            &self.blueprint.claim(&claim, &state.class, "ReadWriteOncePod", self.size, None),
+        )
+        .await?;
+        let holder = format!("{slug}-rwop-holder");
+        let hold = self.step_seconds();
+        Cluster::create(
+            &pods,
+            &self.blueprint.agent_pod(&holder, &state.class, &claim, &objects::hold_args(hold), None),
+        )
+        .await?;
+        let start = Instant::now();
+        match self.running_or_unprovisioned(&holder, &claim).await? {
+            Some(why) => details.push(format!("ReadWriteOncePod skipped: {why}")),
+            None => {
+                let second = format!("{slug}-rwop-second");
+                Cluster::create(
+                    &pods,
+                    &self.blueprint.agent_pod(&second, &state.class, &claim, &objects::stat_args(), None),
+                )
+                .await?;
+                let refused = self
+                    .cluster
+                    .wait(&format!("pod {second} refused or running"), || async {
+                        if self.cluster.pod(&second).await?.is_some_and(|p| started(&p)) {
+                            return Ok(Some(false));
+                        }
+                        let events = self.cluster.events().await?;
+                        let refused = events.iter().any(|e| {
+                            e.involved_object.name.as_deref() == Some(second.as_str())
+                                && e.reason.as_deref() == Some("FailedScheduling")
+                                && e.message.as_deref().is_some_and(|m| {
+                                    m.contains("ReadWriteOncePod") || m.contains("used by another pod")
+                                })
+                        });
+                        Ok(refused.then_some(true))
+                    })
+                    .await?;
+                if !refused {
+                    report.status = Status::Failed;
+                    report.rules.push("KS205".into());
+                    details.push(format!("a second pod ran on the ReadWriteOncePod claim {claim}"));
+                } else {
+                    report.timings.push(timing("rwop-refused", ms(start)));
+                    details.push("ReadWriteOncePod refused a second pod".into());
+                }
+                self.cluster.delete_and_wait(&pods, &second).await?;
+            }
+        }
+        self.cluster.delete_and_wait(&pods, &holder).await?;
+        self.cluster.delete_and_wait(&claims, &claim).await?;
+
+        // ReadWriteMany.
+        let claim = format!("{slug}-rwx");
+        Cluster::create(
+            &claims,
+            &self.blueprint.claim(&claim, &state.class, "ReadWriteMany", self.size, None),
+        )
+        .await?;
+        let writer = format!("{slug}-rwx-writer");
+        Cluster::create(
+            &pods,
+            &self.blueprint.agent_pod(
+                &writer,
+                &state.class,
+                &claim,
+                &objects::write_in("rwx", self.data.min(8 << 20)),
+                None,
+            ),
+        )
+        .await?;
+        let start = Instant::now();
+        match self.running_or_unprovisioned(&writer, &claim).await? {
+            Some(why) => details.push(format!("ReadWriteMany skipped: {why}")),
+            None => {
+                let (code, written) = self.agent_result(&writer).await?;
+                let node = self
+                    .cluster
+                    .pod(&writer)
+                    .await?
+                    .and_then(|p| p.spec.and_then(|s| s.node_name))
+                    .unwrap_or_default();
+                let sha = written.sha256.clone().unwrap_or_default();
+                if code != 0 {
+                    return Err(StepError::Failed(format!(
+                        "the ReadWriteMany writer exited {code}: {}",
+                        written.error.unwrap_or_default()
+                    )));
+                }
+                let reader = format!("{slug}-rwx-reader");
+                let pod = self.blueprint.agent_pod(
+                    &reader,
+                    &state.class,
+                    &claim,
+                    &objects::verify_in("rwx", &sha),
+                    Some(&node),
+                );
+                let mut steps = CheckReport::new(Check::AccessModes, Status::Passed, "");
+                self.start_pod(&pod, state, &mut steps, None, "rwx-reader-").await?;
+                let (code, read) = self.agent_result(&reader).await?;
+                let other = self
+                    .cluster
+                    .pod(&reader)
+                    .await?
+                    .and_then(|p| p.spec.and_then(|s| s.node_name))
+                    .unwrap_or_default();
+                report.timings.push(timing("rwx-read-elsewhere", ms(start)));
+                if code == 0 && read.matches == Some(true) && other != node {
+                    details.push(format!("ReadWriteMany: written on {node}, read back on {other}"));
+                } else {
+                    report.status = Status::Failed;
+                    details.push(format!(
+                        "ReadWriteMany: written on {node}, but {other} read {} files, {} bytes, not what was written",
+                        read.files.unwrap_or(0),
+                        read.bytes.unwrap_or(0)
+                    ));
+                }
+            }
+        }
+        report.detail = Some(details.join("; "));
+        Ok(report)
+    }
+
+    /// How long a holding pod waits: the step's deadline, in whole seconds.
+    fn step_seconds(&self) -> u64 {
+        self.cluster.step_timeout.as_secs().max(1)
+    }
+
+    /// Waits until `pod` runs; `Some(reason)` when its claim cannot be provisioned in the mode
+    /// it asks for (the driver does not support it).
+    async fn running_or_unprovisioned(&self, pod: &str, claim: &str) -> Result<Option<String>, StepError> {
+        self.cluster
+            .wait(&format!("pod {pod} running"), || async {
+                if self.cluster.pod(pod).await?.is_some_and(|p| started(&p)) {
+                    return Ok(Some(None));
+                }
+                let events = self.cluster.events().await?;
+                let failed = events.iter().find(|e| {
+                    e.involved_object.name.as_deref() == Some(claim)
+                        && e.reason.as_deref() == Some("ProvisioningFailed")
+                });
+                Ok(failed.map(|e| {
+                    Some(format!(
+                        "the driver does not provision it ({})",
+                        e.message.clone().unwrap_or_default()
+                    ))
+                }))
+            })
+            .await
     }
 
     /// Cordons or uncordons a node, recording it so that the cleanup uncordons it whatever

@@ -138,7 +138,16 @@ fn a_healthy_zonal_class_passes_every_check_and_leaves_nothing() {
     assert_eq!(code, EXIT_OK, "{report:#}");
     assert_eq!(report["version"], 1);
     assert_eq!(report["classes"][0]["class"], "gp3", "the default class");
-    let expected = ["preflight", "provision", "attach-mount", "write", "reschedule", "snapshot", "expand"];
+    let expected = [
+        "preflight",
+        "provision",
+        "attach-mount",
+        "write",
+        "reschedule",
+        "snapshot",
+        "expand",
+        "access-modes",
+    ];
     assert_eq!(all.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>(), expected);
     assert!(all.iter().all(|(_, s)| s == "passed"), "{report:#}");
     // WaitForFirstConsumer: the claim binds when the writer is scheduled, and says so.
@@ -402,5 +411,24 @@ fn chaos_cordon_moves_the_volume_off_a_cordoned_node_and_always_uncordons() {
     assert_eq!(code, EXIT_FAILED, "{report:#}");
     assert_eq!(check(&report, "reschedule")["status"], "failed", "{report:#}");
     // The check uncordons as it fails (the cleanup would, had it been interrupted).
+    sim.assert_clean();
+}
+
+#[test]
+fn a_file_class_shares_its_volume_across_nodes() {
+    let sim = sim(|cluster| {
+        cluster.add_driver(Driver::file("efs.csi.aws.com"));
+        cluster.create(objects::storage_class("efs", "efs.csi.aws.com", "Immediate")).unwrap();
+    });
+    let (code, report) = sim.probe(&["--class", "efs", "--checks", "access-modes"]);
+    assert_eq!(code, EXIT_OK, "{report:#}");
+    let modes = check(&report, "access-modes");
+    let detail = modes["detail"].as_str().unwrap();
+    assert!(detail.contains("ReadWriteOncePod skipped: the driver does not provision it"), "{detail}");
+    assert!(
+        detail.contains("ReadWriteMany: written on node-") && detail.contains("read back on node-"),
+        "{detail}"
+    );
+    assert_eq!(steps(modes), ["rwx-read-elsewhere"]);
     sim.assert_clean();
 }

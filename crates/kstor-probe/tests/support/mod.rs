@@ -24,14 +24,22 @@ pub fn kstor_agent(call: &AgentCall) -> AgentExit {
         Ok(p) => p,
         Err(e) => return AgentExit::failure(2, e.to_string()),
     };
-    let host = |dir: &PathBuf| {
-        call.mounts.get(dir.to_str().unwrap_or_default()).cloned().unwrap_or_else(|| dir.clone())
+    // A directory under a mount path maps to the same place under the volume's directory.
+    let host = |dir: &PathBuf| -> PathBuf {
+        for (mount, volume) in &call.mounts {
+            if let Ok(rest) = dir.strip_prefix(mount) {
+                return volume.join(rest);
+            }
+        }
+        dir.clone()
     };
     let exit = match parsed.agent.op {
         AgentOp::Write { dir, bytes, files } => {
             agent::execute(&AgentOp::Write { dir: host(&dir), bytes, files })
         }
         AgentOp::Verify { dir, expect } => agent::execute(&AgentOp::Verify { dir: host(&dir), expect }),
+        // Holding a volume: the container runs until its pod is deleted.
+        AgentOp::Hold { .. } => return AgentExit::running(),
         AgentOp::Stat { dir } => {
             let size = call.current_size(dir.to_str().unwrap_or_default()).unwrap_or(0);
             let report = AgentReport {

@@ -106,6 +106,9 @@ fn dry_run_prints_every_object_and_creates_nothing() {
             "Pod",
             "PersistentVolumeClaim",
             "Pod",
+            "Pod",
+            // permissions: a new claim and its non-root writer
+            "PersistentVolumeClaim",
             "Pod"
         ],
         "{text}"

@@ -29,11 +29,13 @@ pub enum Check {
     Expand,
     /// ReadWriteOncePod refuses a second pod; ReadWriteMany is shared across nodes.
     AccessModes,
+    /// A non-root pod with fsGroup writes to a new volume (with the driver's fsGroupPolicy).
+    Permissions,
 }
 
 impl Check {
     /// Every check, in order.
-    pub const ALL: [Check; 8] = [
+    pub const ALL: [Check; 9] = [
         Check::Preflight,
         Check::Provision,
         Check::AttachMount,
@@ -42,6 +44,7 @@ impl Check {
         Check::Snapshot,
         Check::Expand,
         Check::AccessModes,
+        Check::Permissions,
     ];
 
     /// The name on the command line and in reports.
@@ -55,6 +58,7 @@ impl Check {
             Check::Snapshot => "snapshot",
             Check::Expand => "expand",
             Check::AccessModes => "access-modes",
+            Check::Permissions => "permissions",
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct Preflight {
     pub snapshot_class: Option<String>,
     /// Why the snapshot check cannot run.
     pub snapshot_skip: Option<String>,
+    /// The CSIDriver's `fsGroupPolicy` (`None` when there is no CSIDriver object).
+    pub fs_group_policy: Option<String>,
 }
 
 /// The permissions a run needs and the preflight asks for: (verb, group, resource).
@@ -81,6 +83,7 @@ pub async fn run(run: &Run, name: &str) -> Result<Preflight, StepError> {
             runnable: false,
             snapshot_class: None,
             snapshot_skip: None,
+            fs_group_policy: None,
         });
     };
     let summary = Summary::from(&class);
@@ -190,7 +193,10 @@ pub async fn run(run: &Run, name: &str) -> Result<Preflight, StepError> {
     }
 
     // kstor's rules on the class, as `kstor audit` would report them.
-    let mut items: Vec<Value> = vec![typed(&class, "storage.k8s.io/v1", "StorageClass")];
+    // Every class: rules read the others (defaults, a snapshot class per driver).
+    let all_classes = classes.list(&ListParams::default()).await?.items;
+    let mut items: Vec<Value> =
+        all_classes.iter().map(|c| typed(c, "storage.k8s.io/v1", "StorageClass")).collect();
     items.extend(all_drivers.iter().map(|d| typed(d, "storage.k8s.io/v1", "CSIDriver")));
     items.extend(nodes.iter().map(|n| typed(n, "v1", "Node")));
     items.extend(snapshot_objects);
@@ -203,7 +209,19 @@ pub async fn run(run: &Run, name: &str) -> Result<Preflight, StepError> {
         report.detail = Some(notes.join("; "));
     }
     report.rules = findings.iter().map(|f| f.rule.clone()).collect();
-    Ok(Preflight { class: Some(summary), report, findings, runnable, snapshot_class, snapshot_skip })
+    let fs_group_policy = all_drivers
+        .iter()
+        .find(|d| d.name_any() == summary.provisioner)
+        .map(|d| d.spec.fs_group_policy.clone().unwrap_or_else(|| "ReadWriteOnceWithFSType".to_string()));
+    Ok(Preflight {
+        class: Some(summary),
+        report,
+        findings,
+        runnable,
+        snapshot_class,
+        snapshot_skip,
+        fs_group_policy,
+    })
 }
 
 /// An API object as JSON with its apiVersion and kind (list items may lack them).

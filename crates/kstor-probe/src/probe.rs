@@ -347,6 +347,17 @@ async fn dry_run(client: &Client, blueprint: &Blueprint, classes: &[String], arg
                 Some("<the writer's node>"),
             )));
         }
+        if selected.contains(&Check::Permissions) {
+            let perm = format!("{slug}-perm");
+            documents.push(yaml(&blueprint.claim(&perm, class, "ReadWriteOnce", args.size, None)));
+            documents.push(yaml(&blueprint.agent_pod(
+                &format!("{slug}-perm-writer"),
+                class,
+                &perm,
+                &objects::write_args(1 << 20),
+                None,
+            )));
+        }
     }
     let mut stdout = std::io::stdout().lock();
     let text = documents.join("---\n");

@@ -133,9 +133,12 @@ impl Run {
         };
         // The data path: provision → attach → write; each needs the one before, whether or
         // not it is reported.
-        let needs_volume = self.checks.iter().any(|c| *c != Check::Preflight);
-        let mut blocked: Option<String> = (!preflight.runnable)
+        // access-modes and permissions use claims of their own: only the preflight gates them.
+        let own_claims = [Check::Preflight, Check::AccessModes, Check::Permissions];
+        let needs_volume = self.checks.iter().any(|c| !own_claims.contains(c));
+        let not_runnable: Option<String> = (!preflight.runnable)
             .then(|| preflight.report.detail.clone().unwrap_or_else(|| "preflight failed".into()));
+        let mut blocked = not_runnable.clone();
         let mut volume_checks = Vec::new();
         if needs_volume && blocked.is_none() {
             volume_checks = self.data_path(&mut state).await?;
@@ -160,11 +163,14 @@ impl Run {
                 )),
             }
         }
-        for check in [Check::Reschedule, Check::Snapshot, Check::Expand, Check::AccessModes] {
+        for check in
+            [Check::Reschedule, Check::Snapshot, Check::Expand, Check::AccessModes, Check::Permissions]
+        {
             if !selected(check) {
                 continue;
             }
-            if let Some(why) = &blocked {
+            let gate = if own_claims.contains(&check) { &not_runnable } else { &blocked };
+            if let Some(why) = gate {
                 report.checks.push(CheckReport::new(check, Status::Skipped, why.clone()));
                 continue;
             }
@@ -172,7 +178,8 @@ impl Run {
                 Check::Reschedule => self.reschedule(&mut state).await,
                 Check::Snapshot => self.snapshot(&mut state, &preflight).await,
                 Check::Expand => self.expand(&mut state, &storage_class).await,
-                _ => self.access_modes(&mut state).await,
+                Check::AccessModes => self.access_modes(&mut state).await,
+                _ => self.permissions(&mut state, &preflight).await,
             };
             report.checks.push(self.settle(check, &state, outcome).await?);
         }
@@ -276,11 +283,18 @@ impl Run {
                 out.push(write);
             }
             Ok((code, report)) => {
-                out.push(CheckReport::new(
+                let error = report.error.unwrap_or_default();
+                let mut failed = CheckReport::new(
                     Check::Write,
                     Status::Failed,
-                    format!("the agent exited {code}: {}", report.error.unwrap_or_default()),
-                ));
+                    format!("the agent exited {code}: {error}"),
+                );
+                if error.contains("Permission denied") {
+                    // The pod runs as uid 65532 with fsGroup 65532: the volume's root is not
+                    // writable for it (the permissions check says whether fsGroup applies).
+                    failed.rules.push("KS501".into());
+                }
+                out.push(failed);
             }
             Err(e) => out.push(self.settle(Check::Write, state, Err(e)).await?),
         }
@@ -620,6 +634,49 @@ impl Run {
             }
         }
         report.detail = Some(details.join("; "));
+        Ok(report)
+    }
+
+    /// Pitfall 4 live: a non-root pod (uid 65532) with fsGroup 65532 writes to a new volume,
+    /// whose root directory is as the driver formats it; the driver's fsGroupPolicy says
+    /// whether the kubelet applies fsGroup at all.
+    async fn permissions(&self, state: &mut State, preflight: &Preflight) -> Result<CheckReport, StepError> {
+        let policy =
+            preflight.fs_group_policy.clone().unwrap_or_else(|| "unknown (no CSIDriver object)".into());
+        let slug = slug(&state.class);
+        let claims: Api<PersistentVolumeClaim> = self.cluster.ns();
+        let pods: Api<Pod> = self.cluster.ns();
+        let claim = format!("{slug}-perm");
+        Cluster::create(
+            &claims,
+            &self.blueprint.claim(&claim, &state.class, "ReadWriteOnce", self.size, None),
+        )
+        .await?;
+        let writer = format!("{slug}-perm-writer");
+        let pod =
+            self.blueprint.agent_pod(&writer, &state.class, &claim, &objects::write_args(1 << 20), None);
+        let mut report = CheckReport::new(Check::Permissions, Status::Passed, "");
+        let start = Instant::now();
+        self.start_pod(&pod, state, &mut CheckReport::new(Check::Permissions, Status::Passed, ""), None, "")
+            .await?;
+        let (code, agent) = self.agent_result(&writer).await?;
+        report.timings.push(timing("written", ms(start)));
+        let who = format!("a non-root pod (uid {0}, fsGroup {0})", objects::POD_USER);
+        if code == 0 {
+            report.detail =
+                Some(format!("{who} wrote to a new volume; the driver's fsGroupPolicy: {policy}"));
+        } else {
+            report.status = Status::Failed;
+            report.detail = Some(format!(
+                "{who} could not write to a new volume ({}); the driver's fsGroupPolicy: {policy}",
+                agent.error.unwrap_or_default()
+            ));
+            // fsGroupPolicy None: the kubelet never applies fsGroup (KS502); else the volume's
+            // root is not writable for the pod's user (KS501).
+            report.rules.push(if policy == "None" { "KS502" } else { "KS501" }.to_string());
+        }
+        self.cluster.delete_and_wait(&pods, &writer).await?;
+        self.cluster.delete_and_wait(&claims, &claim).await?;
         Ok(report)
     }
 

@@ -15,7 +15,7 @@ use kstor_testkube::{ApiServer, Cluster, ClusterConfig, Denied, Driver, objects}
 
 mod support;
 use serde_json::{Value, json};
-use support::kstor_agent;
+use support::{kstor_agent, kstor_agent_with_ownership};
 
 const EBS: &str = "ebs.csi.aws.com";
 
@@ -147,6 +147,7 @@ fn a_healthy_zonal_class_passes_every_check_and_leaves_nothing() {
         "snapshot",
         "expand",
         "access-modes",
+        "permissions",
     ];
     assert_eq!(all.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>(), expected);
     assert!(all.iter().all(|(_, s)| s == "passed"), "{report:#}");
@@ -430,5 +431,33 @@ fn a_file_class_shares_its_volume_across_nodes() {
         "{detail}"
     );
     assert_eq!(steps(modes), ["rwx-read-elsewhere"]);
+    sim.assert_clean();
+}
+
+#[test]
+fn a_non_root_pod_with_fs_group_writes_where_the_driver_applies_it() {
+    // Volumes whose root is owned by root: only fsGroup makes them writable for uid 65532.
+    let sim = sim(|cluster| {
+        cluster.set_agent(kstor_agent_with_ownership);
+        cluster.add_driver(Driver::file("efs.csi.aws.com"));
+        cluster.create(objects::storage_class("efs", "efs.csi.aws.com", "Immediate")).unwrap();
+        cluster.add_driver(Driver::node_local("local.csi.openebs.io"));
+        cluster
+            .create(objects::storage_class("local", "local.csi.openebs.io", "WaitForFirstConsumer"))
+            .unwrap();
+    });
+    // fsGroupPolicy File: the kubelet applies fsGroup, the non-root writer succeeds.
+    let (code, report) = sim.probe(&["--class", "local", "--checks", "permissions"]);
+    assert_eq!(code, EXIT_OK, "{report:#}");
+    let detail = check(&report, "permissions")["detail"].as_str().unwrap();
+    assert!(detail.contains("wrote to a new volume; the driver's fsGroupPolicy: File"), "{detail}");
+    sim.assert_clean();
+    // fsGroupPolicy None (EFS-like): fsGroup is never applied; pitfall 4 happens, and KS502
+    // names it.
+    let (code, report) = sim.probe(&["--class", "efs", "--checks", "permissions"]);
+    assert_eq!(code, EXIT_FAILED, "{report:#}");
+    let permissions = check(&report, "permissions");
+    assert!(permissions["detail"].as_str().unwrap().contains("Permission denied"), "{permissions:#}");
+    assert_eq!(permissions["rules"], json!(["KS502"]));
     sim.assert_clean();
 }

@@ -17,6 +17,17 @@ struct AgentCli {
 /// volume's directory. `stat` reports the simulated filesystem size (the claim's capacity as
 /// the kubelet grew it), since the host directory is not a volume of that size.
 pub fn kstor_agent(call: &AgentCall) -> AgentExit {
+    run_agent(call, false)
+}
+
+/// [`kstor_agent`] with the permissions of a freshly formatted volume: its root is owned by
+/// root, so a non-root container can write only where the kubelet applied fsGroup (the
+/// driver's fsGroupPolicy allows it and the pod sets one).
+pub fn kstor_agent_with_ownership(call: &AgentCall) -> AgentExit {
+    run_agent(call, true)
+}
+
+fn run_agent(call: &AgentCall, root_owned: bool) -> AgentExit {
     let argv = std::iter::once("kstor".to_string())
         .chain(call.command.iter().skip(2).cloned())
         .chain(call.args.iter().cloned());
@@ -33,6 +44,20 @@ pub fn kstor_agent(call: &AgentCall) -> AgentExit {
         }
         dir.clone()
     };
+    if root_owned
+        && let AgentOp::Write { dir, .. } = &parsed.agent.op
+        && call.run_as_user.is_some_and(|uid| uid != 0)
+    {
+        let mount = call.mounts.keys().find(|m| dir.starts_with(m.as_str()));
+        if mount.is_some_and(|m| !call.fs_group_applied.get(m).copied().unwrap_or(false)) {
+            let report = AgentReport {
+                op: "write".into(),
+                error: Some(format!("{}: Permission denied (os error 13)", dir.display())),
+                ..AgentReport::default()
+            };
+            return AgentExit::failure(2, serde_json::to_string(&report).unwrap());
+        }
+    }
     let exit = match parsed.agent.op {
         AgentOp::Write { dir, bytes, files } => {
             agent::execute(&AgentOp::Write { dir: host(&dir), bytes, files })

@@ -5,6 +5,7 @@
 //! `cargo run -p kstor-probe --example simulated -- [kstor probe flags]`
 
 #[path = "../tests/support/mod.rs"]
+#[allow(dead_code)] // the demo uses one of the test agents
 mod support;
 
 use clap::Parser;

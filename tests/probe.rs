@@ -98,6 +98,10 @@ fn dry_run_prints_every_object_and_creates_nothing() {
             "VolumeSnapshot",
             "PersistentVolumeClaim",
             "Pod",
+            // the clone of the claim and its reader
+            "PersistentVolumeClaim",
+            "Pod",
+            // expand's stat pod
             "Pod",
             // access-modes: ReadWriteOncePod (claim, holder, second), ReadWriteMany (claim,
             // writer, reader)

@@ -302,6 +302,21 @@ async fn dry_run(client: &Client, blueprint: &Blueprint, classes: &[String], arg
                 &objects::verify_args("<sha256 of the written data>"),
                 None,
             )));
+            let clone = format!("{slug}-clone");
+            documents.push(yaml(&blueprint.claim(
+                &clone,
+                class,
+                "ReadWriteOnce",
+                args.size,
+                Some(("PersistentVolumeClaim", &claim)),
+            )));
+            documents.push(yaml(&blueprint.agent_pod(
+                &format!("{clone}-reader"),
+                class,
+                &clone,
+                &objects::verify_args("<sha256 of the written data>"),
+                None,
+            )));
         }
         if selected.contains(&Check::Expand) && storage_class.allow_volume_expansion == Some(true) {
             documents.push(yaml(&blueprint.agent_pod(

@@ -680,6 +680,41 @@ impl Run {
         Ok(report)
     }
 
+    /// A clone of the claim (dataSource: the claim), verified by a reader, where the driver
+    /// clones; a failed clone fails the check, an unsupported one is said.
+    async fn clone_claim(&self, state: &mut State, report: &mut CheckReport) -> Result<String, StepError> {
+        let clone = format!("{}-clone", slug(&state.class));
+        let source = state.claim.clone();
+        let claim = self.blueprint.claim(
+            &clone,
+            &state.class,
+            "ReadWriteOnce",
+            self.size,
+            Some(("PersistentVolumeClaim", &source)),
+        );
+        let start = Instant::now();
+        Cluster::create(&self.cluster.ns::<PersistentVolumeClaim>(), &claim).await?;
+        let reader = format!("{clone}-reader");
+        let sha = state.sha256.clone().unwrap_or_default();
+        let pod = self.blueprint.agent_pod(&reader, &state.class, &clone, &objects::verify_args(&sha), None);
+        Cluster::create(&self.cluster.ns::<Pod>(), &pod).await?;
+        if let Some(why) = self.running_or_unprovisioned(&reader, &clone).await? {
+            return Ok(format!("clone not checked: {why}"));
+        }
+        let (code, agent) = self.agent_result(&reader).await?;
+        report.timings.push(timing("cloned-and-verified", ms(start)));
+        if code == 0 && agent.matches == Some(true) {
+            Ok("the clone of the claim holds it too".into())
+        } else {
+            report.status = Status::Failed;
+            Ok(format!(
+                "but the clone of the claim holds {} files, {} bytes, not the written data",
+                agent.files.unwrap_or(0),
+                agent.bytes.unwrap_or(0)
+            ))
+        }
+    }
+
     /// How long a holding pod waits: the step's deadline, in whole seconds.
     fn step_seconds(&self) -> u64 {
         self.cluster.step_timeout.as_secs().max(1)
@@ -777,8 +812,10 @@ impl Run {
         report.timings.push(timing("restored-and-verified", ms(start)));
         match (code, agent.matches) {
             (0, Some(true)) => {
-                report.detail =
-                    Some(format!("snapshot class {class}; the restored claim holds the written data"));
+                let clone = self.clone_claim(state, &mut report).await?;
+                report.detail = Some(format!(
+                    "snapshot class {class}; the restored claim holds the written data; {clone}"
+                ));
                 Ok(report)
             }
             (_, Some(false)) => {

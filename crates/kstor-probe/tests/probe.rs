@@ -165,7 +165,7 @@ fn a_healthy_zonal_class_passes_every_check_and_leaves_nothing() {
     // The snapshot is taken with no pod on the volume: the reader goes (and detaches) first.
     assert_eq!(
         steps(check(&report, "snapshot")),
-        ["pod-deleted", "detached", "ready", "restored-and-verified"]
+        ["pod-deleted", "detached", "ready", "restored-and-verified", "cloned-and-verified"]
     );
     let expand = check(&report, "expand");
     assert_eq!(steps(expand), ["volume-expanded", "capacity", "filesystem"]);

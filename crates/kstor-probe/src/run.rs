@@ -98,7 +98,9 @@ impl Run {
 
     /// Runs every check of one class.
     pub async fn probe_class(&self, class: &str) -> Result<ClassReport, StepError> {
+        let progress = Progress::start(class, "preflight");
         let preflight = preflight::run(self, class).await?;
+        progress.done(Some(preflight.report.status));
         let mut report = ClassReport {
             class: class.to_string(),
             provisioner: preflight.class.as_ref().map(|c| c.provisioner.clone()),
@@ -141,7 +143,10 @@ impl Run {
         let mut blocked = not_runnable.clone();
         let mut volume_checks = Vec::new();
         if needs_volume && blocked.is_none() {
+            let progress = Progress::start(class, "provision, attach-mount, write");
             volume_checks = self.data_path(&mut state).await?;
+            let worst = volume_checks.iter().map(|c| c.status).find(|s| *s != Status::Passed);
+            progress.done(Some(worst.unwrap_or(Status::Passed)));
             if let Some(failed) = volume_checks.iter().find(|c| c.status != Status::Passed) {
                 blocked = Some(format!(
                     "needs {}, which {}",
@@ -174,6 +179,7 @@ impl Run {
                 report.checks.push(CheckReport::new(check, Status::Skipped, why.clone()));
                 continue;
             }
+            let progress = Progress::start(class, check.name());
             let outcome = match check {
                 Check::Reschedule => self.reschedule(&mut state).await,
                 Check::Snapshot => self.snapshot(&mut state, &preflight).await,
@@ -181,7 +187,9 @@ impl Run {
                 Check::AccessModes => self.access_modes(&mut state).await,
                 _ => self.permissions(&mut state, &preflight).await,
             };
-            report.checks.push(self.settle(check, &state, outcome).await?);
+            let settled = self.settle(check, &state, outcome).await?;
+            progress.done(Some(settled.status));
+            report.checks.push(settled);
         }
         Ok(report)
     }
@@ -905,6 +913,36 @@ impl Run {
                 Some(format!("grown to {}; the filesystem shows {size} bytes", objects::quantity(grown)));
         }
         Ok(report)
+    }
+}
+
+/// A line on stderr per step, with its elapsed time, when stderr is a terminal (nothing on
+/// a pipe or in CI logs, where the report says it all).
+struct Progress {
+    line: Option<String>,
+    start: Instant,
+}
+
+impl Progress {
+    fn start(class: &str, step: &str) -> Progress {
+        use std::io::IsTerminal;
+        let line = std::io::stderr().is_terminal().then(|| format!("kstor probe: {class}: {step}"));
+        if let Some(line) = &line {
+            eprintln!("{line} …");
+        }
+        Progress { line, start: Instant::now() }
+    }
+
+    fn done(self, status: Option<Status>) {
+        if let Some(line) = &self.line {
+            let status = match status {
+                Some(Status::Passed) => "passed",
+                Some(Status::Failed) => "FAILED",
+                Some(Status::Skipped) => "skipped",
+                None => "done",
+            };
+            eprintln!("{line}: {status} in {:.1} s", self.start.elapsed().as_secs_f64());
+        }
     }
 }
 

@@ -174,6 +174,12 @@ pub struct RunArgs {
     /// Deadline of each step, e.g. 3m.
     #[arg(long, value_name = "DURATION", default_value = "3m", value_parser = parse_duration)]
     pub step_timeout: Duration,
+    /// Repeat the checks this many times per class and report percentiles of every step.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub iterations: u32,
+    /// Run this many probes of a class at once (attach storms, provisioning under load).
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub parallel: u32,
     /// Print every object the probe would create, as YAML, and create nothing.
     #[arg(long)]
     pub dry_run: bool,

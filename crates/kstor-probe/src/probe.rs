@@ -111,6 +111,9 @@ async fn run(args: &RunArgs, engine: Arc<Engine>) -> u8 {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
+    if args.chaos.is_some() && args.parallel > 1 {
+        return fail("--chaos cordon cordons one node at a time: it cannot run with --parallel");
+    }
     let id = run_id();
     let namespace = args.namespace.clone().unwrap_or_else(|| format!("kstor-probe-{id}"));
     let blueprint = Blueprint { run: id.clone(), namespace: namespace.clone(), image: args.image.clone() };
@@ -150,7 +153,22 @@ async fn run(args: &RunArgs, engine: Arc<Engine>) -> u8 {
         probe.ensure_namespace().await?;
         let mut done = Vec::new();
         for class in &classes {
-            done.push(probe.probe_class(class).await?);
+            if args.iterations == 1 && args.parallel == 1 {
+                done.push(probe.probe_class(class).await?);
+                continue;
+            }
+            let mut runs = Vec::new();
+            let probe = &probe;
+            for round in 0..args.iterations {
+                let batch = (0..args.parallel).map(|k| {
+                    let prefix = format!("{}-{}", crate::run::slug(class), round * args.parallel + k);
+                    async move { probe.probe_class_as(class, &prefix).await }
+                });
+                for run in futures::future::join_all(batch).await {
+                    runs.push(run?);
+                }
+            }
+            done.push(crate::report::merge(runs));
         }
         Ok::<_, StepError>(done)
     };

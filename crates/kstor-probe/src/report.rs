@@ -105,6 +105,29 @@ pub struct CheckReport {
     pub diagnosis: Vec<Diagnosis>,
     /// Rule codes related to the outcome.
     pub rules: Vec<String>,
+    /// With `--iterations`/`--parallel`: each run's timings, in run order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<Vec<Timing>>,
+    /// With several runs: each step's percentiles over the runs that timed it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub percentiles: Vec<Percentiles>,
+}
+
+/// A step's distribution over several runs, in milliseconds.
+#[derive(Clone, Debug, Serialize)]
+pub struct Percentiles {
+    /// The step.
+    pub step: String,
+    /// How many runs timed it.
+    pub count: usize,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// The slowest.
+    pub max: f64,
 }
 
 impl CheckReport {
@@ -118,8 +141,96 @@ impl CheckReport {
             timings: Vec::new(),
             diagnosis: Vec::new(),
             rules: Vec::new(),
+            runs: Vec::new(),
+            percentiles: Vec::new(),
         }
     }
+}
+
+/// One class's report from several runs of it: a check fails when any run failed it, passes
+/// when any passed it and none failed; its timings become percentiles per step (HDR
+/// histogram, microsecond precision), with each run's timings kept.
+pub fn merge(runs: Vec<ClassReport>) -> ClassReport {
+    let Some(first) = runs.first() else {
+        return ClassReport {
+            class: String::new(),
+            provisioner: None,
+            findings: Vec::new(),
+            checks: Vec::new(),
+        };
+    };
+    let mut merged = ClassReport {
+        class: first.class.clone(),
+        provisioner: first.provisioner.clone(),
+        findings: first.findings.clone(),
+        checks: Vec::new(),
+    };
+    let order: Vec<Check> = first.checks.iter().map(|c| c.check).collect();
+    for check in order {
+        let reports: Vec<&CheckReport> =
+            runs.iter().filter_map(|r| r.checks.iter().find(|c| c.check == check)).collect();
+        let failed = reports.iter().filter(|r| r.status == Status::Failed).count();
+        let passed = reports.iter().filter(|r| r.status == Status::Passed).count();
+        let status = if failed > 0 {
+            Status::Failed
+        } else if passed > 0 {
+            Status::Passed
+        } else {
+            Status::Skipped
+        };
+        let example = reports.iter().find(|r| r.status == status).or(reports.first()).copied();
+        let mut report = CheckReport::new(check, status, "");
+        let summary = format!(
+            "{} runs: {passed} passed, {failed} failed, {} skipped",
+            reports.len(),
+            reports.len() - passed - failed
+        );
+        report.detail = Some(match example.and_then(|e| e.detail.as_deref()) {
+            Some(detail) => format!("{summary}; e.g. {detail}"),
+            None => summary,
+        });
+        for r in &reports {
+            for d in &r.diagnosis {
+                if !report.diagnosis.contains(d) {
+                    report.diagnosis.push(d.clone());
+                }
+            }
+            for rule in &r.rules {
+                if !report.rules.contains(rule) {
+                    report.rules.push(rule.clone());
+                }
+            }
+        }
+        report.runs = reports.iter().map(|r| r.timings.clone()).collect();
+        let mut steps: Vec<String> = Vec::new();
+        for timing in reports.iter().flat_map(|r| &r.timings) {
+            if !steps.contains(&timing.step) {
+                steps.push(timing.step.clone());
+            }
+        }
+        for step in steps {
+            let mut histogram =
+                hdrhistogram::Histogram::<u64>::new(3).expect("3 significant digits is valid");
+            let mut count = 0;
+            for timing in reports.iter().flat_map(|r| &r.timings).filter(|t| t.step == step) {
+                // Microseconds: a histogram counts integers.
+                if histogram.record((timing.ms * 1000.0).round().max(0.0) as u64).is_ok() {
+                    count += 1;
+                }
+            }
+            let at = |q: f64| (histogram.value_at_quantile(q) as f64 / 100.0).round() / 10.0;
+            report.percentiles.push(Percentiles {
+                step,
+                count,
+                p50: at(0.5),
+                p90: at(0.9),
+                p99: at(0.99),
+                max: (histogram.max() as f64 / 100.0).round() / 10.0,
+            });
+        }
+        merged.checks.push(report);
+    }
+    merged
 }
 
 impl ProbeReport {
@@ -150,8 +261,24 @@ impl ProbeReport {
                     Status::Failed => "FAILED ",
                     Status::Skipped => "skipped",
                 };
-                let timings: Vec<String> =
-                    check.timings.iter().map(|t| format!("{} {}", t.step, format_ms(t.ms))).collect();
+                let timings: Vec<String> = if check.percentiles.is_empty() {
+                    check.timings.iter().map(|t| format!("{} {}", t.step, format_ms(t.ms))).collect()
+                } else {
+                    check
+                        .percentiles
+                        .iter()
+                        .map(|p| {
+                            format!(
+                                "{} p50 {} p90 {} p99 {} max {}",
+                                p.step,
+                                format_ms(p.p50),
+                                format_ms(p.p90),
+                                format_ms(p.p99),
+                                format_ms(p.max)
+                            )
+                        })
+                        .collect()
+                };
                 let _ = write!(out, "  {status} {:<13}", check.check.name());
                 if !timings.is_empty() {
                     let _ = write!(out, " {}", timings.join(", "));

@@ -58,6 +58,9 @@ pub struct Run {
 /// The state of one class's run, passed from check to check.
 struct State {
     class: String,
+    /// The prefix of the names of this run's objects: the class, and the iteration and
+    /// parallel index when there are several.
+    prefix: String,
     facts: ClassFacts,
     claim: String,
     volume: Option<String>,
@@ -98,6 +101,12 @@ impl Run {
 
     /// Runs every check of one class.
     pub async fn probe_class(&self, class: &str) -> Result<ClassReport, StepError> {
+        self.probe_class_as(class, &slug(class)).await
+    }
+
+    /// [`Run::probe_class`] with the run's objects named from `prefix` (several runs of one
+    /// class at once: `--parallel`).
+    pub async fn probe_class_as(&self, class: &str, prefix: &str) -> Result<ClassReport, StepError> {
         let progress = Progress::start(class, "preflight");
         let preflight = preflight::run(self, class).await?;
         progress.done(Some(preflight.report.status));
@@ -126,7 +135,8 @@ impl Run {
             facts: ClassFacts {
                 immediate: storage_class.volume_binding_mode.as_deref() != Some("WaitForFirstConsumer"),
             },
-            claim: format!("{}-data", slug(class)),
+            prefix: prefix.to_string(),
+            claim: format!("{prefix}-data"),
             volume: None,
             first_node: None,
             sha256: None,
@@ -246,7 +256,7 @@ impl Run {
         }
 
         // The writer: created → scheduled → (bound, for WaitForFirstConsumer) → attached → running.
-        let writer = format!("{}-writer", slug(&state.class));
+        let writer = format!("{}-writer", state.prefix.clone());
         let pod = self.blueprint.agent_pod(
             &writer,
             &state.class,
@@ -470,7 +480,7 @@ impl Run {
             Some(first.as_str())
         };
         self.release(state, &mut report).await?;
-        let reader = format!("{}-reader", slug(&state.class));
+        let reader = format!("{}-reader", state.prefix.clone());
         let claim = state.claim.clone();
         let verified = self.verify_on(state, &reader, &claim, avoid, &mut report, "reader-").await;
         if self.chaos_cordon {
@@ -515,7 +525,7 @@ impl Run {
     async fn access_modes(&self, state: &mut State) -> Result<CheckReport, StepError> {
         let mut report = CheckReport::new(Check::AccessModes, Status::Passed, "");
         let mut details = Vec::new();
-        let slug = slug(&state.class);
+        let slug = state.prefix.clone();
         let claims: Api<PersistentVolumeClaim> = self.cluster.ns();
         let pods: Api<Pod> = self.cluster.ns();
 
@@ -651,7 +661,7 @@ impl Run {
     async fn permissions(&self, state: &mut State, preflight: &Preflight) -> Result<CheckReport, StepError> {
         let policy =
             preflight.fs_group_policy.clone().unwrap_or_else(|| "unknown (no CSIDriver object)".into());
-        let slug = slug(&state.class);
+        let slug = state.prefix.clone();
         let claims: Api<PersistentVolumeClaim> = self.cluster.ns();
         let pods: Api<Pod> = self.cluster.ns();
         let claim = format!("{slug}-perm");
@@ -691,7 +701,7 @@ impl Run {
     /// A clone of the claim (dataSource: the claim), verified by a reader, where the driver
     /// clones; a failed clone fails the check, an unsupported one is said.
     async fn clone_claim(&self, state: &mut State, report: &mut CheckReport) -> Result<String, StepError> {
-        let clone = format!("{}-clone", slug(&state.class));
+        let clone = format!("{}-clone", state.prefix.clone());
         let source = state.claim.clone();
         let claim = self.blueprint.claim(
             &clone,
@@ -784,7 +794,7 @@ impl Run {
         };
         // No snapshot of a mounted, unflushed filesystem: the pod goes first.
         self.release(state, &mut report).await?;
-        let name = format!("{}-snap", slug(&state.class));
+        let name = format!("{}-snap", state.prefix.clone());
         let snapshots = self.cluster.snapshots();
         let object: DynamicObject =
             serde_json::from_value(self.blueprint.snapshot(&name, &state.class, &state.claim, &class))
@@ -803,7 +813,7 @@ impl Run {
             })
             .await?;
         report.timings.push(timing("ready", ms(start)));
-        let restore = format!("{}-restore", slug(&state.class));
+        let restore = format!("{}-restore", state.prefix.clone());
         let claim = self.blueprint.claim(
             &restore,
             &state.class,
@@ -875,7 +885,7 @@ impl Run {
         // The node side: the filesystem grows when a pod mounts the volume (or online, in the
         // pod using it); the claim's capacity follows. A pod mounting it shows both.
         if state.pod.is_none() {
-            let name = format!("{}-stat", slug(&state.class));
+            let name = format!("{}-stat", state.prefix.clone());
             let pod =
                 self.blueprint.agent_pod(&name, &state.class, &state.claim, &objects::stat_args(), None);
             self.start_pod(&pod, state, &mut CheckReport::new(Check::Expand, Status::Passed, ""), None, "")

@@ -461,3 +461,41 @@ fn a_non_root_pod_with_fs_group_writes_where_the_driver_applies_it() {
     assert_eq!(permissions["rules"], json!(["KS502"]));
     sim.assert_clean();
 }
+
+#[test]
+fn iterations_and_parallel_runs_report_percentiles_of_every_step() {
+    let sim = sim(|_| {});
+    let (code, report) = sim.probe(&[
+        "--checks",
+        "provision,attach-mount,write,reschedule,snapshot",
+        "--iterations",
+        "3",
+        "--parallel",
+        "2",
+    ]);
+    assert_eq!(code, EXIT_OK, "{report:#}");
+    for (name, status) in checks(&report) {
+        assert_eq!(status, "passed", "{name}: {report:#}");
+    }
+    let attach = check(&report, "attach-mount");
+    assert!(
+        attach["detail"].as_str().unwrap().starts_with("6 runs: 6 passed, 0 failed, 0 skipped"),
+        "{attach:#}"
+    );
+    assert_eq!(attach["runs"].as_array().unwrap().len(), 6);
+    let percentiles = attach["percentiles"].as_array().unwrap();
+    let steps: Vec<&str> = percentiles.iter().map(|p| p["step"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["scheduled", "attached", "running"]);
+    for p in percentiles {
+        assert_eq!(p["count"], 6, "{p}");
+        let (p50, p90, p99, max) = (
+            p["p50"].as_f64().unwrap(),
+            p["p90"].as_f64().unwrap(),
+            p["p99"].as_f64().unwrap(),
+            p["max"].as_f64().unwrap(),
+        );
+        assert!(0.0 < p50 && p50 <= p90 && p90 <= p99 && p99 <= max * 1.001, "{p}");
+    }
+    // Six runs at once left nothing either.
+    sim.assert_clean();
+}

@@ -73,6 +73,21 @@ pub enum AgentOp {
         #[arg(long, default_value_t = 300)]
         seconds: u64,
     },
+    /// Storage latency percentiles on the volume (`kstor bench`), placed in the pattern table.
+    Bench {
+        /// The directory on the volume.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Profiles to run.
+        #[arg(long = "profile", value_enum, default_values = ["wal", "randread-4k"])]
+        profiles: Vec<kstor_bench::Profile>,
+        /// Measuring time per profile, in milliseconds.
+        #[arg(long, default_value_t = 4000)]
+        millis: u64,
+        /// Test file size in bytes.
+        #[arg(long, default_value_t = 64 << 20)]
+        size: u64,
+    },
     /// The filesystem's size and free space (after an expansion).
     Stat {
         /// The directory on the volume.
@@ -82,7 +97,7 @@ pub enum AgentOp {
 }
 
 /// What the agent reports (one JSON object).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentReport {
     /// `write`, `verify` or `stat`.
     pub op: String,
@@ -109,10 +124,28 @@ pub struct AgentReport {
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// `bench`: per profile, its latency and where it falls in the pattern table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bench: Vec<BenchResult>,
+}
+
+/// One profile of `kstor agent bench`, small enough for a termination message.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BenchResult {
+    /// The profile (`wal`, `randread-4k`).
+    pub profile: String,
+    /// Median latency, milliseconds.
+    pub p50_ms: f64,
+    /// 99th percentile, milliseconds.
+    pub p99_ms: f64,
+    /// The patterns of kstor's table whose p99 range holds it (`rwo-block`, …).
+    pub patterns: Vec<String>,
+    /// kstor bench's verdict, one sentence.
+    pub verdict: String,
 }
 
 /// The agent's result: exit code and report.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AgentExit {
     /// 0 done, [`EXIT_MISMATCH`], [`EXIT_ERROR`].
     pub code: u8,
@@ -134,6 +167,7 @@ pub fn execute(op: &AgentOp) -> AgentExit {
         AgentOp::Write { dir, bytes, files } => ("write", write(dir, *bytes, *files)),
         AgentOp::Verify { dir, expect } => ("verify", verify(dir, expect)),
         AgentOp::Stat { dir } => ("stat", stat(dir)),
+        AgentOp::Bench { dir, profiles, millis, size } => ("bench", bench(dir, profiles, *millis, *size)),
         AgentOp::Hold { dir, seconds } => {
             std::thread::sleep(std::time::Duration::from_secs(*seconds));
             ("hold", stat(dir).map(|_| AgentReport::default()))
@@ -209,6 +243,42 @@ fn verify(dir: &Path, expect: &str) -> Result<AgentReport, String> {
         matches: Some(matches),
         ..AgentReport::default()
     })
+}
+
+fn bench(
+    dir: &Path,
+    profiles: &[kstor_bench::Profile],
+    millis: u64,
+    size: u64,
+) -> Result<AgentReport, String> {
+    let mut args = kstor_bench::BenchArgs::new(dir);
+    args.profiles = profiles.to_vec();
+    args.duration = std::time::Duration::from_millis(millis);
+    args.size = size;
+    args.format = kstor_bench::Format::Json;
+    args.no_progress = true;
+    let mut out = Vec::new();
+    kstor_bench::run(&args, &mut out).map_err(|e| format!("kstor bench: {e:#}"))?;
+    let text = String::from_utf8_lossy(&out);
+    let report = kstor_bench::Report::from_json(&text).map_err(|e| format!("kstor bench's report: {e}"))?;
+    let results = report
+        .profiles
+        .iter()
+        .map(|r| BenchResult {
+            profile: serde_json::to_value(r.profile)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            p50_ms: r.latency_ns.p50 as f64 / 1e6,
+            p99_ms: r.latency_ns.p99 as f64 / 1e6,
+            patterns: r.verdict.patterns.iter().map(|p| p.catalog_id().to_string()).collect(),
+            verdict: r.verdict.summary.clone(),
+        })
+        .collect();
+    if let Some(error) = report.errors.first() {
+        return Err(format!("kstor bench: {}", error.error));
+    }
+    Ok(AgentReport { bench: results, ..AgentReport::default() })
 }
 
 fn stat(dir: &Path) -> Result<AgentReport, String> {

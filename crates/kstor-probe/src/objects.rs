@@ -259,6 +259,15 @@ pub fn hold_args(seconds: u64) -> Vec<String> {
         .collect()
 }
 
+/// The agent's arguments for `kstor bench` on the volume.
+pub fn bench_args(millis: u64) -> Vec<String> {
+    ["bench", "--dir", MOUNT_PATH, "--profile", "wal", "--profile", "randread-4k", "--millis"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([millis.to_string()])
+        .collect()
+}
+
 /// The agent's arguments for reading the filesystem size.
 pub fn stat_args() -> Vec<String> {
     ["stat", "--dir", MOUNT_PATH].iter().map(|s| s.to_string()).collect()

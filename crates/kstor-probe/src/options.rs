@@ -31,6 +31,8 @@ pub enum Check {
     AccessModes,
     /// A non-root pod with fsGroup writes to a new volume (with the driver's fsGroupPolicy).
     Permissions,
+    /// `kstor bench` in a pod on the volume (with `--bench`), placed in the pattern table.
+    Bench,
 }
 
 impl Check {
@@ -59,6 +61,7 @@ impl Check {
             Check::Expand => "expand",
             Check::AccessModes => "access-modes",
             Check::Permissions => "permissions",
+            Check::Bench => "bench",
         }
     }
 }
@@ -174,6 +177,13 @@ pub struct RunArgs {
     /// Deadline of each step, e.g. 3m.
     #[arg(long, value_name = "DURATION", default_value = "3m", value_parser = parse_duration)]
     pub step_timeout: Duration,
+    /// Also run `kstor bench` (profiles wal and randread-4k) in a pod on the volume and place
+    /// its p99 in kstor's pattern table.
+    #[arg(long)]
+    pub bench: bool,
+    /// Measuring time of each bench profile, e.g. 4s.
+    #[arg(long, value_name = "DURATION", default_value = "4s", value_parser = parse_duration)]
+    pub bench_time: Duration,
     /// Repeat the checks this many times per class and report percentiles of every step.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub iterations: u32,
@@ -194,10 +204,15 @@ pub struct RunArgs {
 impl RunArgs {
     /// The selected checks, in run order.
     pub fn selected(&self) -> Vec<Check> {
-        if self.checks.is_empty() {
-            return Check::ALL.to_vec();
+        let mut checks: Vec<Check> = if self.checks.is_empty() {
+            Check::ALL.to_vec()
+        } else {
+            Check::ALL.into_iter().filter(|c| self.checks.contains(c)).collect()
+        };
+        if self.bench || self.checks.contains(&Check::Bench) {
+            checks.push(Check::Bench);
         }
-        Check::ALL.into_iter().filter(|c| self.checks.contains(c)).collect()
+        checks
     }
 }
 

@@ -136,6 +136,7 @@ async fn run(args: &RunArgs, engine: Arc<Engine>) -> u8 {
         expand_by: args.expand_by,
         snapshot_class: args.snapshot_class.clone(),
         chaos_cordon: args.chaos == Some(crate::options::Chaos::Cordon),
+        bench_millis: args.bench_time.as_millis() as u64,
         created: Arc::clone(&created),
         engine,
     };
@@ -379,6 +380,10 @@ async fn dry_run(client: &Client, blueprint: &Blueprint, classes: &[String], arg
                 &objects::verify_in("rwx", "<sha256 of the written data>"),
                 Some("<the writer's node>"),
             )));
+        }
+        if selected.contains(&Check::Bench) {
+            let bench = objects::bench_args(args.bench_time.as_millis() as u64);
+            documents.push(yaml(&blueprint.agent_pod(&format!("{slug}-bench"), class, &claim, &bench, None)));
         }
         if selected.contains(&Check::Permissions) {
             let perm = format!("{slug}-perm");

@@ -49,6 +49,8 @@ pub struct Run {
     pub snapshot_class: Option<String>,
     /// `--chaos cordon`: the reschedule cordons the first node instead of steering the reader.
     pub chaos_cordon: bool,
+    /// `--bench-time`, in milliseconds.
+    pub bench_millis: u64,
     /// What was created.
     pub created: Arc<Mutex<Created>>,
     /// kstor's engine (preflight's static findings).
@@ -178,9 +180,14 @@ impl Run {
                 )),
             }
         }
-        for check in
-            [Check::Reschedule, Check::Snapshot, Check::Expand, Check::AccessModes, Check::Permissions]
-        {
+        for check in [
+            Check::Reschedule,
+            Check::Snapshot,
+            Check::Expand,
+            Check::AccessModes,
+            Check::Permissions,
+            Check::Bench,
+        ] {
             if !selected(check) {
                 continue;
             }
@@ -195,7 +202,8 @@ impl Run {
                 Check::Snapshot => self.snapshot(&mut state, &preflight).await,
                 Check::Expand => self.expand(&mut state, &storage_class).await,
                 Check::AccessModes => self.access_modes(&mut state).await,
-                _ => self.permissions(&mut state, &preflight).await,
+                Check::Permissions => self.permissions(&mut state, &preflight).await,
+                _ => self.bench(&mut state).await,
             };
             let settled = self.settle(check, &state, outcome).await?;
             progress.done(Some(settled.status));
@@ -731,6 +739,48 @@ impl Run {
                 agent.bytes.unwrap_or(0)
             ))
         }
+    }
+
+    /// `kstor bench` in a pod on the claim: each profile's p50 and p99, and where the p99
+    /// falls in kstor's pattern table.
+    async fn bench(&self, state: &mut State) -> Result<CheckReport, StepError> {
+        let mut report = CheckReport::new(Check::Bench, Status::Passed, "");
+        self.release(state, &mut CheckReport::new(Check::Bench, Status::Passed, "")).await?;
+        let name = format!("{}-bench", state.prefix);
+        let claim = state.claim.clone();
+        let pod = self.blueprint.agent_pod(
+            &name,
+            &state.class,
+            &claim,
+            &objects::bench_args(self.bench_millis),
+            None,
+        );
+        self.start_pod(&pod, state, &mut CheckReport::new(Check::Bench, Status::Passed, ""), None, "")
+            .await?;
+        state.pod = Some(name.clone());
+        let (code, agent) = self.agent_result(&name).await?;
+        if code != 0 || agent.bench.is_empty() {
+            return Err(StepError::Failed(format!(
+                "kstor bench in the pod exited {code}: {}",
+                agent.error.unwrap_or_default()
+            )));
+        }
+        let mut details = Vec::new();
+        for result in &agent.bench {
+            report.timings.push(timing(&format!("{}-p50", result.profile), result.p50_ms));
+            report.timings.push(timing(&format!("{}-p99", result.profile), result.p99_ms));
+            let patterns = if result.patterns.is_empty() {
+                "between the table's rows".to_string()
+            } else {
+                result.patterns.join(", ")
+            };
+            details.push(format!(
+                "{}: p99 {:.2} ms ({patterns}): {}",
+                result.profile, result.p99_ms, result.verdict
+            ));
+        }
+        report.detail = Some(details.join("; "));
+        Ok(report)
     }
 
     /// How long a holding pod waits: the step's deadline, in whole seconds.

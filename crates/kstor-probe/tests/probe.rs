@@ -499,3 +499,16 @@ fn iterations_and_parallel_runs_report_percentiles_of_every_step() {
     // Six runs at once left nothing either.
     sim.assert_clean();
 }
+
+#[test]
+fn bench_runs_kstor_bench_on_the_volume_and_places_its_p99() {
+    let sim = sim(|_| {});
+    let (code, report) = sim.probe(&["--checks", "write", "--bench", "--bench-time", "100ms"]);
+    assert_eq!(code, EXIT_OK, "{report:#}");
+    let bench = check(&report, "bench");
+    assert_eq!(bench["status"], "passed", "{bench:#}");
+    assert_eq!(steps(bench), ["wal-p50", "wal-p99", "randread-4k-p50", "randread-4k-p99"]);
+    let detail = bench["detail"].as_str().unwrap();
+    assert!(detail.starts_with("wal: p99 ") && detail.contains("; randread-4k: p99 "), "{detail}");
+    sim.assert_clean();
+}

@@ -63,6 +63,9 @@ fn run_agent(call: &AgentCall, root_owned: bool) -> AgentExit {
             agent::execute(&AgentOp::Write { dir: host(&dir), bytes, files })
         }
         AgentOp::Verify { dir, expect } => agent::execute(&AgentOp::Verify { dir: host(&dir), expect }),
+        AgentOp::Bench { dir, profiles, millis, size } => {
+            agent::execute(&AgentOp::Bench { dir: host(&dir), profiles, millis, size })
+        }
         // Holding a volume: the container runs until its pod is deleted.
         AgentOp::Hold { .. } => return AgentExit::running(),
         AgentOp::Stat { dir } => {

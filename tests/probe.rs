@@ -129,3 +129,114 @@ fn dry_run_prints_every_object_and_creates_nothing() {
     assert!(probe_namespaces(&cluster).is_empty());
     assert_eq!(cluster.resource_version(), before, "a dry run writes nothing");
 }
+
+#[path = "../crates/kstor-probe/tests/support/mod.rs"]
+#[allow(dead_code)]
+mod support;
+
+/// Interrupts a run (SIGINT) once `reached` holds, and checks that the cleanup left nothing:
+/// no namespace, pod, claim, volume, snapshot or snapshot content, no cordoned node.
+fn interrupt_when(
+    name: &str,
+    setup: impl FnOnce(&Cluster),
+    extra: &[&str],
+    reached: impl Fn(&Cluster) -> bool,
+) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let cluster = cluster();
+    cluster.set_agent(support::kstor_agent);
+    let mut snapshots = objects::snapshot_class("ebs-snapshots", "ebs.csi.aws.com", "Retain");
+    snapshots["metadata"]["annotations"] = json!({"snapshot.storage.kubernetes.io/is-default-class": "true"});
+    cluster.create(snapshots).unwrap();
+    setup(&cluster);
+    let server = runtime.block_on(ApiServer::start(cluster.clone())).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = server.kubeconfig(dir.path()).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_kstor"))
+        .args(["probe", "--poll", "5ms", "--step-timeout", "60s", "--data", "1MiB", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !reached(&cluster) {
+        assert!(Instant::now() < deadline, "{name}: the step was never reached");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(Command::new("kill").arg("-INT").arg(child.id().to_string()).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{name}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(probe_namespaces(&cluster).is_empty(), "{name}: the namespace is left");
+    for kind in [
+        "pods",
+        "persistentvolumeclaims",
+        "persistentvolumes",
+        "volumesnapshots.snapshot.storage.k8s.io",
+        "volumesnapshotcontents.snapshot.storage.k8s.io",
+    ] {
+        let left = cluster.list(kind, None);
+        assert!(left.is_empty(), "{name}: {kind} left: {left:#?}");
+    }
+    assert!(
+        cluster.list("nodes", None).iter().all(|n| n["spec"]["unschedulable"] != true),
+        "{name}: a node is still cordoned"
+    );
+}
+
+fn has(cluster: &Cluster, kind: &str, name_ends: &str) -> bool {
+    cluster
+        .list(kind, None)
+        .iter()
+        .any(|o| o["metadata"]["name"].as_str().is_some_and(|n| n.ends_with(name_ends)))
+}
+
+#[test]
+fn sigint_in_each_step_leaves_nothing_behind() {
+    interrupt_when(
+        "provision",
+        |c| c.update_faults(|f| f.provisioning_fails = Some("quota".into())),
+        &[],
+        |c| has(c, "pods", "-writer"),
+    );
+    interrupt_when(
+        "attach-mount",
+        |c| c.update_faults(|f| f.attach_stuck = true),
+        &[],
+        |c| has(c, "volumeattachments", ""),
+    );
+    // The reader's attach hangs, on a node the run cordoned.
+    interrupt_when(
+        "reschedule (chaos cordon)",
+        |_| {},
+        &["--chaos", "cordon"],
+        |c| {
+            let cordoned = c.list("nodes", None).iter().any(|n| n["spec"]["unschedulable"] == true);
+            if cordoned {
+                c.update_faults(|f| f.attach_stuck = true);
+            }
+            cordoned && has(c, "pods", "-reader")
+        },
+    );
+    interrupt_when(
+        "snapshot",
+        |c| c.update_faults(|f| f.snapshot_never_ready = true),
+        &[],
+        |c| has(c, "volumesnapshotcontents.snapshot.storage.k8s.io", ""),
+    );
+    interrupt_when(
+        "expand",
+        |c| {
+            c.set_timing(kstor_testkube::Timing { resize: Duration::from_secs(600), ..Default::default() });
+        },
+        &["--checks", "expand"],
+        |c| {
+            c.list("persistentvolumeclaims", None)
+                .iter()
+                .any(|p| p["spec"]["resources"]["requests"]["storage"] == "2Gi")
+        },
+    );
+    interrupt_when("access-modes", |_| {}, &["--checks", "access-modes"], |c| has(c, "pods", "-rwop-holder"));
+}

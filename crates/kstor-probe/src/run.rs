@@ -429,7 +429,16 @@ impl Run {
                 }))
                 .then_some(()))
             })
-            .await?;
+            .await
+            .map_err(|e| match e {
+                // A volume that stays attached after its pod is gone: the next pod on another
+                // node fails with a Multi-Attach error (KS202) until it detaches (KS906).
+                StepError::Timeout(_, after) => StepError::Failed(format!(
+                    "volume {volume} is still attached to {node} {} after its pod was deleted: a pod on another node would fail with a Multi-Attach error (KS202, KS906)",
+                    humantime::format_duration(after)
+                )),
+                e => e,
+            })?;
         report.timings.push(timing("detached", ms(start)));
         Ok(())
     }

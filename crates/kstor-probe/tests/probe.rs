@@ -512,3 +512,15 @@ fn bench_runs_kstor_bench_on_the_volume_and_places_its_p99() {
     assert!(detail.starts_with("wal: p99 ") && detail.contains("; randread-4k: p99 "), "{detail}");
     sim.assert_clean();
 }
+
+#[test]
+fn a_volume_that_never_detaches_is_reported_before_the_multi_attach() {
+    let sim = sim(|cluster| cluster.update_faults(|f| f.multi_attach = true));
+    let (code, report) = sim.probe(&["--checks", "write,reschedule", "--step-timeout", "500ms"]);
+    assert_eq!(code, EXIT_FAILED, "{report:#}");
+    let reschedule = check(&report, "reschedule");
+    assert_eq!(reschedule["status"], "failed");
+    let detail = reschedule["detail"].as_str().unwrap();
+    assert!(detail.contains("is still attached to node-a") && detail.contains("Multi-Attach"), "{detail}");
+    sim.assert_clean();
+}

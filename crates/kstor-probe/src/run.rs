@@ -70,6 +70,8 @@ struct State {
     sha256: Option<String>,
     /// The pod currently using the claim.
     pod: Option<String>,
+    /// The data claim's access mode: one the driver supports.
+    access_mode: &'static str,
     wait_for_consumer: bool,
 }
 
@@ -144,6 +146,7 @@ impl Run {
             sha256: None,
             pod: None,
             wait_for_consumer: storage_class.volume_binding_mode.as_deref() == Some("WaitForFirstConsumer"),
+            access_mode: self.access_mode(&storage_class.provisioner),
         };
         // The data path: provision → attach → write; each needs the one before, whether or
         // not it is reported.
@@ -212,6 +215,25 @@ impl Run {
         Ok(report)
     }
 
+    /// The data claim's access mode: ReadWriteOnce, unless kstor's driver catalog says the
+    /// driver provisions only shared modes (then ReadWriteMany); unknown drivers get
+    /// ReadWriteOnce, which nearly every driver supports.
+    fn access_mode(&self, provisioner: &str) -> &'static str {
+        use kstor_model::catalog::{AccessMode, VolumeMode};
+        let caps = self.engine.catalog().drivers.capabilities(provisioner, &Default::default());
+        let modes = caps
+            .as_ref()
+            .map(|c| c.access_modes.for_mode(VolumeMode::Filesystem).to_vec())
+            .unwrap_or_default();
+        if modes.is_empty() || modes.contains(&AccessMode::ReadWriteOnce) {
+            AccessMode::ReadWriteOnce.as_str()
+        } else if modes.contains(&AccessMode::ReadWriteMany) {
+            AccessMode::ReadWriteMany.as_str()
+        } else {
+            modes[0].as_str()
+        }
+    }
+
     /// Turns a check's outcome into its report: a step error becomes a failure explained by
     /// the events; an unreachable API server stops the run.
     async fn settle(
@@ -237,7 +259,7 @@ impl Run {
     async fn data_path(&self, state: &mut State) -> Result<Vec<CheckReport>, StepError> {
         let mut out = Vec::new();
         let claims: Api<PersistentVolumeClaim> = self.cluster.ns();
-        let claim = self.blueprint.claim(&state.claim, &state.class, "ReadWriteOnce", self.size, None);
+        let claim = self.blueprint.claim(&state.claim, &state.class, state.access_mode, self.size, None);
         let created = Instant::now();
         if let Err(e) = Cluster::create(&claims, &claim).await {
             out.push(self.settle(Check::Provision, state, Err(e)).await?);

@@ -524,3 +524,18 @@ fn a_volume_that_never_detaches_is_reported_before_the_multi_attach() {
     assert!(detail.contains("is still attached to node-a") && detail.contains("Multi-Attach"), "{detail}");
     sim.assert_clean();
 }
+
+#[test]
+fn the_data_claim_asks_for_an_access_mode_the_driver_supports() {
+    // Mountpoint for Amazon S3 provisions only shared modes (kstor's catalog says so).
+    let sim = sim(|cluster| {
+        let mut s3 = Driver::file("s3.csi.aws.com");
+        s3.access_modes = vec!["ReadWriteMany".into(), "ReadOnlyMany".into()];
+        cluster.add_driver(s3);
+        cluster.create(objects::storage_class("s3", "s3.csi.aws.com", "Immediate")).unwrap();
+    });
+    let (code, report) = sim.probe(&["--class", "s3", "--checks", "provision,write"]);
+    assert_eq!(code, EXIT_OK, "{report:#}");
+    assert_eq!(check(&report, "write")["status"], "passed");
+    sim.assert_clean();
+}

@@ -304,6 +304,18 @@ pub struct LintArgs {
     /// stateful workload nothing snapshots on a schedule is a warning (KS406).
     #[arg(long)]
     pub complete: bool,
+    /// Apply the safe fixes in place (format-preserving text edits), then report what
+    /// remains. With `-` (stdin), print the fixed document to stdout and the report to stderr.
+    #[arg(long, conflicts_with = "diff")]
+    pub fix: bool,
+    /// With --fix or --diff, also apply the unsafe fixes (immutable fields, changed behaviour,
+    /// values kstor chooses: each fix's message says why it is unsafe).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Print a unified diff of what --fix would change and write nothing; exit 1 when there
+    /// is a change, 0 when there is none.
+    #[arg(long)]
+    pub diff: bool,
 }
 
 /// Arguments of `kstor audit`.

@@ -27,6 +27,10 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::R
         _ => Path::new("."),
     };
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    // A replaced file keeps its permissions (the temporary file is created 0600).
+    if let Ok(meta) = fs::metadata(&target) {
+        file.as_file().set_permissions(meta.permissions())?;
+    }
     {
         let mut writer = BufWriter::new(file.as_file_mut());
         write(&mut writer)?;

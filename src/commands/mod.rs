@@ -62,6 +62,18 @@ pub fn emit(
     color: ColorArg,
     path: Option<&Path>,
 ) -> Result<(), String> {
+    emit_to(output, format, color, path, false)
+}
+
+/// [`emit`], with the report on stderr instead of stdout when there is no `path` (stdout
+/// carries something else, e.g. the fixed document of `kstor lint --fix -`).
+pub fn emit_to(
+    output: &Output<'_>,
+    format: FormatArg,
+    color: ColorArg,
+    path: Option<&Path>,
+    stderr: bool,
+) -> Result<(), String> {
     let format = match format {
         FormatArg::Text => Format::Text,
         FormatArg::Json => Format::Json,
@@ -77,12 +89,18 @@ pub fn emit(
         ColorArg::Always => true,
         ColorArg::Never => false,
         ColorArg::Auto => {
-            path.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            let terminal =
+                if stderr { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() };
+            path.is_none() && terminal && std::env::var_os("NO_COLOR").is_none()
         }
     };
     let report = |out: &mut dyn Write| kstor_render::render(format, &output, color, out);
     match path {
         Some(path) => write_atomically(path, report).map_err(|e| format!("{}: {e}", path.display())),
+        None if stderr => {
+            let mut err = std::io::stderr().lock();
+            report(&mut err).and_then(|()| err.flush()).map_err(|e| format!("cannot write the report: {e}"))
+        }
         None => write_stdout(report).map_err(|e| format!("cannot write the report: {e}")),
     }
 }

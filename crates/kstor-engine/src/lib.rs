@@ -9,6 +9,7 @@
 
 pub mod admit;
 pub mod config;
+pub mod fix;
 pub mod pipeline;
 pub mod policy;
 pub mod view;
@@ -20,6 +21,7 @@ use kstor_rules::Settings;
 
 pub use admit::{Admission, ClusterView, SharedObject};
 pub use config::{CONFIG_FILE_NAMES, Config, ConfigError, FailOn, ServeConfig};
+pub use fix::{FixOptions, FixOutcome, FixedSource, SkippedFix};
 pub use pipeline::{Audited, EngineError, Timings};
 pub use policy::{Action, Policy};
 pub use view::BundleView;

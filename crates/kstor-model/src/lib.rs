@@ -8,6 +8,7 @@
 pub mod api;
 pub mod catalog;
 pub mod cluster;
+pub mod edit;
 pub mod graph;
 pub mod load;
 pub mod object;

@@ -47,6 +47,25 @@ struct JsonFinding<'a> {
     object: Option<JsonObject<'a>>,
     related: Vec<JsonRelated<'a>>,
     help: Option<&'a str>,
+    /// The fix, when kstor can make one: `applicability` (safe, unsafe, display-only),
+    /// `message`, and the text `edits`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    applicability: &'static str,
+    message: &'a str,
+    edits: Vec<JsonEdit>,
+}
+
+#[derive(Serialize)]
+struct JsonEdit {
+    file: String,
+    start: kstor_model::LineCol,
+    end: kstor_model::LineCol,
+    content: String,
 }
 
 #[derive(Serialize)]
@@ -122,6 +141,14 @@ fn json_finding<'a>(output: &'a Output<'a>, r: &'a kstor_rules::Reported) -> Jso
         object: object(r.object(output.graph)),
         related,
         help: f.help.as_deref(),
+        fix: f.fix.as_ref().map(|fix| JsonFix {
+            applicability: fix.applicability.as_str(),
+            message: &fix.message,
+            edits: crate::fix::positioned(output, fix)
+                .into_iter()
+                .map(|e| JsonEdit { file: e.file, start: e.start, end: e.end, content: e.content })
+                .collect(),
+        }),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Renderers for lint results. Each takes the graph (for the sources) and the result.
 
+mod fix;
 mod github;
 mod gitlab;
 mod inventory;

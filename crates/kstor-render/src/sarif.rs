@@ -66,6 +66,33 @@ fn location(output: &Output<'_>, position: Option<&Position>, object: Option<&Ob
     Value::Object(location)
 }
 
+/// A SARIF `fix`: one artifactChange per file, its replacements in order.
+fn sarif_fix(fix: &kstor_rules::Fix, edits: Vec<crate::fix::PositionedEdit>) -> Value {
+    let mut changes: Vec<(String, Vec<Value>)> = Vec::new();
+    for edit in edits {
+        let replacement = json!({
+            "deletedRegion": {
+                "startLine": edit.start.line,
+                "startColumn": edit.start.column,
+                "endLine": edit.end.line,
+                "endColumn": edit.end.column,
+            },
+            "insertedContent": {"text": edit.content},
+        });
+        match changes.iter_mut().find(|(file, _)| *file == edit.file) {
+            Some((_, replacements)) => replacements.push(replacement),
+            None => changes.push((edit.file, vec![replacement])),
+        }
+    }
+    json!({
+        "description": {"text": format!("{} ({})", fix.message, fix.applicability.as_str())},
+        "artifactChanges": changes
+            .into_iter()
+            .map(|(file, replacements)| json!({"artifactLocation": {"uri": uri(&file)}, "replacements": replacements}))
+            .collect::<Vec<_>>(),
+    })
+}
+
 fn rule_descriptor(rule: &dyn Rule) -> Value {
     let meta = rule.meta();
     let docs = meta.documentation();
@@ -104,14 +131,23 @@ pub fn sarif_report(output: &Output<'_>) -> Value {
             if let Some(help) = &f.help {
                 text.push_str(&format!(". Fix: {help}"));
             }
-            json!({
+            let mut result = json!({
                 "ruleId": f.rule.code,
                 "ruleIndex": rule_index,
                 "level": level(f.severity),
                 "message": {"text": text},
                 "locations": [location(output, r.position.as_ref(), r.object(output.graph))],
                 "relatedLocations": related,
-            })
+            });
+            if let Some(fix) =
+                f.fix.as_ref().filter(|f| f.applicability != kstor_rules::Applicability::DisplayOnly)
+            {
+                let edits = crate::fix::positioned(output, fix);
+                if !edits.is_empty() {
+                    result["fixes"] = json!([sarif_fix(fix, edits)]);
+                }
+            }
+            result
         })
         .collect();
     let mut run = json!({

@@ -113,8 +113,44 @@ fn render_one<'a>(output: &'a Output<'a>, reported: &'a Reported) -> Vec<Group<'
     if let Some(help) = &f.help {
         group = group.element(Level::HELP.message(help.as_str()));
     }
+    if let Some(fix) = &f.fix {
+        group = group.element(Level::HELP.message(fix_text(output, fix)));
+    }
     group = group.element(Level::NOTE.message(format!("`kstor explain {}` ({})", f.rule.code, f.rule.name)));
     vec![group]
+}
+
+/// The fix under a finding: its applicability and message, then its edits as diff lines.
+fn fix_text(output: &Output<'_>, fix: &kstor_rules::Fix) -> String {
+    let how = match fix.applicability {
+        kstor_rules::Applicability::Safe => "fix (safe, `--fix`)",
+        kstor_rules::Applicability::Unsafe => "fix (unsafe, `--fix --unsafe-fixes`)",
+        kstor_rules::Applicability::DisplayOnly => "suggestion (not applied)",
+    };
+    let mut text = format!("{how}: {}", fix.message);
+    for edit in crate::fix::positioned(output, fix) {
+        let Some(file) = output.graph.workspace.sources.iter().find(|s| s.name == edit.file) else {
+            continue;
+        };
+        let old: Vec<&str> = (edit.start.line..=edit.end.line).map(|l| file.line_text(l)).collect();
+        let before: String = old[0].chars().take(edit.start.column as usize - 1).collect();
+        let after: String = old[old.len() - 1].chars().skip(edit.end.column as usize - 1).collect();
+        let replaced = format!("{before}{}{after}", edit.content.replace("\r\n", "\n"));
+        let new: Vec<&str> = replaced.split('\n').collect();
+        // Lines the edit leaves as they were are context, not changes.
+        let same = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+        text.push_str(&format!("\n  --> {}:{}", edit.file, edit.start));
+        for line in &old[..same] {
+            text.push_str(&format!("\n    {line}"));
+        }
+        for line in &old[same..] {
+            text.push_str(&format!("\n  - {line}"));
+        }
+        for line in &new[same..] {
+            text.push_str(&format!("\n  + {line}"));
+        }
+    }
+    text
 }
 
 /// The summary line: counts by severity, suppressed, files and objects.

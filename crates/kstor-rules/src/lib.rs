@@ -23,5 +23,5 @@ mod testing;
 
 pub use context::{AuditFacts, RuleOptions, SNAPSHOT_GROUP, SnapshotApi};
 pub use engine::{LintResult, Reported, Settings, lint};
-pub use finding::{Finding, Related};
+pub use finding::{Applicability, Finding, Fix, Related};
 pub use rule::{Check, Group, Requires, Rule, RuleMeta, Severity};

@@ -7,7 +7,7 @@ mod parse;
 mod scalar;
 
 pub use json::{PRUNED, tree_from_json_slice};
-pub use scalar::Scalar;
+pub use scalar::{Scalar, resolve_plain};
 
 pub use de::{NodeDeserializer, Override, Overrides, from_node, from_object_node};
 pub use node::{Entry, Map, MapIter, Node, Seq, SeqIter, SharedText, Text, Tree, Value};

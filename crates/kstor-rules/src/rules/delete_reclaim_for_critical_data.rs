@@ -5,8 +5,9 @@ use kstor_model::path::Path;
 
 use super::common::{class_phrase, role_and_workload};
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::Check;
+use kstor_model::edit::ObjectEdit;
 
 crate::declare_rule! {
     /// ## What it does
@@ -115,7 +116,15 @@ impl Check for DeleteReclaimForCriticalData {
                                 message,
                             )
                             .related(workload.object, mount.path.clone(), mount_note)
-                            .help("set `persistentVolumeReclaimPolicy: Retain` on the volume"),
+                            .help("set `persistentVolumeReclaimPolicy: Retain` on the volume")
+                            .fix(Fix::safe(
+                                "set `persistentVolumeReclaimPolicy: Retain` (the field can be changed on an existing volume)",
+                                vec![ObjectEdit::set(
+                                    volume.object,
+                                    Path::root().key("spec").key("persistentVolumeReclaimPolicy"),
+                                    "Retain",
+                                )],
+                            )),
                         );
                     }
                     continue;
@@ -144,7 +153,11 @@ impl Check for DeleteReclaimForCriticalData {
                     Finding::at(&Self::META, claim.object, claim.class_path.clone(), message)
                         .related(class.object, class_path, format!("class {} deletes volumes with their claims", class.name))
                         .related(workload.object, mount.path.clone(), mount_note)
-                        .help("use a StorageClass with `reclaimPolicy: Retain` for critical data (immutable: create a new class)"),
+                        .help("use a StorageClass with `reclaimPolicy: Retain` for critical data (immutable: create a new class)")
+                        .fix(Fix::unsafe_fix(
+                            format!("set `reclaimPolicy: Retain` on class {}; StorageClass fields are immutable: delete and recreate the class; existing volumes keep their old settings, and every claim of the class keeps its volume after deletion", class.name),
+                            vec![ObjectEdit::set(class.object, Path::root().key("reclaimPolicy"), "Retain")],
+                        )),
                 );
             }
         }

@@ -2,8 +2,9 @@ use kstor_model::api::SNAPSHOT_GROUP;
 use kstor_model::path::Path;
 
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::Check;
+use kstor_model::edit::ObjectEdit;
 
 crate::declare_rule! {
     /// ## What it does
@@ -69,10 +70,22 @@ impl Check for DeprecatedSnapshotApi {
                 "{reference} uses {}, which {why}: applying it fails with \"no matches for kind\", so the snapshot it describes is never created",
                 reference.api_version,
             );
-            out.push(
-                Finding::at(&Self::META, object.id, Path::root().key("apiVersion"), message)
-                    .help("use `apiVersion: snapshot.storage.k8s.io/v1`"),
-            );
+            let mut finding = Finding::at(&Self::META, object.id, Path::root().key("apiVersion"), message)
+                .help("use `apiVersion: snapshot.storage.k8s.io/v1`");
+            // v1beta1 and v1 have the same fields; v1alpha1's differ, so it is only suggested.
+            let edits = vec![ObjectEdit::set(
+                object.id,
+                Path::root().key("apiVersion"),
+                "snapshot.storage.k8s.io/v1",
+            )];
+            finding = finding.fix(match version {
+                "v1beta1" => Fix::safe("use `apiVersion: snapshot.storage.k8s.io/v1` (the fields are the same)", edits),
+                _ => Fix::display_only(
+                    "use `apiVersion: snapshot.storage.k8s.io/v1` and rewrite the spec: v1alpha1's fields (snapshotClassName, source) differ from v1's",
+                    edits,
+                ),
+            });
+            out.push(finding);
         }
     }
 }

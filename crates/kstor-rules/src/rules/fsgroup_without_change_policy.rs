@@ -3,8 +3,9 @@ use kstor_model::catalog::VolumeMode;
 use super::common::{FsGroupEffect, fs_group_effect, workload_name};
 use super::fsgroup_ignored_by_driver::volume_read_only;
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::Check;
+use kstor_model::edit::ObjectEdit;
 
 crate::declare_rule! {
     /// ## What it does
@@ -105,7 +106,15 @@ impl Check for FsgroupWithoutChangePolicy {
             out.push(
                 Finding::at(&Self::META, workload.object, path, message)
                     .related(workload.object, mount.path.clone(), format!("mount of {}", mount.volume))
-                    .help("add `fsGroupChangePolicy: OnRootMismatch` to the pod's securityContext"),
+                    .help("add `fsGroupChangePolicy: OnRootMismatch` to the pod's securityContext")
+                    .fix(Fix::safe(
+                        "set `fsGroupChangePolicy: OnRootMismatch` in the pod's securityContext",
+                        vec![ObjectEdit::set(
+                            workload.object,
+                            security.path.key("fsGroupChangePolicy"),
+                            "OnRootMismatch",
+                        )],
+                    )),
             );
         }
     }

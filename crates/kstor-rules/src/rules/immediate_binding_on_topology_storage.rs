@@ -3,8 +3,9 @@ use kstor_model::path::Path;
 
 use super::common::driver_name;
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::{Check, Severity};
+use kstor_model::edit::ObjectEdit;
 
 crate::declare_rule! {
     /// ## What it does
@@ -119,7 +120,11 @@ impl Check for ImmediateBindingOnTopologyStorage {
             out.push(
                 Finding::at(&Self::META, class.object, path, message)
                     .severity(severity)
-                    .help("set `volumeBindingMode: WaitForFirstConsumer` (immutable: create a new class)"),
+                    .help("set `volumeBindingMode: WaitForFirstConsumer` (immutable: create a new class)")
+                    .fix(Fix::unsafe_fix(
+                        "set `volumeBindingMode: WaitForFirstConsumer`; StorageClass fields are immutable: delete and recreate the class; existing volumes keep their old settings",
+                        vec![ObjectEdit::set(class.object, Path::root().key("volumeBindingMode"), "WaitForFirstConsumer")],
+                    )),
             );
         }
     }

@@ -1,8 +1,9 @@
 use kstor_model::path::Path;
 
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::Check;
+use kstor_model::edit::ObjectEdit;
 
 crate::declare_rule! {
     /// ## What it does
@@ -99,10 +100,18 @@ impl Check for LegacyVolumeType {
                     }
                 };
                 let replacement = legacy.replacement.split_whitespace().next().unwrap_or(&legacy.replacement);
-                out.push(finding.help(format!(
-                    "use `{}: {replacement}` in a new class (parameters are immutable); change existing volumes in place with the provider's tools",
-                    legacy.parameter
-                )));
+                let key = written.map_or(legacy.parameter.as_str(), |(k, _)| k.as_str());
+                out.push(
+                    finding
+                        .help(format!(
+                            "use `{}: {replacement}` in a new class (parameters are immutable); change existing volumes in place with the provider's tools",
+                            legacy.parameter
+                        ))
+                        .fix(Fix::unsafe_fix(
+                            format!("set `{key}: {replacement}`; StorageClass fields are immutable: delete and recreate the class; existing volumes keep their old settings"),
+                            vec![ObjectEdit::set(class.object, Path::root().key("parameters").key(key), replacement)],
+                        )),
+                );
             }
         }
     }

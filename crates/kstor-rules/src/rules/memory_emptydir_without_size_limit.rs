@@ -2,8 +2,9 @@ use kstor_model::graph::VolumeSource;
 
 use super::common::{is_csi_driver_pod, workload_name};
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::Check;
+use kstor_model::edit::ObjectEdit;
 
 crate::declare_rule! {
     /// ## What it does
@@ -74,11 +75,43 @@ impl Check for MemoryEmptydirWithoutSizeLimit {
                     volume.name,
                     workload_name(workload),
                 );
+                // The pod's memory limit when every container has one, else 1Gi.
+                let limits: Option<Vec<f64>> =
+                    workload.pod.containers.iter().map(|c| c.resources.memory_limit).collect();
+                // Without memory limits a sizeLimit alone is KS602's finding: then only suggested.
+                let (size, limited) = match limits {
+                    Some(l) if !l.is_empty() => (format_mebibytes(l.iter().sum()), true),
+                    _ => ("1Gi".to_string(), false),
+                };
+                let path = volume.path.key("emptyDir").key("sizeLimit");
+                let fix = if limited {
+                    Fix::unsafe_fix(
+                        format!(
+                            "set `sizeLimit: {size}`, the pod's memory limit (a value kstor chooses; writes beyond it evict the pod)"
+                        ),
+                        vec![ObjectEdit::set(workload.object, path, size.as_str())],
+                    )
+                } else {
+                    Fix::display_only(
+                        "set `sizeLimit` (e.g. 1Gi) together with container memory limits that cover it; a sizeLimit alone lets the tmpfs use node memory the pod never requested (KS602)",
+                        vec![ObjectEdit::set(workload.object, path, size.as_str())],
+                    )
+                };
                 out.push(
                     Finding::at(&Self::META, workload.object, volume.path.key("emptyDir"), message)
-                        .help("set `emptyDir.sizeLimit` and a container memory limit that covers it"),
+                        .help("set `emptyDir.sizeLimit` and a container memory limit that covers it")
+                        .fix(fix),
                 );
             }
         }
+    }
+}
+/// A byte count as a quantity in whole mebibytes (`512Mi`), or gibibytes when exact.
+fn format_mebibytes(bytes: f64) -> String {
+    let mib = (bytes / 1_048_576.0).floor() as u64;
+    if mib > 0 && mib.is_multiple_of(1024) {
+        format!("{}Gi", mib / 1024)
+    } else {
+        format!("{}Mi", mib.max(1))
     }
 }

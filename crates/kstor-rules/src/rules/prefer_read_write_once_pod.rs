@@ -5,8 +5,9 @@ use kstor_model::graph::{ClaimOrigin, StorageGraph, Workload, WorkloadKind};
 
 use super::common::{driver_name, role_and_workload};
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::Check;
+use kstor_model::edit::ObjectEdit;
 
 crate::declare_rule! {
     /// ## What it does
@@ -151,7 +152,11 @@ impl Check for PreferReadWriteOncePod {
                             mount.path.clone(),
                             format!("container {} mounts it at {}", container.name, mount.mount_path),
                         )
-                        .help("request `ReadWriteOncePod` when the claim is next created (access modes are immutable)"),
+                        .help("request `ReadWriteOncePod` when the claim is next created (access modes are immutable)")
+                        .fix(Fix::unsafe_fix(
+                            "request ReadWriteOncePod; a claim's access modes are immutable: recreate the claim (a StatefulSet's claim templates apply to new claims only), and a second pod using the claim will no longer start",
+                            vec![ObjectEdit::set(claim.object, rwo_path.clone(), "ReadWriteOncePod")],
+                        )),
                 );
             }
         }

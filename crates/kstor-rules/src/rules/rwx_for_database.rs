@@ -4,8 +4,9 @@ use kstor_model::catalog::AccessMode;
 
 use super::common::{class_phrase, role_and_workload};
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::Check;
+use kstor_model::edit::ObjectEdit;
 
 crate::declare_rule! {
     /// ## What it does
@@ -113,7 +114,11 @@ impl Check for RwxForDatabase {
                         mount.path.clone(),
                         format!("container {} mounts it at {}", container.name, mount.mount_path),
                     )
-                    .help("request ReadWriteOnce (or ReadWriteOncePod) block storage per replica and replicate at the database layer");
+                    .help("request ReadWriteOnce (or ReadWriteOncePod) block storage per replica and replicate at the database layer")
+                    .fix(Fix::unsafe_fix(
+                        "request ReadWriteOnce; a claim's access modes are immutable: recreate the claim and move its data (a StatefulSet's claim templates apply to new claims only)",
+                        vec![ObjectEdit::set(claim.object, rwx_path.clone(), "ReadWriteOnce")],
+                    ));
                 if let Some(class) = graph.class_of(claim) {
                     finding = finding.related(
                         class.object,

@@ -3,8 +3,9 @@ use kstor_model::path::Segment;
 
 use super::common::role_and_workload;
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::Check;
+use kstor_model::edit::{NewValue, ObjectEdit};
 
 crate::declare_rule! {
     /// ## What it does
@@ -120,9 +121,16 @@ impl Check for StatefulsetRetentionDeletesClaims {
                     ),
                 };
                 let message = format!("{} sets {setting}: {consequence}", role_and_workload(workload));
-                let mut finding = Finding::at(&Self::META, workload.object, path.clone(), message).help(
-                    format!("set `{fix}` (the default) and delete claims deliberately, after a backup"),
-                );
+                let value = match workload.kind {
+                    WorkloadKind::Operator => NewValue::Bool(false),
+                    _ => NewValue::str("Retain"),
+                };
+                let mut finding = Finding::at(&Self::META, workload.object, path.clone(), message)
+                    .help(format!("set `{fix}` (the default) and delete claims deliberately, after a backup"))
+                    .fix(Fix::safe(
+                        format!("set `{fix}` (the field can be changed on an existing object)"),
+                        vec![ObjectEdit::set(workload.object, path.clone(), value)],
+                    ));
                 for claim in workload.claim_templates.iter().map(|&id| graph.claim(id)) {
                     finding = finding.related(
                         claim.object,

@@ -1,8 +1,9 @@
 use kstor_model::path::Path;
 
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::{Check, Severity};
+use kstor_model::edit::ObjectEdit;
 
 crate::declare_rule! {
     /// ## What it does
@@ -102,10 +103,22 @@ impl Check for UnencryptedVolume {
             );
             let enable = encryption.enable_values.first().map(String::as_str).unwrap_or("true");
             let severity = if encryption.advisory { Severity::Info } else { Severity::Warning };
-            out.push(Finding::at(&Self::META, class.object, path, message).severity(severity).help(format!(
-                "set `{}: \"{enable}\"` in the class's parameters (immutable: create a new class; existing volumes stay unencrypted)",
-                encryption.parameter
-            )));
+            let key = encryption.value(&class.parameters).map_or(encryption.parameter.as_str(), |(k, _)| k);
+            let fix = Fix::unsafe_fix(
+                format!(
+                    "set `{key}: \"{enable}\"`; StorageClass fields are immutable: delete and recreate the class; existing volumes stay unencrypted"
+                ),
+                vec![ObjectEdit::set(class.object, Path::root().key("parameters").key(key), enable)],
+            );
+            out.push(
+                Finding::at(&Self::META, class.object, path, message)
+                    .severity(severity)
+                    .help(format!(
+                        "set `{}: \"{enable}\"` in the class's parameters (immutable: create a new class; existing volumes stay unencrypted)",
+                        encryption.parameter
+                    ))
+                    .fix(fix),
+            );
         }
     }
 }

@@ -6,8 +6,9 @@ use kstor_model::path::Path;
 
 use super::common::{driver_name, role_and_workload};
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::Check;
+use kstor_model::edit::ObjectEdit;
 
 crate::declare_rule! {
     /// ## What it does
@@ -115,7 +116,11 @@ impl Check for VolumeExpansionDisabled {
                 None => Path::root().key("provisioner"),
             };
             let mut finding = Finding::at(&Self::META, class.object, path, message)
-                .help("set `allowVolumeExpansion: true` on the class (it applies to existing claims too)");
+                .help("set `allowVolumeExpansion: true` on the class (it applies to existing claims too)")
+                .fix(Fix::safe(
+                    "set `allowVolumeExpansion: true` (the field can be changed on an existing class)",
+                    vec![ObjectEdit::set(class.object, Path::root().key("allowVolumeExpansion"), true)],
+                ));
             if let Some((_, claim)) = user {
                 let claim = graph.claim(*claim);
                 finding = finding.related(

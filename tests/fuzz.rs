@@ -40,6 +40,17 @@ fn fragment() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Found by `arbitrary_bytes_never_panic`: a syntax error inside a multibyte character
+/// (U+FFFD from invalid UTF-8) made the text renderer slice inside it.
+#[test]
+fn a_syntax_error_inside_a_multibyte_character_renders() {
+    let bytes = [
+        123u8, 34, 140, 9, 3, 84, 34, 43, 39, 51, 77, 44, 246, 184, 221, 187, 134, 215, 57, 139, 26, 72, 120,
+        227, 1, 76, 188, 223, 60, 100, 131, 25, 155, 240, 240, 7, 92, 252, 50,
+    ];
+    lint_everything(String::from_utf8_lossy(&bytes).into_owned());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 

@@ -36,7 +36,7 @@ fn window<'a>(file: &'a SourceFile, marks: &[(AnnotationKind, &Position, String)
     let annotations = marks
         .iter()
         .map(|(kind, p, label)| {
-            let range = clamp(p.span.start as usize - start..p.span.end as usize - start, text.len());
+            let range = clamp(p.span.start as usize - start..p.span.end as usize - start, text);
             let annotation = (*kind).span(range);
             if label.is_empty() { annotation } else { annotation.label(label.clone()) }
         })
@@ -44,9 +44,20 @@ fn window<'a>(file: &'a SourceFile, marks: &[(AnnotationKind, &Position, String)
     Window { file, first_line, text, annotations }
 }
 
-fn clamp(range: Range<usize>, len: usize) -> Range<usize> {
-    let start = range.start.min(len);
-    let end = range.end.clamp(start, len);
+/// The range inside the text, on character boundaries (a syntax error in invalid UTF-8 or
+/// multibyte text can point inside a character; annotate-snippets slices by these offsets).
+fn clamp(range: Range<usize>, text: &str) -> Range<usize> {
+    let floor = |mut i: usize| {
+        while i > 0 && !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let start = floor(range.start.min(text.len()));
+    let mut end = range.end.clamp(start, text.len());
+    while end < text.len() && !text.is_char_boundary(end) {
+        end += 1;
+    }
     start..end
 }
 

@@ -41,8 +41,10 @@ fn nesting_step(text: &str, node: Node<'_>, depth: usize) -> Option<usize> {
         let key_column = column(text, entry.key_span.start as usize);
         if let Some(child) = entry.value.as_map().and_then(|m| m.first()) {
             let child_start = child.key_span.start as usize;
-            let same_line = !text[entry.key_span.start as usize..child_start].contains('\n');
-            if !same_line {
+            // A child reached through an alias or merge key sits elsewhere in the file.
+            let nested = child_start > entry.key_span.start as usize
+                && text[entry.key_span.start as usize..child_start].contains('\n');
+            if nested {
                 let child_column = column(text, child_start);
                 if child_column > key_column {
                     return Some(child_column - key_column);

@@ -181,3 +181,14 @@ fn null_values_become_mappings() {
     let out = edited(text, 0, set("spec.securityContext.fsGroup", 1000i64)).unwrap();
     assert!(out.contains("  securityContext:\n    fsGroup: 1000\n  containers: []"), "{out}");
 }
+
+#[test]
+fn maps_with_merged_entries_are_not_edited() {
+    let text =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nx: &b {y: 1}\nz: *b\nw:\n  <<: *b\n  v: 2\n";
+    assert!(matches!(edited(text, 0, set("w.u", 3i64)), Err(Skip::Anchor(_))));
+    assert!(matches!(edited(text, 0, EditOp::Remove { path: Path::parse("w.v") }), Err(Skip::Anchor(_))));
+    // The document of the fuzz case that found it: an alias-heavy root.
+    let fuzz = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nprovisioner: ebs.csi.aws.com\nx: &b {y: 1}\nz: *b\n<<: *b\n";
+    let _ = edited(fuzz, 0, set("allowVolumeExpansion", true));
+}

@@ -111,10 +111,7 @@ impl<'a> Editor<'a> {
         }
         let first = &keys[0];
         match last.node.value() {
-            Value::Map(map) => {
-                self.insert(last.node, map, first, &nested, out);
-                Ok(())
-            }
+            Value::Map(map) => self.insert(last.node, map, first, &nested, out),
             Value::Null => {
                 let map = NewValue::Map(vec![(first.clone(), nested)]);
                 self.replace(last, path, &map, out)
@@ -205,10 +202,7 @@ impl<'a> Editor<'a> {
                 value,
                 out,
             ),
-            None => {
-                self.insert(node, map, key, value, out);
-                Ok(())
-            }
+            None => self.insert(node, map, key, value, out),
         }
     }
 
@@ -220,18 +214,22 @@ impl<'a> Editor<'a> {
         key: &str,
         value: &NewValue,
         out: &mut Vec<(Span, String)>,
-    ) {
+    ) -> Result<(), Skip> {
+        if map.iter().any(|e| !within(e.key_span, node.span())) {
+            // Entries merged in (`<<: *base`) live elsewhere: "after the last entry" is a guess.
+            return Err(Skip::Anchor(Path::root().key("<<")));
+        }
         let style = &self.style;
         if render::is_flow(self.text, node) {
             let close = node.span().end - 1;
             let Some(last) = map.iter().last() else {
                 let entry = format!("{}: {}", render::key(key, style), render::scalar(value, style, None));
                 out.push((Span { start: close, end: close }, entry));
-                return;
+                return Ok(());
             };
             let first = map.first().expect("non-empty");
-            let multiline =
-                self.text[node.span().start as usize..first.key_span.start as usize].contains('\n');
+            let multiline = first.key_span.start > node.span().start
+                && self.text[node.span().start as usize..first.key_span.start as usize].contains('\n');
             let after = last.value.span().end.max(last.key_span.end);
             let content = if multiline {
                 let indent = column(self.text, first.key_span.start as usize);
@@ -245,7 +243,7 @@ impl<'a> Editor<'a> {
                 format!(", {}: {}", render::key(key, style), render::scalar(value, style, None))
             };
             out.push((Span { start: after, end: after }, content));
-            return;
+            return Ok(());
         }
         let first = map.first().expect("a block mapping has entries");
         let indent = column(self.text, first.key_span.start as usize);
@@ -253,6 +251,7 @@ impl<'a> Editor<'a> {
         let content =
             format!("{}{}{}", style.eol, " ".repeat(indent), render::block_entry(key, value, indent, style));
         out.push((Span { start: at as u32, end: at as u32 }, content));
+        Ok(())
     }
 
     fn remove(&self, root: Node<'_>, path: &Path, out: &mut Vec<(Span, String)>) -> Result<(), Skip> {
@@ -267,6 +266,9 @@ impl<'a> Editor<'a> {
         let parent = steps[steps.len() - 2];
         let map = parent.node.as_map().ok_or_else(|| Skip::Shape(path.parent()))?;
         let entries: Vec<_> = map.iter().collect();
+        if entries.iter().any(|e| !within(e.key_span, parent.node.span())) {
+            return Err(Skip::Anchor(path.parent().key("<<")));
+        }
         let index =
             entries.iter().position(|e| e.key == key.as_str()).ok_or_else(|| Skip::Missing(path.clone()))?;
         let entry = entries[index];

@@ -4,8 +4,9 @@ use kstor_model::api::DEFAULT_SNAPSHOT_CLASS_ANNOTATION as DEFAULT_ANNOTATION;
 use kstor_model::graph::annotation_path;
 
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::Check;
+use kstor_model::edit::ObjectEdit;
 
 crate::declare_rule! {
     /// ## What it does
@@ -108,6 +109,17 @@ impl Check for MultipleDefaultSnapshotClasses {
                         annotation_path(graph.object(other.object), DEFAULT_ANNOTATION),
                         format!("snapshot class {} is also default for {driver}", other.name),
                     );
+                }
+                let kept = defaults.iter().map(|&i| graph.snapshot_classes[i].name.as_str()).min();
+                if kept != Some(class.name.as_str()) {
+                    finding = finding.fix(Fix::unsafe_fix(
+                        format!(
+                            "drop the default annotation from snapshot class {}, keeping {} default for {driver}: which class stays default is a choice",
+                            class.name,
+                            kept.unwrap_or_default()
+                        ),
+                        vec![ObjectEdit::remove(class.object, annotation_path(object, DEFAULT_ANNOTATION))],
+                    ));
                 }
                 out.push(finding.help("keep the default annotation on exactly one class per driver"));
             }

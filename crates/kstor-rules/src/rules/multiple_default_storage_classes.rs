@@ -2,8 +2,9 @@ use kstor_model::graph::annotation_path;
 
 use super::common::{default_annotation, join_names};
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::Check;
+use kstor_model::edit::ObjectEdit;
 
 crate::declare_rule! {
     /// ## What it does
@@ -88,6 +89,18 @@ impl Check for MultipleDefaultStorageClasses {
                 message,
             )
             .help("mark exactly one StorageClass default; set the annotation to \"false\" on the others");
+            // Keep the class Kubernetes picks (the newest), else the first by name.
+            let kept = winner.or_else(|| defaults.iter().map(|c| c.name.as_str()).min());
+            if kept != Some(class.name.as_str()) {
+                finding = finding.fix(Fix::unsafe_fix(
+                    format!(
+                        "drop the default annotation from class {}, keeping class {} default: which class stays default is a choice, and claims without a class then get that one",
+                        class.name,
+                        kept.unwrap_or_default()
+                    ),
+                    vec![ObjectEdit::remove(class.object, annotation_path(object, default_annotation(object)))],
+                ));
+            }
             for other in defaults.iter().filter(|o| o.name != class.name) {
                 let other_object = graph.object(other.object);
                 finding = finding.related(

@@ -3,8 +3,9 @@ use kstor_model::graph::{Claim, ContainerInfo, PodSecurity, StorageGraph, Worklo
 
 use super::common::{driver_name, workload_name};
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::Check;
+use kstor_model::edit::{NewValue, ObjectEdit};
 
 crate::declare_rule! {
     /// ## What it does
@@ -95,7 +96,8 @@ impl Check for NonRootWithoutFsgroup {
             out.push(
                 Finding::at(&Self::META, workload.object, security.path.clone(), message)
                     .related(workload.object, mount.path.clone(), format!("writable mount of {}", mount.volume))
-                    .help("set `securityContext.fsGroup` to the process's group, with `fsGroupChangePolicy: OnRootMismatch`"),
+                    .help("set `securityContext.fsGroup` to the process's group, with `fsGroupChangePolicy: OnRootMismatch`")
+                    .fix(fs_group_fix(graph, workload, container)),
             );
         }
     }
@@ -109,6 +111,43 @@ fn non_root_user(container: &ContainerInfo, pod: &PodSecurity) -> Option<String>
         (Some(uid), _) if uid > 0 => Some(format!("runAsUser {uid}")),
         (None, Some(true)) => Some("runAsNonRoot".into()),
         _ => None,
+    }
+}
+
+/// fsGroup from the pod's `runAsGroup`, else the process's user id (safe: the group the
+/// process already runs with); with neither, 65532 (the distroless nonroot group, a value
+/// kstor chooses: unsafe). `fsGroupChangePolicy: OnRootMismatch` comes with it (KS503).
+fn fs_group_fix(graph: &StorageGraph, workload: &Workload, container: &ContainerInfo) -> Fix {
+    let security = &workload.pod.security;
+    let root = graph.object(workload.object).root();
+    // The model points at the pod spec when the pod has no securityContext.
+    let context = match security.path.segments().last() {
+        Some(kstor_model::path::Segment::Key(key)) if key == "securityContext" => security.path.clone(),
+        _ => security.path.key("securityContext"),
+    };
+    let group = context.key("runAsGroup").node(root).and_then(|n| match n.value() {
+        kstor_model::yaml::Value::Int(gid) if gid > 0 => Some(gid),
+        _ => None,
+    });
+    let known = group.or(container.run_as_user.or(security.run_as_user).filter(|uid| *uid > 0));
+    let value = |gid: i64| {
+        NewValue::Map(vec![
+            ("fsGroup".into(), NewValue::Int(gid)),
+            ("fsGroupChangePolicy".into(), NewValue::str("OnRootMismatch")),
+        ])
+    };
+    match known {
+        Some(gid) => Fix::safe(
+            format!(
+                "set `fsGroup: {gid}` (the process's {}) with `fsGroupChangePolicy: OnRootMismatch`",
+                if group.is_some() { "runAsGroup" } else { "user id" }
+            ),
+            vec![ObjectEdit::set(workload.object, context.clone(), value(gid))],
+        ),
+        None => Fix::unsafe_fix(
+            "set `fsGroup: 65532` with `fsGroupChangePolicy: OnRootMismatch`: a value kstor chooses (the pod sets neither runAsGroup nor runAsUser); use the image's group",
+            vec![ObjectEdit::set(workload.object, context, value(65532))],
+        ),
     }
 }
 

@@ -1,9 +1,12 @@
-use kstor_model::graph::{VolumeSource, WorkloadKind};
+use kstor_model::edit::NewValue;
+use kstor_model::graph::{StorageGraph, VolumeSource, Workload, WorkloadKind};
+use kstor_model::path::Path;
 
 use super::common::{Conflict, modes_text, single_node_claim_conflicts, workload_name};
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::Check;
+use kstor_model::edit::ObjectEdit;
 
 crate::declare_rule! {
     /// ## What it does
@@ -139,9 +142,31 @@ impl Check for RwoClaimRollingUpdate {
                         )
                         .help(
                             "set `strategy.type: Recreate` (or rollingUpdate maxSurge: 0, maxUnavailable: 1)",
-                        ),
+                        )
+                        .fix(strategy_fix(graph, workload)),
                 );
             }
         }
+    }
+}
+/// A written `rollingUpdate` gets maxSurge 0 and maxUnavailable 1 (the old pod stops
+/// first); otherwise the strategy becomes `Recreate`. Both are mutable and safe.
+fn strategy_fix(graph: &StorageGraph, workload: &Workload) -> Fix {
+    let strategy = Path::root().key("spec").key("strategy");
+    let rolling = strategy.key("rollingUpdate");
+    if rolling.node(graph.object(workload.object).root()).is_some_and(|n| n.as_map().is_some()) {
+        let value = NewValue::Map(vec![
+            ("maxSurge".into(), NewValue::Int(0)),
+            ("maxUnavailable".into(), NewValue::Int(1)),
+        ]);
+        Fix::safe(
+            "set `rollingUpdate.maxSurge: 0` and `maxUnavailable: 1`: the old pod stops before the new one starts",
+            vec![ObjectEdit::set(workload.object, rolling, value)],
+        )
+    } else {
+        Fix::safe(
+            "set `strategy.type: Recreate`: the old pod stops before the new one starts",
+            vec![ObjectEdit::set(workload.object, strategy.key("type"), "Recreate")],
+        )
     }
 }

@@ -334,6 +334,8 @@ fn rules_and_explain() {
     )
     .unwrap();
     assert_eq!(json.as_array().unwrap().len(), kstor_rules::registry::RULES.len());
+    let ks301 = json.as_array().unwrap().iter().find(|r| r["code"] == "KS301").unwrap();
+    assert_eq!(ks301["fixes"], serde_json::json!(["safe", "unsafe"]));
 
     for name in ["KS201", "ks201", "rwx-for-database"] {
         let out = Command::cargo_bin("kstor").unwrap().args(["explain", name]).output().unwrap();
@@ -341,7 +343,12 @@ fn rules_and_explain() {
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.starts_with("# KS201 rwx-for-database"), "{text}");
         assert!(text.contains("## Why it matters") && text.contains("## Fix"));
+        assert!(text.contains("· Fix: unsafe (--fix --unsafe-fixes)\n"), "{text}");
+        assert!(text.contains("**Automatic fix:** unsafe: changes the claim"), "{text}");
     }
+    let none = Command::cargo_bin("kstor").unwrap().args(["explain", "KS202"]).output().unwrap();
+    let text = String::from_utf8(none.stdout).unwrap();
+    assert!(text.contains("· Fix: none\n") && text.contains("**Automatic fix:** none: "), "{text}");
 }
 
 #[test]

@@ -286,6 +286,7 @@ fn inject_ca_from<'t>(object: Node<'t>) -> Option<&'t str> {
 /// no side effects, 5 s, v1 reviews, equivalent versions, its own namespace excluded, CREATE
 /// and UPDATE on exactly the storage-relevant resources, sent to the Service's /validate.
 fn check_webhook_configuration(config: Node<'_>, failure_policy: &str, timeout: i64, what: &str) {
+    let path = if str_at(config, "kind") == "MutatingWebhookConfiguration" { "/mutate" } else { "/validate" };
     let webhooks = at(config, "webhooks").as_seq().unwrap();
     assert!(!webhooks.is_empty(), "{what}: no webhooks");
     for webhook in webhooks.iter() {
@@ -304,7 +305,7 @@ fn check_webhook_configuration(config: Node<'_>, failure_policy: &str, timeout: 
         assert!(excludes_own_namespace, "{what}: the namespaceSelector must exclude {NAMESPACE}");
         assert_eq!(str_at(webhook, "clientConfig.service.name"), "kstor", "{what}");
         assert_eq!(str_at(webhook, "clientConfig.service.namespace"), NAMESPACE, "{what}");
-        assert_eq!(str_at(webhook, "clientConfig.service.path"), "/validate", "{what}");
+        assert_eq!(str_at(webhook, "clientConfig.service.path"), path, "{what}");
         assert_eq!(int_at(webhook, "clientConfig.service.port"), 443, "{what}");
         for rule in at(webhook, "rules").as_seq().unwrap().iter() {
             assert_eq!(strs(at(rule, "operations")), ["CREATE", "UPDATE"], "{what}");
@@ -443,6 +444,34 @@ fn check_cert_manager(workspace: &Workspace, what: &str) {
     let expected = format!("{NAMESPACE}/{}", str_at(*serving, "metadata.name"));
     let config = one(workspace, "ValidatingWebhookConfiguration");
     assert_eq!(inject_ca_from(config), Some(expected.as_str()), "{what}");
+}
+
+#[test]
+fn the_mutating_webhook_is_off_by_default_and_the_chart_renders_the_plain_one() {
+    let plain = load(&yaml_files(&webhook_dir().join("mutating")));
+    let config = one(&plain, "MutatingWebhookConfiguration");
+    check_webhook_configuration(config, "Ignore", 5, "deploy/webhook/mutating");
+    assert_eq!(str_at(config, "webhooks.0.reinvocationPolicy"), "Never");
+    assert!(of_kind(&load(&top_level_manifests()), "MutatingWebhookConfiguration").is_empty());
+    let Some(helm) = helm() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let default = load(&[render(&helm, dir.path(), "default.yaml", &[])]);
+    assert!(of_kind(&default, "MutatingWebhookConfiguration").is_empty(), "off by default");
+    let args = ["--set", "mutatingWebhook.enabled=true"];
+    let enabled = load(&[render(&helm, dir.path(), "mutating.yaml", &args)]);
+    let rendered = one(&enabled, "MutatingWebhookConfiguration");
+    assert_eq!(canon(rendered, &HELM_METADATA), canon(config, &HELM_METADATA));
+    assert_eq!(inject_ca_from(rendered), None);
+    let args = ["--set", "mutatingWebhook.enabled=true", "--set", "certManager.enabled=true"];
+    let with_cert_manager = load(&[render(&helm, dir.path(), "mutating-cm.yaml", &args)]);
+    let rendered = one(&with_cert_manager, "MutatingWebhookConfiguration");
+    assert_eq!(inject_ca_from(rendered), Some("kstor-system/kstor-webhook"));
+    // The policy the chart renders lists no mutations until the user opts rules in.
+    let (_, _, policy) = policy_of(&enabled);
+    assert!(policy.mutated_rules().is_empty());
+    let args = ["--set", "mutatingWebhook.enabled=true", "--set", "policy.mutate={KS503,KS302}"];
+    let opted = load(&[render(&helm, dir.path(), "mutating-rules.yaml", &args)]);
+    assert_eq!(policy_of(&opted).2.mutated_rules(), ["KS503", "KS302"]);
 }
 
 /// deploy/webhook/*.yaml, without the cert-manager/ folder.

@@ -585,3 +585,159 @@ async fn sigterm_drains_in_flight_requests_and_exits_0() {
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("draining"), "{stderr}");
 }
+
+/// A database StatefulSet with findings of two rules with safe fixes (KS503, and KS302 twice).
+fn postgres_statefulset() -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "pg", "namespace": "data"},
+        "spec": {
+            "serviceName": "pg",
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "pg"}},
+            "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete", "whenScaled": "Delete"},
+            "template": {
+                "metadata": {"labels": {"app": "pg"}},
+                "spec": {
+                    "securityContext": {"fsGroup": 999},
+                    "containers": [{
+                        "name": "postgres",
+                        "image": "postgres:16",
+                        "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"}]
+                    }]
+                }
+            },
+            "volumeClaimTemplates": [{
+                "metadata": {"name": "data"},
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "storageClassName": "gp3",
+                    "resources": {"requests": {"storage": "20Gi"}}
+                }
+            }]
+        }
+    })
+}
+
+/// The rule codes `kstor lint` reports for one object.
+fn lint_codes(object: &Value) -> Vec<String> {
+    let output = Command::new(assert_cmd::cargo::cargo_bin("kstor"))
+        .args(["lint", "--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(object.to_string().as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut codes: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect();
+    codes.sort();
+    codes
+}
+
+/// The object with a /mutate response's patch applied, as the API server applies it.
+fn patched(object: &Value, response: &Value) -> Value {
+    use base64::Engine as _;
+    assert_eq!(response["patchType"], "JSONPatch", "{response}");
+    let bytes =
+        base64::engine::general_purpose::STANDARD.decode(response["patch"].as_str().unwrap()).unwrap();
+    let patch: json_patch::Patch = serde_json::from_slice(&bytes).unwrap();
+    let mut object = object.clone();
+    json_patch::patch(&mut object, &patch).unwrap();
+    object
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutate_applies_the_safe_fixes_the_policy_opts_in() {
+    let api = FakeApi::start(recorded_lists(), false, false).await;
+    // KS302 has a safe fix too, but the policy does not opt it in.
+    let server = Server::start(&api, Some("mutate: [fsgroup-without-change-policy]\n"));
+    server.wait_ready().await;
+    let post = |body: Value| {
+        let server = &server;
+        async move {
+            let (status, text) = server.post("/mutate", body.to_string().as_bytes()).await;
+            assert_eq!(status, 200, "{text}");
+            let answer: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(answer["response"]["uid"], body["request"]["uid"]);
+            answer["response"].clone()
+        }
+    };
+
+    let object = postgres_statefulset();
+    let before = lint_codes(&object);
+    assert_eq!(before, ["KS302", "KS302", "KS503"]);
+    let response = post(review("m1", "apps", "StatefulSet", "data", object.clone(), false)).await;
+    assert_eq!(response["allowed"], true);
+    let fixed = patched(&object, &response);
+    assert_eq!(fixed["spec"]["template"]["spec"]["securityContext"]["fsGroupChangePolicy"], "OnRootMismatch");
+    // The mutated rule is clean; the rule the policy did not opt in is untouched.
+    assert_eq!(
+        fixed["spec"]["persistentVolumeClaimRetentionPolicy"],
+        object["spec"]["persistentVolumeClaimRetentionPolicy"]
+    );
+    assert_eq!(lint_codes(&fixed), ["KS302", "KS302"]);
+    let warnings = response["warnings"].as_array().unwrap();
+    assert!(warnings.iter().any(|w| w.as_str().unwrap().starts_with("kstor mutated: KS503")), "{response}");
+
+    // Nothing to fix: allowed without a patch. A dry run patches but is not counted.
+    let clean = post(review("m2", "apps", "StatefulSet", "data", fixed.clone(), false)).await;
+    assert_eq!(clean, json!({"uid": "m2", "allowed": true}));
+    let dry = post(review("m3", "apps", "StatefulSet", "data", object.clone(), true)).await;
+    assert_eq!(patched(&object, &dry), fixed);
+    // A pod's spec is immutable: an UPDATE is never patched.
+    let mut update = review(
+        "m4",
+        "",
+        "Pod",
+        "data",
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "data"}, "spec": {"securityContext": {"fsGroup": 1}, "containers": [{"name": "c", "image": "busybox"}]}}),
+        false,
+    );
+    update["request"]["operation"] = json!("UPDATE");
+    assert_eq!(post(update).await, json!({"uid": "m4", "allowed": true}));
+
+    let metrics = server.metrics().await;
+    assert_eq!(sample(&metrics, "kstor_mutations_total{rule=\"KS503\"}"), 1.0, "{metrics}");
+    assert!(!metrics.contains("kstor_mutations_total{rule=\"KS302\"}"), "{metrics}");
+    assert!(metrics.contains("kstor_mutation_requests_total{"), "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_mutate_rules_the_mutating_endpoint_changes_nothing() {
+    let api = FakeApi::start(recorded_lists(), false, false).await;
+    let server = Server::start(&api, None);
+    server.wait_ready().await;
+    let body = review("n1", "apps", "StatefulSet", "data", postgres_statefulset(), false);
+    let (status, text) = server.post("/mutate", body.to_string().as_bytes()).await;
+    assert_eq!(status, 200);
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(answer["response"], json!({"uid": "n1", "allowed": true}));
+    // Both opted-in rules, by code and by name: every safe fix lands in one patch.
+    drop(server);
+    let server = Server::start(&api, Some("mutate: [KS503, statefulset-retention-deletes-claims]\n"));
+    server.wait_ready().await;
+    let object = postgres_statefulset();
+    let body = review("n2", "apps", "StatefulSet", "data", object.clone(), false);
+    let (_, text) = server.post("/mutate", body.to_string().as_bytes()).await;
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    let fixed = patched(&object, &answer["response"]);
+    assert_eq!(
+        fixed["spec"]["persistentVolumeClaimRetentionPolicy"],
+        json!({"whenDeleted": "Retain", "whenScaled": "Retain"})
+    );
+    assert_eq!(lint_codes(&fixed), Vec::<String>::new());
+    let metrics = server.metrics().await;
+    // Two KS302 findings (whenDeleted, whenScaled), two fixes.
+    assert_eq!(sample(&metrics, "kstor_mutations_total{rule=\"KS302\"}"), 2.0, "{metrics}");
+    assert_eq!(server.post("/mutate", b"{nope").await.0, 400);
+}

@@ -21,10 +21,11 @@ pub fn run(args: &RulesArgs) -> u8 {
 pub fn table() -> String {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(["code", "name", "severity", "group", "summary"]);
+    table.set_header(["code", "name", "severity", "group", "fix", "summary"]);
     for rule in RULES {
         let m = rule.meta();
-        table.add_row([m.code, m.name, m.severity.as_str(), m.group.as_str(), m.summary]);
+        let fix = kstor_rules::docs::fix_kinds(m);
+        table.add_row([m.code, m.name, m.severity.as_str(), m.group.as_str(), fix.as_str(), m.summary]);
     }
     format!("{table}\n")
 }

@@ -208,6 +208,8 @@ struct ServeFile {
     namespaces: Namespaces,
     #[serde(default, rename = "objectSelector")]
     object_selector: LabelSelector,
+    #[serde(default)]
+    mutate: Vec<String>,
 }
 
 fn parse_word<T: for<'de> Deserialize<'de>>(
@@ -250,7 +252,8 @@ impl ServeConfig {
         };
         // Unknown rules in `select`, `ignore` and `severity` are refused here, not at the first request.
         config.settings(&[], &[]).map_err(|e| format!("{name}: {e}"))?;
-        let policy = Policy::new(name, actions, file.rules, file.namespaces, file.object_selector)?;
+        let policy = Policy::new(name, actions, file.rules, file.namespaces, file.object_selector)?
+            .with_mutations(name, &file.mutate)?;
         Ok(ServeConfig { config, policy })
     }
 

@@ -109,6 +109,7 @@ pub struct Policy {
     include: Vec<String>,
     exclude: Vec<String>,
     selector: LabelSelector,
+    mutate: Vec<&'static str>,
 }
 
 impl Policy {
@@ -140,7 +141,44 @@ impl Policy {
                 ));
             }
         }
-        Ok(Policy { severity, rules, include: namespaces.include, exclude: namespaces.exclude, selector })
+        Ok(Policy {
+            severity,
+            rules,
+            include: namespaces.include,
+            exclude: namespaces.exclude,
+            selector,
+            mutate: Vec::new(),
+        })
+    }
+
+    /// The policy with `/mutate` applying the safe fixes of these rules (codes or names).
+    /// A rule without a safe fix is refused: the webhook applies nothing else.
+    pub fn with_mutations(mut self, name: &str, rules: &[String]) -> Result<Policy, String> {
+        for key in rules {
+            let rule = kstor_rules::registry::find(key)
+                .ok_or_else(|| format!("{name}: mutate: unknown rule `{key}`"))?;
+            let meta = rule.meta();
+            if !meta.fixes.contains(&kstor_rules::Applicability::Safe) {
+                return Err(format!(
+                    "{name}: mutate: {} {} has no safe fix, and /mutate applies safe fixes only (see `kstor explain {}`)",
+                    meta.code, meta.name, meta.code
+                ));
+            }
+            if !self.mutate.contains(&meta.code) {
+                self.mutate.push(meta.code);
+            }
+        }
+        Ok(self)
+    }
+
+    /// Whether `/mutate` applies this rule's safe fixes.
+    pub fn mutates(&self, code: &str) -> bool {
+        self.mutate.contains(&code)
+    }
+
+    /// The rules whose safe fixes `/mutate` applies.
+    pub fn mutated_rules(&self) -> &[&'static str] {
+        &self.mutate
     }
 
     /// Parses a file of admission policy keys (and, if present, rule configuration keys,
@@ -219,5 +257,16 @@ mod tests {
             Policy::parse("p.yaml", "objectSelector: {matchExpressions: [{key: a, operator: In}]}").is_err()
         );
         assert!(Policy::parse("p.yaml", "unknown: 1").is_err());
+    }
+
+    #[test]
+    fn mutations_name_rules_with_safe_fixes_only() {
+        let p = Policy::parse("p.yaml", "mutate: [KS503, statefulset-retention-deletes-claims]").unwrap();
+        assert_eq!(p.mutated_rules(), ["KS503", "KS302"]);
+        assert!(p.mutates("KS302") && !p.mutates("KS701"));
+        let unsafe_only = Policy::parse("p.yaml", "mutate: [KS201]").unwrap_err();
+        assert!(unsafe_only.contains("KS201 rwx-for-database has no safe fix"), "{unsafe_only}");
+        assert!(Policy::parse("p.yaml", "mutate: [KS999]").unwrap_err().contains("unknown rule `KS999`"));
+        assert!(Policy::default().mutated_rules().is_empty());
     }
 }

@@ -120,6 +120,32 @@ fn check(
     Ok(())
 }
 
+/// The kinds of fix the rule's findings on its `bad/` fixtures carry are exactly the kinds the
+/// rule declares (`fixes: [...]`, shown by `kstor explain` and the docs), and a rule with
+/// fixes to apply has fixture pairs.
+fn check_declared_kinds(code: &str, dir: &Path, context: &[(String, String)]) -> Result<(), Failed> {
+    let rule = kstor_rules::registry::find(code).ok_or("no such rule")?;
+    let declared: BTreeSet<&str> = rule.meta().fixes.iter().map(|a| a.as_str()).collect();
+    let engine = Engine::with_rules(&[code]).map_err(|e| e.to_string())?;
+    let mut emitted = BTreeSet::new();
+    for (file, input) in read_dir(&dir.join("bad")) {
+        let mut bundle = vec![(format!("bad/{file}"), input)];
+        bundle.extend(context.iter().map(|(n, t)| (format!("context/{n}"), t.clone())));
+        let (_, result) = engine.lint_texts(&bundle);
+        emitted.extend(
+            result.findings.iter().filter_map(|r| r.finding.fix.as_ref()).map(|f| f.applicability.as_str()),
+        );
+    }
+    if emitted != declared {
+        return Err(format!("declared fixes {declared:?}, but its bad fixtures carry {emitted:?}").into());
+    }
+    let applies = declared.contains("safe") || declared.contains("unsafe");
+    if applies && !dir.join("fixed").is_dir() {
+        return Err("the rule has fixes to apply but no fixed/ fixture pairs".into());
+    }
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
@@ -127,11 +153,17 @@ fn main() {
         std::fs::read_dir(fixtures_root()).unwrap().map(|e| e.unwrap().path()).collect();
     codes.sort();
     for dir in codes {
+        let code = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let context = read_dir(&dir.join("context"));
+        if dir.join("bad").is_dir() {
+            let (code, context, dir) = (code.clone(), context.clone(), dir.clone());
+            trials.push(Trial::test(format!("{code}/declared-fixes"), move || {
+                check_declared_kinds(&code, &dir, &context)
+            }));
+        }
         if !dir.join("fixed").is_dir() {
             continue;
         }
-        let code = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let context = read_dir(&dir.join("context"));
         let expected: Vec<(String, String)> = read_dir(&dir.join("fixed"));
         for (file, input) in read_dir(&dir.join("bad")) {
             let want = expected.iter().find(|(n, _)| *n == file).map(|(_, t)| t.clone());

@@ -139,7 +139,9 @@ fn fix_text(output: &Output<'_>, fix: &kstor_rules::Fix) -> String {
         kstor_rules::Applicability::DisplayOnly => "suggestion (not applied)",
     };
     let mut text = format!("{how}: {}", fix.message);
-    for edit in crate::fix::positioned(output, fix) {
+    let mut edits = crate::fix::positioned(output, fix);
+    edits.sort_by_key(|e| (e.file.clone(), e.start.line, e.start.column));
+    for edit in edits {
         let Some(file) = output.graph.workspace.sources.iter().find(|s| s.name == edit.file) else {
             continue;
         };
@@ -148,17 +150,21 @@ fn fix_text(output: &Output<'_>, fix: &kstor_rules::Fix) -> String {
         let after: String = old[old.len() - 1].chars().skip(edit.end.column as usize - 1).collect();
         let replaced = format!("{before}{}{after}", edit.content.replace("\r\n", "\n"));
         let new: Vec<&str> = replaced.split('\n').collect();
-        // Lines the edit leaves as they were are context, not changes.
+        // Lines the edit leaves as they were, before or after the change, are context.
         let same = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+        let tail = old[same..].iter().rev().zip(new[same..].iter().rev()).take_while(|(a, b)| a == b).count();
         text.push_str(&format!("\n  --> {}:{}", edit.file, edit.start));
         for line in &old[..same] {
             text.push_str(&format!("\n    {line}"));
         }
-        for line in &old[same..] {
+        for line in &old[same..old.len() - tail] {
             text.push_str(&format!("\n  - {line}"));
         }
-        for line in &new[same..] {
+        for line in &new[same..new.len() - tail] {
             text.push_str(&format!("\n  + {line}"));
+        }
+        for line in &old[old.len() - tail..] {
+            text.push_str(&format!("\n    {line}"));
         }
     }
     text

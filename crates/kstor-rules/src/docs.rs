@@ -10,31 +10,42 @@ const GENERATED: &str = "<!-- Generated from the rule's doc comment by `KSTOR_BL
 /// The Markdown page of one rule.
 pub fn rule_page(meta: &RuleMeta) -> String {
     format!(
-        "{GENERATED}\n\n# {code} {name}\n\n| severity | group | summary |\n|---|---|---|\n| {severity} | {group} | {summary} |\n\nSuppress with the annotation `kstor.io/ignore: \"{code}\"` or a `# kstor:ignore {code}` comment; see [suppression](../configuration.md#suppression).\n\n{docs}",
+        "{GENERATED}\n\n# {code} {name}\n\n| severity | group | automatic fix | summary |\n|---|---|---|---|\n| {severity} | {group} | {fix} | {summary} |\n\nSuppress with the annotation `kstor.io/ignore: \"{code}\"` or a `# kstor:ignore {code}` comment; see [suppression](../configuration.md#suppression).\n\n{docs}",
         code = meta.code,
         name = meta.name,
         severity = meta.severity,
         group = meta.group,
         summary = meta.summary,
+        fix = fix_kinds(meta),
         docs = meta.documentation().replace("\n## ", "\n### ").replacen("## ", "### ", 1),
     )
 }
 
 /// The rule table; links point at `<link_prefix><CODE>.md`.
 pub fn rules_table(link_prefix: &str) -> String {
-    let mut out = String::from("| code | name | severity | group | summary |\n|---|---|---|---|---|\n");
+    let mut out =
+        String::from("| code | name | severity | group | fix | summary |\n|---|---|---|---|---|---|\n");
     for rule in RULES {
         let m = rule.meta();
         out.push_str(&format!(
-            "| [{code}]({link_prefix}{code}.md) | {name} | {severity} | {group} | {summary} |\n",
+            "| [{code}]({link_prefix}{code}.md) | {name} | {severity} | {group} | {fix} | {summary} |\n",
             code = m.code,
             name = m.name,
             severity = m.severity,
             group = m.group,
+            fix = fix_kinds(m),
             summary = m.summary
         ));
     }
     out
+}
+
+/// The kinds of automatic fix a rule has: `safe`, `unsafe, display-only`, or `none`.
+pub fn fix_kinds(meta: &RuleMeta) -> String {
+    if meta.fixes.is_empty() {
+        return "none".to_string();
+    }
+    meta.fixes.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 /// The index page: every rule in a table.

@@ -16,7 +16,8 @@ pub struct Related {
 }
 
 /// Whether `kstor lint --fix` may apply a fix (as ruff classifies fixes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Applicability {
     /// Applies cleanly over the existing object (no immutable field changes) and changes
     /// only what the rule asks: `--fix` applies it.

@@ -148,6 +148,42 @@ mod tests {
     }
 
     #[test]
+    fn every_rule_documents_its_automatic_fix_as_declared() {
+        use crate::finding::Applicability;
+        for rule in RULES {
+            let meta = rule.meta();
+            let fix = meta.section("Fix").unwrap_or_default();
+            let paragraph = fix.split("**Automatic fix:** ").nth(1).unwrap_or_else(|| {
+                panic!("{}: the Fix section lacks an **Automatic fix:** paragraph", meta.code)
+            });
+            let paragraph = paragraph.split("\n\n").next().unwrap_or_default().replace('\n', " ");
+            if meta.fixes.is_empty() {
+                assert!(
+                    paragraph.starts_with("none: ") && paragraph.len() > 30,
+                    "{}: say why there is none",
+                    meta.code
+                );
+                continue;
+            }
+            let says =
+                |word: &str| paragraph.split(|c: char| !c.is_alphanumeric() && c != '-').any(|w| w == word);
+            for kind in meta.fixes {
+                let word = match kind {
+                    Applicability::Safe => "safe",
+                    Applicability::Unsafe => "unsafe",
+                    Applicability::DisplayOnly => "suggested",
+                };
+                assert!(
+                    says(word),
+                    "{}: the Automatic fix paragraph does not say `{word}`: {paragraph}",
+                    meta.code
+                );
+            }
+            assert!(!paragraph.starts_with("none"), "{}", meta.code);
+        }
+    }
+
+    #[test]
     fn rules_documented_as_audit_only_require_audit_facts() {
         for rule in RULES {
             let meta = rule.meta();

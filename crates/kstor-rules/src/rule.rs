@@ -124,6 +124,9 @@ pub struct RuleMeta {
     /// The rule's doc comment: Markdown with the sections of [`DOC_SECTIONS`].
     #[serde(skip)]
     pub docs: &'static str,
+    /// The kinds of fix its findings may carry (`[]`: none; the docs' "Automatic fix"
+    /// paragraph says why).
+    pub fixes: &'static [crate::finding::Applicability],
     /// What the rule needs beyond the graph; the engine skips it when that is missing.
     #[serde(skip)]
     pub requires: Requires,
@@ -221,7 +224,8 @@ macro_rules! declare_rule {
             name: $rule_name:literal,
             group: $group:ident,
             severity: $severity:ident,
-            summary: $summary:literal
+            summary: $summary:literal,
+            fixes: [$($fix:ident),* $(,)?]
             $(, requires: $requires:ident)? $(,)?
         }
     ) => {
@@ -237,6 +241,7 @@ macro_rules! declare_rule {
                 severity: $crate::rule::Severity::$severity,
                 summary: $summary,
                 docs: concat!($($doc, "\n"),*),
+                fixes: &[$($crate::finding::Applicability::$fix),*],
                 requires: $crate::declare_rule!(@requires $($requires)?),
             };
         }

@@ -10,6 +10,7 @@
 pub mod cache;
 pub mod judge;
 pub mod metrics;
+pub mod mutate;
 pub mod review;
 pub mod tls;
 
@@ -32,7 +33,8 @@ use kstor_model::yaml::SharedText;
 use crate::cache::Cache;
 use crate::judge::{incoming_object, is_judged, judge};
 use crate::metrics::Metrics;
-use crate::review::{BadReview, Verdict, parse, response};
+use crate::mutate::{Admitted, mutate};
+use crate::review::{BadReview, Verdict, mutation_response, parse, response};
 use crate::tls::ReloadingCert;
 
 /// Bodies above this are refused (the API server's own request limit is 3 MiB).
@@ -78,10 +80,11 @@ impl AppState {
     }
 }
 
-/// The routes: `/validate` (POST), `/healthz`, `/readyz`, `/metrics`.
+/// The routes: `/validate` and `/mutate` (POST), `/healthz`, `/readyz`, `/metrics`.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/validate", post(validate))
+        .route("/mutate", post(mutate_route))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -124,28 +127,122 @@ fn bad_request(state: &AppState, bad: BadReview) -> Response {
     (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
 }
 
-async fn validate(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let started = Instant::now();
+/// Reads a request body: at most [`MAX_BODY`] bytes of UTF-8.
+async fn read_body(state: &AppState, request: Request) -> Result<Arc<String>, Response> {
     let bytes = match axum::body::to_bytes(request.into_body(), MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
-            return bad_request(
-                &state,
+            return Err(bad_request(
+                state,
                 BadReview {
                     reason: "too-large",
                     message: format!("the body is over {} bytes (or was cut off)", MAX_BODY),
                 },
-            );
+            ));
         }
     };
-    let body = match String::from_utf8(bytes.to_vec()) {
-        Ok(s) => Arc::new(s),
-        Err(_) => {
-            return bad_request(
-                &state,
-                BadReview { reason: "malformed-json", message: "the body is not UTF-8".into() },
-            );
+    match String::from_utf8(bytes.to_vec()) {
+        Ok(s) => Ok(Arc::new(s)),
+        Err(_) => Err(bad_request(
+            state,
+            BadReview { reason: "malformed-json", message: "the body is not UTF-8".into() },
+        )),
+    }
+}
+
+/// `apiVersion` of the request's kind (`v1`, `apps/v1`).
+fn request_api_version(request: &review::AdmissionRequest<'_>) -> String {
+    if request.kind.group.is_empty() {
+        request.kind.version.clone()
+    } else {
+        format!("{}/{}", request.kind.group, request.kind.version)
+    }
+}
+
+async fn mutate_route(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let started = Instant::now();
+    let body = match read_body(&state, request).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let request = match parse(&body) {
+        Ok(r) => r,
+        Err(bad) => return bad_request(&state, bad),
+    };
+    let dry_run = request.dry_run.unwrap_or(false);
+    let (decision, mutation, warnings) = decide_mutation(&state, &request);
+    if !dry_run {
+        for rule in &mutation.rules {
+            state.metrics.mutation(rule);
         }
+    }
+    state.metrics.mutation_request(
+        &request.kind.kind,
+        &request.operation,
+        decision,
+        dry_run,
+        started.elapsed(),
+    );
+    axum::Json(mutation_response(&request.uid, &mutation.patch, &warnings)).into_response()
+}
+
+/// The decision word (`patch`, `none`, `skip`, `unsynced`), the mutation and the warnings.
+fn decide_mutation(
+    state: &AppState,
+    request: &review::AdmissionRequest<'_>,
+) -> (&'static str, mutate::Mutation, Vec<String>) {
+    let none = |decision| (decision, mutate::Mutation::default(), Vec::new());
+    let Some(raw) = request.object else {
+        return none("skip");
+    };
+    let api_version = request_api_version(request);
+    let kind = request.kind.kind.as_str();
+    // A pod's spec cannot change after creation: patching it on UPDATE would fail the update.
+    let creating_or_mutable =
+        request.operation == "CREATE" || (request.operation == "UPDATE" && kind != "Pod");
+    if state.policy.mutated_rules().is_empty()
+        || !creating_or_mutable
+        || !is_judged(&state.engine, &api_version, kind)
+    {
+        return none("skip");
+    }
+    let Ok(object) = serde_json::from_str::<serde_json::Value>(raw.get()) else {
+        return none("skip");
+    };
+    let namespace = object["metadata"]["namespace"]
+        .as_str()
+        .or(request.namespace.as_deref())
+        .unwrap_or_default()
+        .to_string();
+    let labels = |key: &str| object["metadata"]["labels"][key].as_str().map(str::to_string);
+    if !state.policy.applies(&namespace, &labels) {
+        return none("skip");
+    }
+    let admitted = Admitted {
+        object: object.clone(),
+        api_version: &api_version,
+        kind,
+        namespace: request.namespace.as_deref(),
+    };
+    let mutation = state
+        .cache
+        .read(|stores| stores.synced().then(|| mutate(&state.engine, &state.policy, admitted, stores)));
+    let Some(mutation) = mutation else {
+        let warning = "kstor: the storage cache has not synced yet; no fixes were applied".to_string();
+        return ("unsynced", mutate::Mutation::default(), vec![warning]);
+    };
+    if mutation.patch.is_empty() {
+        return ("none", mutation, Vec::new());
+    }
+    let warnings = mutation.messages.iter().map(|m| format!("kstor mutated: {m}")).collect();
+    ("patch", mutation, warnings)
+}
+
+async fn validate(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let started = Instant::now();
+    let body = match read_body(&state, request).await {
+        Ok(body) => body,
+        Err(response) => return response,
     };
     let shared = SharedText::from(Arc::clone(&body));
     let request = match parse(&body) {
@@ -174,11 +271,7 @@ fn decide(
     let Some(raw) = request.object else {
         return ("skip", allow(Vec::new()), Vec::new());
     };
-    let api_version = if request.kind.group.is_empty() {
-        request.kind.version.clone()
-    } else {
-        format!("{}/{}", request.kind.group, request.kind.version)
-    };
+    let api_version = request_api_version(request);
     if !is_judged(&state.engine, &api_version, &request.kind.kind) {
         return ("skip", allow(Vec::new()), Vec::new());
     }

@@ -33,6 +33,13 @@ pub struct RuleLabels {
     pub action: String,
 }
 
+/// The rule label of an applied mutation.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MutationLabels {
+    /// The rule whose safe fix was applied.
+    pub rule: String,
+}
+
 /// A kind label.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct KindLabels {
@@ -58,6 +65,8 @@ pub struct Metrics {
     cache_synced: Family<KindLabels, Gauge>,
     watch_errors: Family<KindLabels, Counter>,
     tls_reloads: Family<ResultLabels, Counter>,
+    mutation_requests: Family<RequestLabels, Counter>,
+    mutations: Family<MutationLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -115,8 +124,22 @@ impl Metrics {
             "TLS certificate reloads after the files changed, by result",
             tls_reloads.clone(),
         );
+        let mutation_requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "mutation_requests",
+            "Requests to /mutate by object kind, operation, decision (patch, none, skip, unsynced) and dry run",
+            mutation_requests.clone(),
+        );
+        let mutations = Family::<MutationLabels, Counter>::default();
+        registry.register(
+            "mutations",
+            "Safe fixes applied by /mutate, by rule (dry-run requests not counted)",
+            mutations.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
+            mutation_requests,
+            mutations,
             requests,
             findings,
             duration,
@@ -144,6 +167,31 @@ impl Metrics {
     /// Counts a finding that denied or warned a (non-dry-run) request.
     pub fn finding(&self, rule: &str, action: &str) {
         self.findings.get_or_create(&RuleLabels { rule: rule.to_string(), action: action.to_string() }).inc();
+    }
+
+    /// Counts a request to `/mutate` (its time goes into the same duration histogram).
+    pub fn mutation_request(
+        &self,
+        kind: &str,
+        operation: &str,
+        decision: &str,
+        dry_run: bool,
+        took: Duration,
+    ) {
+        self.mutation_requests
+            .get_or_create(&RequestLabels {
+                kind: kind.to_string(),
+                operation: operation.to_string(),
+                decision: decision.to_string(),
+                dry_run: dry_run.to_string(),
+            })
+            .inc();
+        self.duration.observe(took.as_secs_f64());
+    }
+
+    /// Counts a safe fix `/mutate` applied (non-dry-run requests).
+    pub fn mutation(&self, rule: &str) {
+        self.mutations.get_or_create(&MutationLabels { rule: rule.to_string() }).inc();
     }
 
     /// Counts a request answered 400.

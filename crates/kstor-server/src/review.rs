@@ -150,6 +150,21 @@ pub fn response(uid: &str, verdict: &Verdict) -> Value {
     json!({ "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response })
 }
 
+/// The AdmissionReview response of `/mutate`: allowed, with the JSON Patch (base64, as the
+/// API requires) when there is one, and a warning per applied fix.
+pub fn mutation_response(uid: &str, patch: &[Value], warnings: &[String]) -> Value {
+    use base64::Engine as _;
+    let verdict = Verdict { allowed: true, message: None, warnings: warnings.to_vec() };
+    let mut review = response(uid, &verdict);
+    if !patch.is_empty() {
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(Value::Array(patch.to_vec()).to_string());
+        review["response"]["patchType"] = json!("JSONPatch");
+        review["response"]["patch"] = json!(encoded);
+    }
+    review
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -398,6 +398,32 @@ pub struct InTreePlugin {
     /// (`type: gp2` for aws-ebs), which its CSI replacement may not share.
     #[serde(default)]
     pub parameter_defaults: Vec<ParameterDefault>,
+    /// How a StorageClass of this provisioner is rewritten for its CSI driver (the rules of
+    /// kubernetes/csi-translation-lib), for `kstor lint --fix` (KS801).
+    #[serde(default)]
+    pub class_translation: Option<ClassTranslation>,
+}
+
+/// The StorageClass translation from an in-tree provisioner to its CSI driver, as
+/// csi-translation-lib's `TranslateInTreeStorageClassToCSI` does it. Parameter names match
+/// case-insensitively, as there; parameters not named here carry over unchanged.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassTranslation {
+    /// Parameters renamed, lower-case in-tree name → CSI name (`fstype` →
+    /// `csi.storage.k8s.io/fstype`).
+    #[serde(default)]
+    pub rename: std::collections::BTreeMap<String, String>,
+    /// The driver's zone topology key: `zone`/`zones` parameters become `allowedTopologies`
+    /// with it, and zone keys of existing `allowedTopologies` are rewritten to it.
+    #[serde(default)]
+    pub zone_topology_key: Option<String>,
+    /// Parameters (lower-case) the CSI driver has no counterpart for: a class using one is
+    /// not rewritten, only the change is suggested.
+    #[serde(default)]
+    pub unsupported: Vec<String>,
+    /// Where the translation comes from.
+    pub source: String,
 }
 
 /// A parameter value an in-tree provisioner used when the parameter was unset.
@@ -428,7 +454,22 @@ impl InTreePlugin {
 #[serde(deny_unknown_fields)]
 struct DriverFile {
     drivers: Vec<DriverSpec>,
+    sidecar_resources: Vec<SidecarResources>,
     in_tree: Vec<InTreePlugin>,
+}
+
+/// Reference resources for a kubernetes-csi sidecar (KS802's fix).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SidecarResources {
+    /// The sidecar (`csi-provisioner`), as kstor recognises its image.
+    pub sidecar: String,
+    /// `resources.requests`, in this order.
+    pub requests: std::collections::BTreeMap<String, String>,
+    /// `resources.limits`.
+    pub limits: std::collections::BTreeMap<String, String>,
+    /// Where the values come from (a URL).
+    pub source: String,
 }
 
 /// Capabilities of a driver for one StorageClass's parameters.
@@ -482,6 +523,7 @@ pub struct DriverCatalog {
     by_name: HashMap<String, usize>,
     suffixes: Vec<(String, usize)>,
     in_tree: HashMap<String, InTreePlugin>,
+    sidecar_resources: Vec<SidecarResources>,
 }
 
 impl DriverCatalog {
@@ -497,6 +539,7 @@ impl DriverCatalog {
         for spec in file.drivers {
             catalog.insert(spec);
         }
+        catalog.sidecar_resources = file.sidecar_resources;
         for plugin in file.in_tree {
             catalog.in_tree.insert(plugin.name.clone(), plugin);
         }
@@ -551,6 +594,11 @@ impl DriverCatalog {
     /// The in-tree plugin with this provisioner name.
     pub fn in_tree(&self, name: &str) -> Option<&InTreePlugin> {
         self.in_tree.get(name)
+    }
+
+    /// Reference resources for a CSI sidecar (`csi-provisioner`), when the catalog has them.
+    pub fn sidecar_resources(&self, sidecar: &str) -> Option<&SidecarResources> {
+        self.sidecar_resources.iter().find(|s| s.sidecar == sidecar)
     }
 
     /// The in-tree plugin for a pod/PV volume source field (`awsElasticBlockStore`).

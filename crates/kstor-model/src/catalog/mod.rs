@@ -17,8 +17,9 @@ use std::sync::{Arc, LazyLock};
 use serde::Deserialize;
 
 pub use drivers::{
-    AccessMode, Capabilities, Confidence, DriverCatalog, DriverMatch, DriverSpec, Encryption, FsGroupPolicy,
-    InTreePlugin, LegacyType, ParameterDefault, StorageKind, Topology, VolumeMode,
+    AccessMode, Capabilities, ClassTranslation, Confidence, DriverCatalog, DriverMatch, DriverSpec,
+    Encryption, FsGroupPolicy, InTreePlugin, LegacyType, ParameterDefault, SidecarResources, StorageKind,
+    Topology, VolumeMode,
 };
 pub use operators::{OperatorCatalog, OperatorKind, StorageFormat};
 pub use patterns::{MatrixRow, Pattern, PatternInfo, PatternTable, Verdict};

@@ -37,6 +37,8 @@ pub enum NewValue {
     Int(i64),
     /// A mapping, its entries in this order.
     Map(Vec<(String, NewValue)>),
+    /// A sequence (written in block style in block files, `[…]` in flow and JSON).
+    Seq(Vec<NewValue>),
 }
 
 impl NewValue {
@@ -54,6 +56,7 @@ impl NewValue {
             NewValue::Map(entries) => {
                 serde_json::Value::Object(entries.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
             }
+            NewValue::Seq(items) => serde_json::Value::Array(items.iter().map(NewValue::to_json).collect()),
         }
     }
 }

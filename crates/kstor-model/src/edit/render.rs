@@ -13,6 +13,9 @@ pub(crate) struct Style {
     pub json: bool,
     /// Columns one level of nesting adds.
     pub step: usize,
+    /// Whether block sequences under a key are indented (`key:\n  - a`) or start at the
+    /// key's column (`key:\n- a`).
+    pub indented_sequences: bool,
 }
 
 impl Style {
@@ -26,8 +29,41 @@ impl Style {
                 .and_then(|m| m.first())
                 .is_none_or(|e| text.as_bytes().get(e.key_span.start as usize) == Some(&b'"'));
         let step = nesting_step(text, root, 0).unwrap_or(2);
-        Style { eol, json, step }
+        let indented_sequences = sequence_indented(text, root, 0).unwrap_or(true);
+        Style { eol, json, step, indented_sequences }
     }
+}
+
+/// Whether the first block sequence under a key sits right of the key; `None` without one.
+fn sequence_indented(text: &str, node: Node<'_>, depth: usize) -> Option<bool> {
+    if depth > 8 {
+        return None;
+    }
+    let map = node.as_map()?;
+    for entry in map.iter() {
+        let key_start = entry.key_span.start as usize;
+        if let Value::Seq(items) = entry.value.value()
+            && let Some(first) = items.iter().next()
+            && !is_flow(text, entry.value)
+        {
+            let item = first.span().start as usize;
+            if item > key_start && text[key_start..item].contains('\n') {
+                // The dash precedes the item's content on its line.
+                let dash = text[line_start(text, item)..item].find('-').map(|i| line_start(text, item) + i);
+                if let Some(dash) = dash {
+                    return Some(column(text, dash) > column(text, key_start));
+                }
+            }
+        }
+        let found = match entry.value.value() {
+            Value::Seq(items) => items.iter().find_map(|item| sequence_indented(text, item, depth + 1)),
+            _ => sequence_indented(text, entry.value, depth + 1),
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
 }
 
 /// The column difference between a key and the keys of a mapping below it written on
@@ -107,6 +143,10 @@ pub(crate) fn scalar(value: &NewValue, style: &Style, quote: Option<char>) -> St
             _ => double_quoted(s),
         },
         NewValue::Map(entries) => flow_map(entries, style),
+        NewValue::Seq(items) => {
+            let inner: Vec<String> = items.iter().map(|v| scalar(v, style, None)).collect();
+            format!("[{}]", inner.join(", "))
+        }
     }
 }
 
@@ -129,7 +169,37 @@ pub(crate) fn block_entry(name: &str, value: &NewValue, indent: usize, style: &S
             }
             out
         }
+        NewValue::Seq(items) if items.iter().any(|v| matches!(v, NewValue::Map(_) | NewValue::Seq(_))) => {
+            let dash_column = if style.indented_sequences { indent + style.step } else { indent };
+            let mut out = format!("{}:", key(name, style));
+            for item in items {
+                out.push_str(style.eol);
+                out.push_str(&" ".repeat(dash_column));
+                out.push_str("- ");
+                out.push_str(&block_item(item, dash_column + 2, style));
+            }
+            out
+        }
         _ => format!("{}: {}", key(name, style), scalar(value, style, None)),
+    }
+}
+
+/// A sequence item in block style after its `- ` at `indent` columns (the first line
+/// without its indentation).
+fn block_item(value: &NewValue, indent: usize, style: &Style) -> String {
+    match value {
+        NewValue::Map(entries) if !entries.is_empty() => {
+            let mut out = String::new();
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(style.eol);
+                    out.push_str(&" ".repeat(indent));
+                }
+                out.push_str(&block_entry(k, v, indent, style));
+            }
+            out
+        }
+        _ => scalar(value, style, None),
     }
 }
 
@@ -165,7 +235,7 @@ mod tests {
 
     #[test]
     fn plain_strings_stay_plain_and_lookalikes_are_quoted() {
-        let style = Style { eol: "\n", json: false, step: 2 };
+        let style = Style { eol: "\n", json: false, step: 2, indented_sequences: true };
         assert_eq!(scalar(&NewValue::str("WaitForFirstConsumer"), &style, None), "WaitForFirstConsumer");
         assert_eq!(scalar(&NewValue::str("true"), &style, None), "\"true\"");
         assert_eq!(scalar(&NewValue::str("0755"), &style, None), "\"0755\"");

@@ -192,3 +192,63 @@ fn maps_with_merged_entries_are_not_edited() {
     let fuzz = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nprovisioner: ebs.csi.aws.com\nx: &b {y: 1}\nz: *b\n<<: *b\n";
     let _ = edited(fuzz, 0, set("allowVolumeExpansion", true));
 }
+
+fn topologies() -> NewValue {
+    NewValue::Seq(vec![NewValue::Map(vec![(
+        "matchLabelExpressions".into(),
+        NewValue::Seq(vec![NewValue::Map(vec![
+            ("key".into(), NewValue::str("topology.ebs.csi.aws.com/zone")),
+            ("values".into(), NewValue::Seq(vec![NewValue::str("eu-west-1a"), NewValue::str("eu-west-1b")])),
+        ])]),
+    )])])
+}
+
+#[test]
+fn a_new_sequence_follows_the_files_sequence_indentation() {
+    let indented = format!("{CLASS}mountOptions:\n  - debug\n");
+    let out = edited(&indented, 0, set("allowedTopologies", topologies())).unwrap();
+    assert_eq!(
+        out,
+        format!(
+            "{indented}allowedTopologies:\n  - matchLabelExpressions:\n      - key: topology.ebs.csi.aws.com/zone\n        values: [eu-west-1a, eu-west-1b]\n"
+        )
+    );
+    let flat = format!("{CLASS}mountOptions:\n- debug\n");
+    let out = edited(&flat, 0, set("allowedTopologies", topologies())).unwrap();
+    assert_eq!(
+        out,
+        format!(
+            "{flat}allowedTopologies:\n- matchLabelExpressions:\n  - key: topology.ebs.csi.aws.com/zone\n    values: [eu-west-1a, eu-west-1b]\n"
+        )
+    );
+    // What was written reads back as the value that was meant.
+    let mut workspace = Workspace::default();
+    workspace.add_text("out.yaml", out.clone(), &Limits::default());
+    let json = workspace.objects[0].root().to_json();
+    assert_eq!(json["allowedTopologies"], topologies().to_json());
+}
+
+#[test]
+fn a_new_sequence_in_json_is_a_json_array() {
+    let text = "{\"apiVersion\": \"storage.k8s.io/v1\", \"kind\": \"StorageClass\", \"metadata\": {\"name\": \"a\"}}\n";
+    let out = edited(text, 0, set("allowedTopologies", topologies())).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(value["allowedTopologies"], topologies().to_json());
+}
+
+#[test]
+fn several_keys_into_an_empty_flow_mapping_get_their_separators() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n    - name: c\n      resources: {limits: {}, requests: {}}\n";
+    let value = NewValue::Map(vec![
+        (
+            "requests".into(),
+            NewValue::Map(vec![("cpu".into(), "10m".into()), ("memory".into(), "20Mi".into())]),
+        ),
+        ("limits".into(), NewValue::Map(vec![("memory".into(), "100Mi".into())])),
+    ]);
+    let out = edited(text, 0, set("spec.containers[0].resources", value)).unwrap();
+    assert!(
+        out.ends_with("      resources: {limits: {memory: 100Mi}, requests: {cpu: 10m, memory: 20Mi}}\n"),
+        "{out}"
+    );
+}

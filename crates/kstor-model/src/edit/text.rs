@@ -131,6 +131,11 @@ impl<'a> Editor<'a> {
         let node = step.node;
         let span = node.span();
         match (value, node.value()) {
+            (NewValue::Map(_), Value::Map(map)) if map.iter().next().is_none() => {
+                // `{}`: written whole, so several new keys get their separators.
+                out.push((span, render::scalar(value, &self.style, None)));
+                Ok(())
+            }
             (NewValue::Map(entries), Value::Map(_)) => {
                 for (key, child) in entries {
                     self.set_under(node, path, key, child, out)?;

@@ -47,6 +47,9 @@ crate::declare_rule! {
     /// Use a class of a driver that supports the mode (EFS, Filestore, Azure Files, CephFS or
     /// NFS for shared file access), or request the mode the driver supports.
     ///
+    /// **Automatic fix:** none: either the access mode or the driver must change, and which one
+    /// depends on how the workload uses the volume.
+    ///
     /// ## References
     /// - Kubernetes docs, Persistent Volumes, "Access Modes" (per-plugin table):
     ///   <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#access-modes>
@@ -57,6 +60,7 @@ crate::declare_rule! {
         group: AccessModes,
         severity: Error,
         summary: "a claim requests an access mode its driver does not support for its volumeMode",
+        fixes: [],
     }
 }
 

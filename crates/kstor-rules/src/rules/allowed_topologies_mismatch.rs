@@ -57,6 +57,9 @@ crate::declare_rule! {
     /// constraint inside the zones its class allows (or give it a class for its zones).
     /// StorageClasses are immutable apart from metadata: create a new class.
     ///
+    /// **Automatic fix:** none: whether the class or the nodes are wrong, and which zones are
+    /// meant, is a decision about where the data should live.
+    ///
     /// ## References
     /// - Kubernetes docs, Storage Classes, "Allowed Topologies":
     ///   <https://kubernetes.io/docs/concepts/storage/storage-classes/#allowed-topologies>
@@ -70,6 +73,7 @@ crate::declare_rule! {
         group: Topology,
         severity: Warning,
         summary: "a StorageClass's allowedTopologies uses a key its driver does not publish, or excludes its pods' zones",
+        fixes: [],
     }
 }
 

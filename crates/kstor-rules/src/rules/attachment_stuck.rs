@@ -45,6 +45,8 @@ crate::declare_rule! {
     /// (`csi-attacher` sidecar). Delete a VolumeAttachment by hand only when the node is gone
     /// and the disk is known to be detached.
     ///
+    /// **Automatic fix:** none: a live-state finding about an attachment, not a file.
+    ///
     /// ## References
     /// - Kubernetes API, VolumeAttachment:
     ///   <https://kubernetes.io/docs/reference/kubernetes-api/config-and-storage-resources/volume-attachment-v1/>
@@ -56,6 +58,7 @@ crate::declare_rule! {
         group: LiveState,
         severity: Error,
         summary: "a volume attachment reports an error or is stuck attaching or detaching",
+        fixes: [],
         requires: AuditFacts,
     }
 }

@@ -1,8 +1,12 @@
 use kstor_model::catalog::VolumeMode;
 
+use kstor_model::edit::ObjectEdit;
+use kstor_model::graph::{ContainerInfo, Mount};
+use kstor_model::yaml::Node;
+
 use super::common::workload_name;
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::Check;
 
 crate::declare_rule! {
@@ -57,6 +61,11 @@ crate::declare_rule! {
     /// for `Filesystem` claims, or change the claim's `volumeMode` (a new claim: the field
     /// is immutable).
     ///
+    /// **Automatic fix:** unsafe: moves the entry between `volumeMounts` and `volumeDevices`
+    /// (`mountPath` and `devicePath`) when it is its list's only entry; the program then sees a
+    /// device instead of a directory, or the reverse. Only suggested when the lists hold other
+    /// entries.
+    ///
     /// ## References
     /// - Kubernetes docs, Persistent Volumes, "Raw Block Volume Support":
     ///   <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#raw-block-volume-support>
@@ -68,6 +77,7 @@ crate::declare_rule! {
         group: Claims,
         severity: Error,
         summary: "a Block claim is used through volumeMounts, or a Filesystem claim through volumeDevices",
+        fixes: [Unsafe, DisplayOnly],
     }
 }
 
@@ -117,6 +127,8 @@ impl Check for BlockVolumeModeMismatch {
                         claim.describe(graph),
                     );
                     let related_path = if written { mode_path } else { claim.path.key("spec") };
+                    let root = graph.object(workload.object).root();
+                    let fix = move_fix(workload.object, root, container, mount, wrong_mode);
                     out.push(
                         Finding::at(&Self::META, workload.object, mount.path.clone(), message)
                             .related(
@@ -124,10 +136,66 @@ impl Check for BlockVolumeModeMismatch {
                                 related_path,
                                 format!("{} has {mode}", claim.describe(graph)),
                             )
-                            .help(help),
+                            .help(help)
+                            .fix(fix),
                     );
                 }
             }
         }
     }
+}
+
+/// Keys of a volumeMount that a volumeDevice does not have.
+const MOUNT_ONLY_KEYS: [&str; 5] =
+    ["readOnly", "subPath", "subPathExpr", "mountPropagation", "recursiveReadOnly"];
+
+/// Moves the entry to the other list when it is the only entry of its list and the other list
+/// does not exist (renaming the list and `mountPath` ↔ `devicePath`); otherwise the move is
+/// only described. Unsafe: the container sees a device node instead of a directory (or the
+/// reverse), so the program in it must expect that.
+fn move_fix(
+    object: kstor_model::ObjectId,
+    root: Node<'_>,
+    container: &ContainerInfo,
+    mount: &Mount,
+    wrong_mode: VolumeMode,
+) -> Fix {
+    let (from_list, to_list, from_key, to_key, count) = match wrong_mode {
+        VolumeMode::Block => {
+            ("volumeMounts", "volumeDevices", "mountPath", "devicePath", container.mounts.len())
+        }
+        VolumeMode::Filesystem => {
+            ("volumeDevices", "volumeMounts", "devicePath", "mountPath", container.devices.len())
+        }
+    };
+    let what = format!(
+        "move `{}` from `{from_list}` to `{to_list}` with `{to_key}: {}`",
+        mount.volume, mount.mount_path
+    );
+    let why = match wrong_mode {
+        VolumeMode::Block => {
+            "the container then sees a raw device at that path, not a directory, and must format or read it itself"
+        }
+        VolumeMode::Filesystem => {
+            "the container then sees a mounted directory at that path, not a device node"
+        }
+    };
+    let target_exists = container.path.key(to_list).node(root).is_some();
+    let entry = mount.path.node(root).and_then(|n| n.as_map());
+    let (Some(entry), 1, false) = (entry, count, target_exists) else {
+        return Fix::display_only(
+            format!("{what} (by hand: the lists hold other entries); {why}"),
+            Vec::new(),
+        );
+    };
+    let mut edits = vec![ObjectEdit::rename(object, mount.path.key(from_key), to_key)];
+    if wrong_mode == VolumeMode::Block {
+        for key in MOUNT_ONLY_KEYS.iter().filter(|k| entry.entry(k).is_some()) {
+            edits.push(ObjectEdit::remove(object, mount.path.key(key)));
+        }
+    }
+    // The list last: JSON Patch applies operations in order, and the entry's own paths go
+    // through the old list name.
+    edits.push(ObjectEdit::rename(object, container.path.key(from_list), to_list));
+    Fix::unsafe_fix(format!("{what}; {why}"), edits)
 }

@@ -39,6 +39,8 @@ crate::declare_rule! {
     /// (often permissions of the provisioner), delete the backing disk by hand if it is no
     /// longer needed, then delete the PersistentVolume.
     ///
+    /// **Automatic fix:** none: a live-state finding about the cluster, not a file.
+    ///
     /// ## References
     /// - Kubernetes docs, Persistent Volumes, "Phase":
     ///   <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#phase>
@@ -50,6 +52,7 @@ crate::declare_rule! {
         group: LiveState,
         severity: Error,
         summary: "a claim has lost its volume (Lost), or a volume failed to be reclaimed (Failed)",
+        fixes: [],
         requires: AuditFacts,
     }
 }

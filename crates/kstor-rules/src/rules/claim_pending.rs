@@ -44,6 +44,9 @@ crate::declare_rule! {
     /// recreate the claim), mark a class default, fix the provisioner's error (quota,
     /// permissions, an unsupported parameter), or create a matching PersistentVolume.
     ///
+    /// **Automatic fix:** none: a live-state finding; the cause (no class, no capacity, a
+    /// topology conflict) is in the cluster, not in a file.
+    ///
     /// ## References
     /// - Kubernetes docs, Persistent Volumes, "Binding":
     ///   <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#binding>
@@ -55,6 +58,7 @@ crate::declare_rule! {
         group: LiveState,
         severity: Error,
         summary: "a claim has been Pending for more than 5 minutes",
+        fixes: [],
         requires: AuditFacts,
     }
 }

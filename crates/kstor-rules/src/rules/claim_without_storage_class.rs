@@ -40,6 +40,9 @@ crate::declare_rule! {
     /// Name the class the data should live on (`storageClassName: fast-ssd`), or make it a
     /// chart value. Use `storageClassName: ""` to bind only to pre-provisioned volumes.
     ///
+    /// **Automatic fix:** none: naming a class pins the claim to one cluster's class names, a
+    /// choice between portability and explicitness.
+    ///
     /// ## References
     /// - Kubernetes docs, Persistent Volumes, "Class":
     ///   <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#class-1>
@@ -51,6 +54,7 @@ crate::declare_rule! {
         group: Claims,
         severity: Info,
         summary: "a claim leaves storageClassName unset and relies on the cluster's default class",
+        fixes: [],
     }
 }
 

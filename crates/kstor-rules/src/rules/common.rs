@@ -289,6 +289,16 @@ pub fn is_zone_key(key: &str) -> bool {
     key == "failure-domain.beta.kubernetes.io/zone" || key.ends_with("/zone")
 }
 
+/// A byte count as a quantity in whole mebibytes (`512Mi`), or gibibytes when exact.
+pub(crate) fn format_mebibytes(bytes: f64) -> String {
+    let mib = (bytes / 1_048_576.0).floor() as u64;
+    if mib > 0 && mib.is_multiple_of(1024) {
+        format!("{}Gi", mib / 1024)
+    } else {
+        format!("{}Mi", mib.max(1))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

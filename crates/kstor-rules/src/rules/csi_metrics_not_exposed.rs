@@ -79,6 +79,9 @@ crate::declare_rule! {
     /// several sidecars. Most driver charts have a switch for this (`enableMetrics`,
     /// `controller.enableMetrics`).
     ///
+    /// **Automatic fix:** none: the metrics port and the scrape configuration depend on the
+    /// monitoring stack.
+    ///
     /// ## References
     /// - external-provisioner command line options (`--http-endpoint`, `--metrics-address`):
     ///   <https://github.com/kubernetes-csi/external-provisioner#command-line-options>
@@ -96,6 +99,7 @@ crate::declare_rule! {
         group: Platform,
         severity: Warning,
         summary: "a CSI sidecar exports no metrics, or nothing scrapes them where scraping is configured",
+        fixes: [],
     }
 }
 

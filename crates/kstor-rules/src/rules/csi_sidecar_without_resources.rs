@@ -1,6 +1,8 @@
+use kstor_model::edit::{NewValue, ObjectEdit};
+
 use super::common::{csi_sidecar, workload_name};
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::Check;
 
 crate::declare_rule! {
@@ -49,6 +51,10 @@ crate::declare_rule! {
     /// Set `resources.requests` (CPU and memory, from observed usage) and a memory limit on
     /// every CSI sidecar, and give the controller a PriorityClass.
     ///
+    /// **Automatic fix:** unsafe: sets requests and a memory limit from kstor's catalog (the
+    /// Azure Disk CSI driver's upstream values), values kstor chooses; only suggested for
+    /// sidecars the catalog has no values for.
+    ///
     /// ## References
     /// - Kubernetes docs, "Pod Quality of Service Classes":
     ///   <https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/>
@@ -59,6 +65,7 @@ crate::declare_rule! {
         group: Platform,
         severity: Warning,
         summary: "a CSI sidecar container has no resource requests or limits",
+        fixes: [Unsafe, DisplayOnly],
     }
 }
 
@@ -77,10 +84,37 @@ impl Check for CsiSidecarWithoutResources {
                     container.name,
                     workload_name(workload),
                 );
-                out.push(
+                let mut finding =
                     Finding::at(&Self::META, workload.object, container.resources.path.clone(), message)
-                        .help("set resources.requests (cpu, memory) and a memory limit"),
-                );
+                        .help("set resources.requests (cpu, memory) and a memory limit");
+                if let Some(reference) = ctx.graph.catalog.drivers.sidecar_resources(last) {
+                    let quantities = |m: &std::collections::BTreeMap<String, String>| {
+                        NewValue::Map(m.iter().map(|(k, v)| (k.clone(), NewValue::str(v.as_str()))).collect())
+                    };
+                    let value = NewValue::Map(vec![
+                        ("requests".into(), quantities(&reference.requests)),
+                        ("limits".into(), quantities(&reference.limits)),
+                    ]);
+                    let shown: Vec<String> = reference
+                        .requests
+                        .iter()
+                        .map(|(k, v)| format!("{k} {v}"))
+                        .chain(reference.limits.iter().map(|(k, v)| format!("{k} limit {v}")))
+                        .collect();
+                    finding = finding.fix(Fix::unsafe_fix(
+                        format!(
+                            "set the resources the catalog gives {last} ({}; values kstor chooses from the Azure Disk CSI driver's upstream manifests: size them to the driver's load)",
+                            shown.join(", ")
+                        ),
+                        vec![ObjectEdit::set(workload.object, container.path.key("resources"), value)],
+                    ));
+                } else {
+                    finding = finding.fix(Fix::display_only(
+                        format!("set requests (cpu, memory) and a memory limit for {last}; kstor's catalog has no reference values for it"),
+                        Vec::new(),
+                    ));
+                }
+                out.push(finding);
             }
         }
     }

@@ -69,6 +69,10 @@ crate::declare_rule! {
     /// create a new class), and patch existing volumes with
     /// `persistentVolumeReclaimPolicy: Retain`. Clean up `Released` volumes deliberately.
     ///
+    /// **Automatic fix:** safe on a PersistentVolume (`persistentVolumeReclaimPolicy: Retain`, a
+    /// mutable field); unsafe on a StorageClass (`reclaimPolicy: Retain`): class fields are
+    /// immutable, and volumes it already provisioned keep `Delete`.
+    ///
     /// ## References
     /// - Kubernetes docs, Persistent Volumes, "Reclaiming":
     ///   <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#reclaiming>
@@ -79,6 +83,7 @@ crate::declare_rule! {
         group: DataSafety,
         severity: Warning,
         summary: "critical data sits on a volume that is deleted with its claim (reclaimPolicy Delete)",
+        fixes: [Safe, Unsafe],
     }
 }
 

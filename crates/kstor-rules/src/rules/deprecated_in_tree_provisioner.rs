@@ -1,10 +1,11 @@
-use kstor_model::catalog::InTreePlugin;
-use kstor_model::graph::VolumeSource;
+use kstor_model::catalog::{ClassTranslation, InTreePlugin};
+use kstor_model::edit::{NewValue, ObjectEdit};
+use kstor_model::graph::{StorageClassInfo, VolumeSource};
 use kstor_model::path::Path;
 
 use super::common::workload_name;
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::{Check, Severity};
 
 crate::declare_rule! {
@@ -51,6 +52,13 @@ crate::declare_rule! {
     /// (ceph-csi) and move the data before upgrading; static PersistentVolumes need a `csi`
     /// source instead of the in-tree one.
     ///
+    /// **Automatic fix:** unsafe, for StorageClasses of migrated plugins: `provisioner` becomes
+    /// the CSI driver and the parameters are translated as CSI migration translates them
+    /// (kubernetes/csi-translation-lib: `fstype`, `zone`/`zones` into `allowedTopologies`, zone
+    /// topology keys); class fields are immutable. Only suggested for parameters a CSI class
+    /// cannot express; none for PersistentVolumes and pod volumes, whose sources are immutable
+    /// and need the data moved.
+    ///
     /// ## References
     /// - Kubernetes docs, Volumes (in-tree types, deprecations and removals):
     ///   <https://kubernetes.io/docs/concepts/storage/volumes/>
@@ -63,6 +71,7 @@ crate::declare_rule! {
         group: Platform,
         severity: Warning,
         summary: "a StorageClass, PersistentVolume or pod volume uses a deprecated or removed in-tree volume plugin",
+        fixes: [Unsafe, DisplayOnly],
     }
 }
 
@@ -76,7 +85,12 @@ impl Check for DeprecatedInTreeProvisioner {
             };
             let subject =
                 format!("storage class {} uses the in-tree provisioner {}", class.name, plugin.name);
-            out.push(finding(plugin, class.object, Path::root().key("provisioner"), &subject, "provisioner"));
+            let mut finding =
+                finding(plugin, class.object, Path::root().key("provisioner"), &subject, "provisioner");
+            if let Some(fix) = class_fix(plugin, class) {
+                finding = finding.fix(fix);
+            }
+            out.push(finding);
         }
         for volume in &graph.volumes {
             let Some((field, path)) = &volume.source else {
@@ -164,4 +178,108 @@ fn versions(plugin: &InTreePlugin) -> String {
         parts.push(format!("replaced by {driver}"));
     }
     parts.join(", ")
+}
+
+/// Zone topology keys csi-translation-lib rewrites to the driver's own key.
+const ZONE_KEYS: [&str; 2] = ["topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"];
+
+/// The class rewritten for the CSI driver, its parameters translated as CSI migration does
+/// (the catalog's `class_translation`). Unsafe: the provisioner is immutable.
+fn class_fix(plugin: &InTreePlugin, class: &StorageClassInfo) -> Option<Fix> {
+    let driver = plugin.replacement_driver().filter(|_| plugin.migrated_in.is_some())?;
+    let translation: &ClassTranslation = plugin.class_translation.as_ref()?;
+    let object = class.object;
+    let why_unsafe = "StorageClass fields are immutable: delete and recreate the class; volumes it already provisioned keep the in-tree name and are served through CSI migration";
+    let mut edits = vec![ObjectEdit::set(object, Path::root().key("provisioner"), driver)];
+    let mut notes = Vec::new();
+    let mut zones: Option<Vec<String>> = None;
+    let mut blocked = Vec::new();
+    for (key, value) in class.parameters.iter() {
+        let lower = key.to_ascii_lowercase();
+        let path = Path::root().key("parameters").key(key);
+        if translation.unsupported.contains(&lower) {
+            blocked.push(format!("`{key}`"));
+        } else if let Some(to) = translation.rename.get(&lower) {
+            edits.push(ObjectEdit::rename(object, path, to.as_str()));
+            notes.push(format!("`{key}` becomes `{to}`"));
+        } else if translation.zone_topology_key.is_some() && (lower == "zone" || lower == "zones") {
+            edits.push(ObjectEdit::remove(object, path));
+            zones.get_or_insert_with(Vec::new).extend(value.split(',').map(|z| z.trim().to_string()));
+        }
+    }
+    if !blocked.is_empty() {
+        return Some(Fix::display_only(
+            format!(
+                "use `provisioner: {driver}` in a new class; {} {} no counterpart in a CSI class (CSI migration passes {} only to migrated volumes): express {} through the driver's storage policy",
+                blocked.join(", "),
+                if blocked.len() == 1 { "has" } else { "have" },
+                if blocked.len() == 1 { "it" } else { "them" },
+                if blocked.len() == 1 { "it" } else { "them" },
+            ),
+            Vec::new(),
+        ));
+    }
+    if let Some(key) = &translation.zone_topology_key {
+        if let Some(zones) = zones {
+            if !class.allowed_topologies.is_empty() {
+                // csi-translation-lib refuses this combination too.
+                return Some(Fix::display_only(
+                    format!(
+                        "use `provisioner: {driver}` in a new class; it cannot have both `zone`/`zones` parameters and `allowedTopologies`: keep one"
+                    ),
+                    Vec::new(),
+                ));
+            }
+            let expression = NewValue::Map(vec![
+                ("key".into(), NewValue::str(key.as_str())),
+                ("values".into(), NewValue::Seq(zones.into_iter().map(NewValue::Str).collect())),
+            ]);
+            let term = NewValue::Map(vec![("matchLabelExpressions".into(), NewValue::Seq(vec![expression]))]);
+            edits.push(ObjectEdit::set(
+                object,
+                Path::root().key("allowedTopologies"),
+                NewValue::Seq(vec![term]),
+            ));
+            notes.push(format!("`zone`/`zones` become `allowedTopologies` on `{key}`"));
+        }
+        for (t, term) in class.allowed_topologies.iter().enumerate() {
+            for (e, (label, _)) in term.iter().enumerate() {
+                if label == key {
+                    continue;
+                }
+                if !ZONE_KEYS.contains(&label.as_str()) {
+                    return Some(Fix::display_only(
+                        format!(
+                            "use `provisioner: {driver}` in a new class; its `allowedTopologies` key `{label}` has no counterpart for the driver (only zone keys translate to `{key}`)"
+                        ),
+                        Vec::new(),
+                    ));
+                }
+                let path = Path::root()
+                    .key("allowedTopologies")
+                    .index(t)
+                    .key("matchLabelExpressions")
+                    .index(e)
+                    .key("key");
+                edits.push(ObjectEdit::set(object, path, key.as_str()));
+                notes.push(format!("the topology key `{label}` becomes `{key}`"));
+            }
+        }
+    }
+    for default in &plugin.parameter_defaults {
+        if !class.parameters.iter().any(|(k, _)| k.eq_ignore_ascii_case(&default.parameter)) {
+            notes.push(format!(
+                "`{}` stays unset, so the driver's own default applies, not the in-tree `{}`",
+                default.parameter, default.value
+            ));
+        }
+    }
+    let translated =
+        if notes.is_empty() { "its parameters carry over unchanged".to_string() } else { notes.join("; ") };
+    Some(Fix::unsafe_fix(
+        format!(
+            "use `provisioner: {driver}`, with the parameters translated as CSI migration does ({translated}); {why_unsafe}"
+        ),
+        edits,
+    ))
 }

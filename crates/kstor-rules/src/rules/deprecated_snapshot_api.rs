@@ -35,6 +35,9 @@ crate::declare_rule! {
     /// `snapshotClassName` became `volumeSnapshotClassName`, `source` names the claim with
     /// `persistentVolumeClaimName`).
     ///
+    /// **Automatic fix:** safe: moves the object to `snapshot.storage.k8s.io/v1` where every
+    /// field carries over; only suggested where a field differs between the versions.
+    ///
     /// ## References
     /// - Kubernetes docs, Volume Snapshots:
     ///   <https://kubernetes.io/docs/concepts/storage/volume-snapshots/>
@@ -46,6 +49,7 @@ crate::declare_rule! {
         group: Snapshots,
         severity: Error,
         summary: "a snapshot object uses snapshot.storage.k8s.io/v1alpha1 or v1beta1, which are no longer served",
+        fixes: [Safe, DisplayOnly],
     }
 }
 

@@ -88,6 +88,9 @@ crate::declare_rule! {
     /// container running as root that `chown`s the mount. Where the driver allows it, set
     /// its CSIDriver `fsGroupPolicy: File`.
     ///
+    /// **Automatic fix:** none: the driver ignores `fsGroup`, so the fix is an init container, a
+    /// driver option or a different driver, which depend on the platform.
+    ///
     /// ## References
     /// - Kubernetes docs, Configure a Security Context (fsGroup):
     ///   <https://kubernetes.io/docs/tasks/configure-pod-container/security-context/>
@@ -99,6 +102,7 @@ crate::declare_rule! {
         group: Permissions,
         severity: Warning,
         summary: "fsGroup is set but the volume's driver will not apply it",
+        fixes: [],
     }
 }
 

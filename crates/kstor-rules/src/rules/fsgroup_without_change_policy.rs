@@ -47,6 +47,9 @@ crate::declare_rule! {
     /// only when the volume's root does not already match, which is the case only on the
     /// first mount.
     ///
+    /// **Automatic fix:** safe: sets `fsGroupChangePolicy: OnRootMismatch`; the field is mutable
+    /// and only skips the recursive ownership change when the volume's root already matches.
+    ///
     /// ## References
     /// - Kubernetes docs, Configure volume permission and ownership change policy for Pods:
     ///   <https://kubernetes.io/docs/tasks/configure-pod-container/security-context/#configure-volume-permission-and-ownership-change-policy-for-pods>
@@ -58,6 +61,7 @@ crate::declare_rule! {
         group: Permissions,
         severity: Info,
         summary: "fsGroup on a pod that mounts a claim, without fsGroupChangePolicy: OnRootMismatch",
+        fixes: [Safe],
     }
 }
 

@@ -65,6 +65,9 @@ crate::declare_rule! {
     /// `nodeAffinity` (or a local-volume provisioner) so the scheduler keeps the pod with
     /// its data.
     ///
+    /// **Automatic fix:** none: replacing a hostPath by a claim needs a size, a class and a copy
+    /// of the data on the node.
+    ///
     /// ## References
     /// - Kubernetes docs, Volumes, "hostPath":
     ///   <https://kubernetes.io/docs/concepts/storage/volumes/#hostpath>
@@ -76,6 +79,7 @@ crate::declare_rule! {
         group: DataSafety,
         severity: Warning,
         summary: "a workload keeps its data on a hostPath volume",
+        fixes: [],
     }
 }
 

@@ -50,6 +50,10 @@ crate::declare_rule! {
     /// Set `volumeBindingMode: WaitForFirstConsumer`. The field is immutable, so create a new
     /// class (and move claims to it) rather than editing the existing one.
     ///
+    /// **Automatic fix:** unsafe: sets `volumeBindingMode: WaitForFirstConsumer`. StorageClass
+    /// fields are immutable: delete and recreate the class; volumes it already provisioned keep
+    /// their placement.
+    ///
     /// ## References
     /// - Kubernetes docs, Storage Classes, "Volume binding mode":
     ///   <https://kubernetes.io/docs/concepts/storage/storage-classes/#volume-binding-mode>
@@ -62,6 +66,7 @@ crate::declare_rule! {
         group: Topology,
         severity: Warning,
         summary: "a zonal or node-local StorageClass binds Immediately instead of WaitForFirstConsumer",
+        fixes: [Unsafe],
     }
 }
 

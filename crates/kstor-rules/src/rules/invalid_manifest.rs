@@ -40,6 +40,9 @@ crate::declare_rule! {
     /// Correct the value at the reported position: quote strings (`value: "yes"`), write
     /// numbers without quotes (`replicas: 3`), use one of the listed values.
     ///
+    /// **Automatic fix:** none: the text does not parse, or a field has the wrong type or value,
+    /// and what was meant cannot be known.
+    ///
     /// ## References
     /// - Kubernetes API reference: <https://kubernetes.io/docs/reference/kubernetes-api/>
     /// - YAML 1.1 scalar resolution in sigs.k8s.io/yaml (go-yaml v2 `resolve.go`)
@@ -50,6 +53,7 @@ crate::declare_rule! {
         group: Input,
         severity: Error,
         summary: "YAML/JSON syntax error, or a field whose type or value is wrong for its kind",
+        fixes: [],
     }
 }
 

@@ -38,6 +38,9 @@ crate::declare_rule! {
     /// `aws ec2 modify-volume --volume-type gp3`, or through a VolumeAttributesClass where the
     /// driver supports it.
     ///
+    /// **Automatic fix:** unsafe: replaces the superseded type (`gp2` → `gp3`); StorageClass
+    /// parameters are immutable, and volumes already provisioned keep their type.
+    ///
     /// ## References
     /// - AWS, "Migrate Amazon EBS volumes from gp2 to gp3":
     ///   <https://docs.aws.amazon.com/prescriptive-guidance/latest/optimize-costs-microsoft-workloads/ebs-migrate-gp2-gp3.html>
@@ -51,6 +54,7 @@ crate::declare_rule! {
         group: Platform,
         severity: Info,
         summary: "a StorageClass picks a superseded volume type (EBS gp2 where gp3 is cheaper and faster)",
+        fixes: [Unsafe],
     }
 }
 

@@ -1,9 +1,11 @@
 use kstor_model::graph::{MountTarget, VolumeSource};
 use kstor_model::quantity::{format_quantity, parse_quantity};
 
-use super::common::workload_name;
+use kstor_model::edit::ObjectEdit;
+
+use super::common::{format_mebibytes, workload_name};
 use crate::context::Context;
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::rule::Check;
 
 crate::declare_rule! {
@@ -60,6 +62,10 @@ crate::declare_rule! {
     /// set + `sizeLimit`), or lower `sizeLimit`, or use a disk-backed emptyDir for scratch
     /// data that does not need RAM speed.
     ///
+    /// **Automatic fix:** unsafe: lowers `sizeLimit` to the pod's memory limit, a value kstor
+    /// chooses; only suggested when no container sets a memory limit (the limit's value is the
+    /// team's choice).
+    ///
     /// ## References
     /// - Kubernetes docs, Volumes, "emptyDir":
     ///   <https://kubernetes.io/docs/concepts/storage/volumes/#emptydir>
@@ -72,6 +78,7 @@ crate::declare_rule! {
         group: Ephemeral,
         severity: Warning,
         summary: "a memory-backed emptyDir's sizeLimit exceeds the pod's memory limit, or the pod has none",
+        fixes: [Unsafe, DisplayOnly],
     }
 }
 
@@ -105,7 +112,8 @@ impl Check for MemoryEmptydirExceedsMemoryLimit {
                     volume.name,
                     workload_name(workload),
                 );
-                let (message, related) = if limits.iter().all(Option::is_none) {
+                let size_path = volume.path.key("emptyDir").key("sizeLimit");
+                let (message, related, fix) = if limits.iter().all(Option::is_none) {
                     (
                         format!(
                             "{what}, and no container of the pod sets a memory limit: the tmpfs can hold {size_text} of node memory the pod never requested, and memory pressure on the node makes the kubelet evict pods"
@@ -113,6 +121,10 @@ impl Check for MemoryEmptydirExceedsMemoryLimit {
                         (
                             writer.resources.path.clone(),
                             format!("container {} sets no memory limit", writer.name),
+                        ),
+                        Fix::display_only(
+                            "set `resources.limits.memory` on the pod's containers to cover the process plus the tmpfs; kstor cannot choose the value",
+                            Vec::new(),
                         ),
                     )
                 } else if limits.iter().all(Option::is_some) {
@@ -133,14 +145,24 @@ impl Check for MemoryEmptydirExceedsMemoryLimit {
                                 writer.resources.memory_limit.map_or_else(String::new, format_quantity)
                             ),
                         ),
+                        {
+                            let lowered = format_mebibytes(total);
+                            Fix::unsafe_fix(
+                                format!(
+                                    "lower `sizeLimit` to `{lowered}`, the pod's memory limit (a value kstor chooses; the volume holds less than it did, and writes beyond it evict the pod)"
+                                ),
+                                vec![ObjectEdit::set(workload.object, size_path.clone(), lowered.as_str())],
+                            )
+                        },
                     )
                 } else {
                     continue;
                 };
                 out.push(
-                    Finding::at(&Self::META, workload.object, volume.path.key("emptyDir").key("sizeLimit"), message)
+                    Finding::at(&Self::META, workload.object, size_path, message)
                         .related(workload.object, related.0, related.1)
-                        .help("set container memory limits that cover the process plus the tmpfs, or lower `sizeLimit`"),
+                        .help("set container memory limits that cover the process plus the tmpfs, or lower `sizeLimit`")
+                        .fix(fix),
                 );
             }
         }

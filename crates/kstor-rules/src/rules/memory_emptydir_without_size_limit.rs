@@ -1,6 +1,6 @@
 use kstor_model::graph::VolumeSource;
 
-use super::common::{is_csi_driver_pod, workload_name};
+use super::common::{format_mebibytes, is_csi_driver_pod, workload_name};
 use crate::context::Context;
 use crate::finding::{Finding, Fix};
 use crate::rule::Check;
@@ -45,6 +45,10 @@ crate::declare_rule! {
     /// Set `sizeLimit` to what the cache needs, and a container memory limit that covers the
     /// process plus the tmpfs.
     ///
+    /// **Automatic fix:** unsafe: sets `sizeLimit` to the pod's memory limit, a value kstor
+    /// chooses; only suggested when the pod's containers set no memory limit (a sizeLimit alone
+    /// would be KS602's finding).
+    ///
     /// ## References
     /// - Kubernetes docs, Volumes, "emptyDir":
     ///   <https://kubernetes.io/docs/concepts/storage/volumes/#emptydir>
@@ -57,6 +61,7 @@ crate::declare_rule! {
         group: Ephemeral,
         severity: Warning,
         summary: "an emptyDir with medium Memory has no sizeLimit",
+        fixes: [Unsafe, DisplayOnly],
     }
 }
 
@@ -104,14 +109,5 @@ impl Check for MemoryEmptydirWithoutSizeLimit {
                 );
             }
         }
-    }
-}
-/// A byte count as a quantity in whole mebibytes (`512Mi`), or gibibytes when exact.
-fn format_mebibytes(bytes: f64) -> String {
-    let mib = (bytes / 1_048_576.0).floor() as u64;
-    if mib > 0 && mib.is_multiple_of(1024) {
-        format!("{}Gi", mib / 1024)
-    } else {
-        format!("{}Mi", mib.max(1))
     }
 }

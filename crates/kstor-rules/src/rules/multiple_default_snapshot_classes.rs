@@ -49,6 +49,9 @@ crate::declare_rule! {
     /// Keep the annotation on exactly one class per driver, and name the class explicitly
     /// (`volumeSnapshotClassName`) in VolumeSnapshots that need another one.
     ///
+    /// **Automatic fix:** unsafe: removes the default annotation from every class of the driver
+    /// but the first by name; which class stays the default is kstor's choice.
+    ///
     /// ## References
     /// - Kubernetes docs, Volume Snapshot Classes (default class):
     ///   <https://kubernetes.io/docs/concepts/storage/volume-snapshot-classes/>
@@ -60,6 +63,7 @@ crate::declare_rule! {
         group: Snapshots,
         severity: Error,
         summary: "more than one VolumeSnapshotClass is marked default for the same driver",
+        fixes: [Unsafe],
     }
 }
 

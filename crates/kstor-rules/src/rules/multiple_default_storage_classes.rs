@@ -43,6 +43,10 @@ crate::declare_rule! {
     /// others. On a live cluster, `kubectl patch storageclass gp2 -p
     /// '{"metadata": {"annotations": {"storageclass.kubernetes.io/is-default-class": "false"}}}'`.
     ///
+    /// **Automatic fix:** unsafe: removes the default annotation from every class but the one
+    /// Kubernetes picks (the most recently created, else the first by name); which class stays
+    /// the default is kstor's choice, and claims without a class then get that one.
+    ///
     /// ## References
     /// - Kubernetes docs, "Change the default StorageClass":
     ///   <https://kubernetes.io/docs/tasks/administer-cluster/change-default-storage-class/>
@@ -54,6 +58,7 @@ crate::declare_rule! {
         group: Platform,
         severity: Warning,
         summary: "more than one StorageClass is marked default",
+        fixes: [Unsafe],
     }
 }
 

@@ -36,6 +36,9 @@ crate::declare_rule! {
     /// Since Kubernetes 1.28, claims already Pending without a class then get it
     /// retroactively.
     ///
+    /// **Automatic fix:** none: a live-state finding; which class should be the default is the
+    /// platform's choice.
+    ///
     /// ## References
     /// - Kubernetes docs, "Change the default StorageClass":
     ///   <https://kubernetes.io/docs/tasks/administer-cluster/change-default-storage-class/>
@@ -47,6 +50,7 @@ crate::declare_rule! {
         group: LiveState,
         severity: Info,
         summary: "the cluster has no default StorageClass",
+        fixes: [],
         requires: AuditFacts,
     }
 }

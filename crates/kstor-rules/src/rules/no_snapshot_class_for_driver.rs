@@ -62,6 +62,9 @@ crate::declare_rule! {
     /// Add a VolumeSnapshotClass for the driver, with `deletionPolicy: Retain` for production
     /// data, and install the snapshot CRDs and controller if the cluster lacks them.
     ///
+    /// **Automatic fix:** none: a VolumeSnapshotClass needs a deletion policy and driver
+    /// parameters that are choices about backup, not defaults.
+    ///
     /// ## References
     /// - Kubernetes docs, Volume Snapshot Classes:
     ///   <https://kubernetes.io/docs/concepts/storage/volume-snapshot-classes/>
@@ -72,6 +75,7 @@ crate::declare_rule! {
         group: Snapshots,
         severity: Warning,
         summary: "a StorageClass's driver supports snapshots but no VolumeSnapshotClass exists for it",
+        fixes: [],
     }
 }
 

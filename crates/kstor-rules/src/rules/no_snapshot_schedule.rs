@@ -85,6 +85,9 @@ crate::declare_rule! {
     /// workloads, the operator's backup resource. Take them with a VolumeSnapshotClass
     /// whose `deletionPolicy` is `Retain`, and test a restore.
     ///
+    /// **Automatic fix:** none: a backup schedule needs a tool (Velero, an operator, a CronJob)
+    /// and a retention policy chosen by the team.
+    ///
     /// ## References
     /// - Kubernetes docs, Volume Snapshots:
     ///   <https://kubernetes.io/docs/concepts/storage/volume-snapshots/>
@@ -100,6 +103,7 @@ crate::declare_rule! {
         group: Snapshots,
         severity: Info,
         summary: "a stateful workload on a driver with snapshots has nothing that snapshots or backs it up on a schedule",
+        fixes: [],
     }
 }
 

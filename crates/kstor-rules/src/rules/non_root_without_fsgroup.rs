@@ -53,6 +53,9 @@ crate::declare_rule! {
     /// `fsGroupChangePolicy: OnRootMismatch` so large volumes are not re-chowned on every
     /// mount.
     ///
+    /// **Automatic fix:** safe when the pod sets `runAsGroup` or `runAsUser` (`fsGroup` takes
+    /// that id); unsafe otherwise, with `fsGroup: 65532`, a value kstor chooses.
+    ///
     /// ## References
     /// - Kubernetes docs, "Configure a Security Context for a Pod or Container":
     ///   <https://kubernetes.io/docs/tasks/configure-pod-container/security-context/>
@@ -63,6 +66,7 @@ crate::declare_rule! {
         group: Permissions,
         severity: Warning,
         summary: "a non-root container writes to a claim whose driver applies fsGroup, but the pod sets no fsGroup",
+        fixes: [Safe, Unsafe],
     }
 }
 

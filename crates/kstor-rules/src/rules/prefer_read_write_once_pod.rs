@@ -77,6 +77,9 @@ crate::declare_rule! {
     /// CSI driver whose sidecars are recent enough (csi-provisioner ≥ 3.0, csi-attacher ≥
     /// 3.3, csi-resizer ≥ 1.3).
     ///
+    /// **Automatic fix:** unsafe: changes `ReadWriteOnce` to `ReadWriteOncePod`. accessModes of a
+    /// claim are immutable, and a second pod on the same node can no longer mount the volume.
+    ///
     /// ## References
     /// - Kubernetes docs, Persistent Volumes, "Access Modes":
     ///   <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#access-modes>
@@ -88,6 +91,7 @@ crate::declare_rule! {
         group: AccessModes,
         severity: Info,
         summary: "a single-writer database or coordination service uses ReadWriteOnce where its driver supports ReadWriteOncePod",
+        fixes: [Unsafe],
     }
 }
 

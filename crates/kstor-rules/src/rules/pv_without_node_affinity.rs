@@ -48,6 +48,9 @@ crate::declare_rule! {
     /// and prefer `local` over `hostPath` for static node-local volumes, with a class in
     /// `WaitForFirstConsumer` mode (or a local-volume provisioner that writes both).
     ///
+    /// **Automatic fix:** none: the node a volume lives on is a fact about the cluster that the
+    /// manifest does not contain.
+    ///
     /// ## References
     /// - Kubernetes docs, Volumes, "local":
     ///   <https://kubernetes.io/docs/concepts/storage/volumes/#local>
@@ -59,6 +62,7 @@ crate::declare_rule! {
         group: DataSafety,
         severity: Warning,
         summary: "a hostPath or local PersistentVolume has no nodeAffinity",
+        fixes: [],
     }
 }
 

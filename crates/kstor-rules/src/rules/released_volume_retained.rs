@@ -47,6 +47,9 @@ crate::declare_rule! {
     /// the PersistentVolume and then the backing disk (with `Retain`, deleting the PV object
     /// leaves the disk in place).
     ///
+    /// **Automatic fix:** none: a live-state finding; whether the Released volume's data is still
+    /// needed is for its owner to decide.
+    ///
     /// ## References
     /// - Kubernetes docs, Persistent Volumes, "Retain":
     ///   <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#retain>
@@ -58,6 +61,7 @@ crate::declare_rule! {
         group: LiveState,
         severity: Warning,
         summary: "a Released volume is kept by Retain: orphaned capacity that is still paid for",
+        fixes: [],
         requires: AuditFacts,
     }
 }

@@ -43,6 +43,9 @@ crate::declare_rule! {
     /// driver accepts (still above the current capacity). For `FileSystemResizePending`, start
     /// (or restart) a pod that mounts the claim.
     ///
+    /// **Automatic fix:** none: a live-state finding; the expansion's failure is in the driver or
+    /// the backend.
+    ///
     /// ## References
     /// - Kubernetes docs, Persistent Volumes, "Expanding Persistent Volumes Claims":
     ///   <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#expanding-persistent-volumes-claims>
@@ -54,6 +57,7 @@ crate::declare_rule! {
         group: LiveState,
         severity: Warning,
         summary: "a claim's expansion failed or has been pending for more than 10 minutes",
+        fixes: [],
         requires: AuditFacts,
     }
 }

@@ -73,6 +73,10 @@ crate::declare_rule! {
     /// Set `spec.strategy.type: Recreate` (the old pod stops before the new one starts), or
     /// `rollingUpdate: {maxSurge: 0, maxUnavailable: 1}`; or run it as a StatefulSet.
     ///
+    /// **Automatic fix:** safe: sets `maxSurge: 0` and `maxUnavailable: 1` where the Deployment
+    /// writes `rollingUpdate`, else `strategy.type: Recreate`; the strategy is mutable and only
+    /// the rollout order changes.
+    ///
     /// ## References
     /// - Kubernetes docs, Deployments, "Strategy":
     ///   <https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#strategy>
@@ -83,6 +87,7 @@ crate::declare_rule! {
         group: AccessModes,
         severity: Warning,
         summary: "a single-replica Deployment with a ReadWriteOnce claim rolls out with maxSurge > 0",
+        fixes: [Safe],
     }
 }
 

@@ -74,6 +74,10 @@ crate::declare_rule! {
     /// `ReadWriteMany` file storage class when the pods really must share files, or run a
     /// single replica.
     ///
+    /// **Automatic fix:** none: the way out is one claim per replica (a StatefulSet with claim
+    /// templates), a single replica, or shared file storage, and the choice changes the
+    /// workload's design.
+    ///
     /// ## References
     /// - Kubernetes docs, Persistent Volumes, "Access Modes":
     ///   <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#access-modes>
@@ -84,6 +88,7 @@ crate::declare_rule! {
         group: AccessModes,
         severity: Error,
         summary: "replicas or DaemonSet pods on several nodes share one ReadWriteOnce/ReadWriteOncePod claim",
+        fixes: [],
     }
 }
 

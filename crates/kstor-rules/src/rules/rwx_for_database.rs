@@ -67,6 +67,10 @@ crate::declare_rule! {
     /// StatefulSet's `volumeClaimTemplates`, and replicate at the database layer (streaming
     /// replication, a replicated log), not through shared storage.
     ///
+    /// **Automatic fix:** unsafe: changes the claim (or claim template) to `ReadWriteOnce`.
+    /// accessModes of a claim are immutable, and the data must move to a volume of a block
+    /// driver, which kstor cannot do.
+    ///
     /// ## References
     /// - Kubernetes docs, Persistent Volumes, "Access Modes":
     ///   <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#access-modes>
@@ -77,6 +81,7 @@ crate::declare_rule! {
         group: AccessModes,
         severity: Error,
         summary: "a database, queue, search or coordination workload keeps its data on a ReadWriteMany claim",
+        fixes: [Unsafe],
     }
 }
 

@@ -38,6 +38,9 @@ crate::declare_rule! {
     /// expire old snapshots deliberately (a retention job, or the backup tool's policy).
     /// Keep `Delete` for short-lived snapshots, such as those taken only to clone a volume.
     ///
+    /// **Automatic fix:** none: whether snapshots should outlive their VolumeSnapshot is a
+    /// retention decision, and `deletionPolicy` of a class is immutable.
+    ///
     /// ## References
     /// - Kubernetes docs, Volume Snapshot Classes (DeletionPolicy):
     ///   <https://kubernetes.io/docs/concepts/storage/volume-snapshot-classes/#deletionpolicy>
@@ -49,6 +52,7 @@ crate::declare_rule! {
         group: Snapshots,
         severity: Info,
         summary: "a VolumeSnapshotClass for production data deletes the snapshots when their VolumeSnapshot is deleted",
+        fixes: [],
     }
 }
 

@@ -43,6 +43,8 @@ crate::declare_rule! {
     /// if the snapshot is not needed (with `Retain`, delete the storage-side snapshot as well),
     /// or bind a new VolumeSnapshot to it (`source.volumeSnapshotContentName`).
     ///
+    /// **Automatic fix:** none: a live-state finding about a snapshot, not a file.
+    ///
     /// ## References
     /// - Kubernetes docs, Volume Snapshots:
     ///   <https://kubernetes.io/docs/concepts/storage/volume-snapshots/>
@@ -54,6 +56,7 @@ crate::declare_rule! {
         group: LiveState,
         severity: Warning,
         summary: "a volume snapshot failed or is not ready after 10 minutes, or a snapshot content is orphaned",
+        fixes: [],
         requires: AuditFacts,
     }
 }

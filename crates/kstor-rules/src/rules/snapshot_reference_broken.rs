@@ -73,6 +73,9 @@ crate::declare_rule! {
     /// class of that same driver (in the same namespace). To move data between drivers, use a
     /// backup tool (Velero, Kasten) or an application-level dump instead of CSI snapshots.
     ///
+    /// **Automatic fix:** none: the reference or the class names the wrong driver, and which
+    /// object is meant cannot be known.
+    ///
     /// ## References
     /// - Kubernetes docs, Volume Snapshots:
     ///   <https://kubernetes.io/docs/concepts/storage/volume-snapshots/>
@@ -86,6 +89,7 @@ crate::declare_rule! {
         group: Snapshots,
         severity: Error,
         summary: "a snapshot, restore or clone references an object of a different CSI driver, or a snapshot class names a driver without snapshots",
+        fixes: [],
     }
 }
 

@@ -68,6 +68,9 @@ crate::declare_rule! {
     /// external-snapshotter), then add a VolumeSnapshotClass per CSI driver with
     /// `deletionPolicy: Retain`.
     ///
+    /// **Automatic fix:** none: a live-state finding; installing the snapshot CRDs and controller
+    /// is a cluster change.
+    ///
     /// ## References
     /// - Kubernetes docs, Volume Snapshots:
     ///   <https://kubernetes.io/docs/concepts/storage/volume-snapshots/>
@@ -79,6 +82,7 @@ crate::declare_rule! {
         group: LiveState,
         severity: Warning,
         summary: "stateful workloads run but volume snapshots are not available in the cluster",
+        fixes: [],
         requires: AuditFacts,
     }
 }

@@ -48,6 +48,9 @@ crate::declare_rule! {
     /// directory (`ReadWriteOnce`, a class with `reclaimPolicy: Retain`), or, for a single
     /// instance, a PersistentVolumeClaim with the `Recreate` strategy.
     ///
+    /// **Automatic fix:** none: moving a data directory onto a claim needs a size, a class and a
+    /// migration of the data that lives in the pod today.
+    ///
     /// ## References
     /// - Kubernetes docs, Volumes, "emptyDir" and "hostPath":
     ///   <https://kubernetes.io/docs/concepts/storage/volumes/>
@@ -58,6 +61,7 @@ crate::declare_rule! {
         group: DataSafety,
         severity: Error,
         summary: "a stateful engine keeps its data directory on emptyDir, hostPath or the writable layer",
+        fixes: [],
     }
 }
 

@@ -67,6 +67,10 @@ crate::declare_rule! {
     /// claims of a decommissioned database deliberately, after a backup. The policy is
     /// mutable, so the fix applies to a running StatefulSet.
     ///
+    /// **Automatic fix:** safe: sets `persistentVolumeClaimRetentionPolicy` to `Retain` for
+    /// deletion and scale-down (on an operator resource, its own setting); the field is mutable
+    /// and only keeps claims that would have been deleted.
+    ///
     /// ## References
     /// - Kubernetes docs, StatefulSets, "PersistentVolumeClaim retention":
     ///   <https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#persistentvolumeclaim-retention>
@@ -77,6 +81,7 @@ crate::declare_rule! {
         group: DataSafety,
         severity: Warning,
         summary: "a StatefulSet of a stateful role deletes its claims when deleted or scaled down",
+        fixes: [Safe],
     }
 }
 

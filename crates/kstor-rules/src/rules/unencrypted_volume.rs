@@ -49,6 +49,10 @@ crate::declare_rule! {
     /// the key's Secret or KMS configuration. Move data from old volumes by snapshot and
     /// restore, or by copying.
     ///
+    /// **Automatic fix:** unsafe: sets the driver's encryption parameter (`encrypted: "true"` for
+    /// EBS); StorageClass parameters are immutable, and volumes already provisioned stay
+    /// unencrypted.
+    ///
     /// ## References
     /// - AWS EBS CSI driver parameters:
     ///   <https://github.com/kubernetes-sigs/aws-ebs-csi-driver/blob/master/docs/parameters.md>
@@ -67,6 +71,7 @@ crate::declare_rule! {
         group: Platform,
         severity: Warning,
         summary: "a StorageClass of a driver that encrypts only when asked does not ask for encryption",
+        fixes: [Unsafe],
     }
 }
 

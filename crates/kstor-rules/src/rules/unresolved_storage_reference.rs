@@ -66,6 +66,9 @@ crate::declare_rule! {
     /// Correct the name, or add the missing object to the bundle. If the object is meant to
     /// come from the cluster (a platform-provided class), lint without `--complete`.
     ///
+    /// **Automatic fix:** none: the missing object may live outside the input, or the name may be
+    /// a typo; kstor cannot tell which.
+    ///
     /// ## References
     /// - Kubernetes docs, Persistent Volumes, "Claims As Volumes" and "Class":
     ///   <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#claims-as-volumes>
@@ -80,6 +83,7 @@ crate::declare_rule! {
         group: Claims,
         severity: Warning,
         summary: "a claimName, storageClassName or volumeSnapshotClassName names an object the input lacks",
+        fixes: [],
     }
 }
 

@@ -81,6 +81,9 @@ crate::declare_rule! {
     /// set the StatefulSet's `persistentVolumeClaimRetentionPolicy.whenScaled: Delete` if
     /// scaled-down replicas never need their data back.
     ///
+    /// **Automatic fix:** none: a live-state finding; an unused claim may hold data someone still
+    /// needs.
+    ///
     /// ## References
     /// - Kubernetes docs, StatefulSets, "PersistentVolumeClaim retention":
     ///   <https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#persistentvolumeclaim-retention>
@@ -92,6 +95,7 @@ crate::declare_rule! {
         group: LiveState,
         severity: Info,
         summary: "a bound claim is mounted by no pod",
+        fixes: [],
         requires: AuditFacts,
     }
 }

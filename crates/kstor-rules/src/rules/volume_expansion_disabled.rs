@@ -43,6 +43,9 @@ crate::declare_rule! {
     /// Set `allowVolumeExpansion: true` on the class. It takes effect for existing claims
     /// too: grow them by raising `resources.requests.storage`.
     ///
+    /// **Automatic fix:** safe: sets `allowVolumeExpansion: true`, the one StorageClass field
+    /// that may change after creation.
+    ///
     /// ## References
     /// - Kubernetes docs, Persistent Volumes, "Expanding Persistent Volumes Claims":
     ///   <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#expanding-persistent-volumes-claims>
@@ -54,6 +57,7 @@ crate::declare_rule! {
         group: Claims,
         severity: Warning,
         summary: "a StorageClass whose driver can expand volumes does not allow expansion",
+        fixes: [Safe],
     }
 }
 

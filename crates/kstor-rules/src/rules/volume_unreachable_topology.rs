@@ -61,6 +61,9 @@ crate::declare_rule! {
     /// uncordon the node). To move the data, snapshot the volume and restore it in a zone that
     /// has nodes; a local volume whose node is gone is lost: restore from a backup.
     ///
+    /// **Automatic fix:** none: a live-state finding; the node the volume needs must come back,
+    /// or the data must move.
+    ///
     /// ## References
     /// - Kubernetes docs, Persistent Volumes, "Node Affinity":
     ///   <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#node-affinity>
@@ -72,6 +75,7 @@ crate::declare_rule! {
         group: LiveState,
         severity: Error,
         summary: "a volume's node affinity matches no Ready, schedulable node",
+        fixes: [],
         requires: AuditFacts,
     }
 }

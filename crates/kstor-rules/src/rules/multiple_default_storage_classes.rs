@@ -66,14 +66,18 @@ impl Check for MultipleDefaultStorageClasses {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let graph = ctx.graph;
         let defaults: Vec<_> = graph.classes.iter().filter(|c| c.is_default).collect();
-        if defaults.len() < 2 {
+        // Two manifests of one class (a base and an overlay, two renders) are one object in
+        // the cluster: only distinct names make several defaults.
+        let mut names: Vec<&str> = defaults.iter().map(|c| c.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        if names.len() < 2 {
             return;
         }
         let all_dated = defaults.iter().all(|c| c.created.is_some());
         let winner = if all_dated { graph.default_class().map(|c| c.name.as_str()) } else { None };
         for class in &defaults {
-            let others: Vec<&str> =
-                defaults.iter().filter(|o| o.name != class.name).map(|o| o.name.as_str()).collect();
+            let others: Vec<&str> = names.iter().copied().filter(|n| *n != class.name).collect();
             let outcome = match winner {
                 Some(name) => format!(
                     "claims without a storageClassName get the newest, class {name} (Kubernetes 1.26+; older API servers reject them)"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The pre-commit hook as a user gets it: pre-commit clones this repository at HEAD, installs
 # kstor with `language: rust` (cargo install --bins --path .), and runs `kstor-lint` on a
-# temporary repository: a manifest with a storage error fails the commit, a clean one passes.
+# temporary repository: a manifest with a storage error fails the commit, a clean one passes;
+# `kstor-fix` rewrites a manifest with a safe fix (failing that commit, as pre-commit does when
+# a hook changes a file) and the fixed, re-staged file commits.
 #
 # Environment: PRE_COMMIT_PYTHON (a Python with pip; default the CI venv).
 set -euo pipefail
@@ -81,4 +83,40 @@ if git commit -qm "a database on ReadWriteMany file storage" > commit.log 2>&1; 
   exit 1
 fi
 grep -q "KS201" commit.log || { cat commit.log; echo "pre-commit test: no KS201 in the hook's output" >&2; exit 1; }
-echo "pre-commit test: 2 passed, 0 failed (clean manifest committed, KS201 refused)"
+git rm -q --cached bad.yaml && rm bad.yaml
+
+# kstor-fix: the same checkout, the other hook.
+cat > .pre-commit-config.yaml <<YAML
+repos:
+  - repo: $repo
+    rev: $(git -C "$repo" rev-parse HEAD)
+    hooks:
+      - id: kstor-fix
+YAML
+git add .pre-commit-config.yaml
+git commit -qm "the fix hook" --no-verify
+cat > expandable.yaml <<'YAML'
+# the fast class
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: fast}
+provisioner: ebs.csi.aws.com
+volumeBindingMode: WaitForFirstConsumer
+reclaimPolicy: Retain
+parameters: {type: gp3, encrypted: "true"}  # keep me
+YAML
+git add expandable.yaml
+if git commit -qm "a class without expansion" > fix.log 2>&1; then
+  cat fix.log
+  echo "pre-commit test: kstor-fix changed nothing, or pre-commit did not notice" >&2
+  exit 1
+fi
+grep -q "^allowVolumeExpansion: true$" expandable.yaml || { cat fix.log expandable.yaml; echo "pre-commit test: the KS701 fix was not applied" >&2; exit 1; }
+grep -q "# keep me" expandable.yaml && grep -q "^# the fast class" expandable.yaml || { cat expandable.yaml; echo "pre-commit test: kstor-fix lost a comment" >&2; exit 1; }
+git add expandable.yaml
+if ! git commit -qm "a class without expansion, fixed" > fix2.log 2>&1; then
+  cat fix2.log
+  echo "pre-commit test: the fixed manifest was refused" >&2
+  exit 1
+fi
+echo "pre-commit test: 4 passed, 0 failed (clean manifest committed, KS201 refused, kstor-fix applied KS701 keeping comments, the fixed file committed)"

@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use kstor_model::edit::{self, Skip, TextEdit};
 use kstor_model::graph::StorageGraph;
-use kstor_model::yaml::parse_stream;
 use kstor_model::{Input, Limits, SourceId, Workspace};
 use kstor_rules::{Applicability, LintResult, Reported};
 
@@ -137,6 +136,9 @@ impl Engine {
             if planned.is_empty() {
                 break result;
             }
+            // The next pass reparses only the files that changed; the others keep their trees.
+            let mut workspace = std::mem::take(&mut graph.workspace);
+            let mut reload = false;
             let mut changed = false;
             for (source, fixes) in group_by_source(planned) {
                 let index = source.0 as usize;
@@ -146,7 +148,8 @@ impl Engine {
                 if after == *before {
                     continue;
                 }
-                if parse_errors(&after) > parse_errors(before) {
+                let reparsed = workspace.reparse(source, after.clone(), &Limits::default());
+                if reparsed.problems() > workspace.problems_in(source) {
                     // A bug in a fix, never the user's problem: keep their file as it was.
                     for (code, _) in &fixes {
                         skipped.push(SkippedFix {
@@ -160,16 +163,27 @@ impl Engine {
                 for (code, _) in fixes.iter().filter(|(code, _)| !code.is_empty()) {
                     *applied.entry(code).or_default() += 1;
                 }
+                reload |= !workspace.replace(reparsed);
                 texts[index] = after;
                 changed = true;
             }
             if !changed {
+                graph.workspace = workspace;
                 break result;
             }
-            let files: Vec<(String, String)> =
-                originals.iter().zip(&texts).map(|((name, _), text)| (name.clone(), text.clone())).collect();
-            graph = self.graph_of_texts(&files);
-            graph.workspace.io_errors = io_errors.clone();
+            if reload {
+                let files: Vec<(String, String)> = originals
+                    .iter()
+                    .zip(&texts)
+                    .map(|((name, _), text)| (name.clone(), text.clone()))
+                    .collect();
+                workspace = crate::pipeline::workspace_of(&files);
+                workspace.io_errors = io_errors.clone();
+            } else {
+                // Diagnostics the graph added are added again by the next build.
+                workspace.diagnostics.retain(|d| matches!(d.location, kstor_model::Location::Span { .. }));
+            }
+            graph = kstor_model::graph::build(workspace, self.catalog().clone());
         };
         skipped.sort_by(|a, b| (&a.file, a.code, &a.reason).cmp(&(&b.file, b.code, &b.reason)));
         skipped.dedup_by(|a, b| a.file == b.file && a.code == b.code && a.reason == b.reason);
@@ -264,8 +278,4 @@ fn group_by_source(planned: Vec<(&'static str, Vec<TextEdit>)>) -> BTreeMap<Sour
         }
     }
     by_source
-}
-
-fn parse_errors(text: &str) -> usize {
-    parse_stream(text, &Limits::default()).errors.len()
 }

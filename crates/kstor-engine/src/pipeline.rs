@@ -136,7 +136,7 @@ impl Engine {
     }
 }
 
-fn workspace_of(files: &[(String, String)]) -> Workspace {
+pub(crate) fn workspace_of(files: &[(String, String)]) -> Workspace {
     let mut workspace = Workspace::default();
     for (name, text) in files {
         workspace.add_text(name, text.clone(), &Limits::default());

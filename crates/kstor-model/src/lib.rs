@@ -19,7 +19,7 @@ pub mod strmap;
 pub mod yaml;
 
 pub use cluster::{ClusterError, ClusterLoadStats, ClusterScope, load_cluster};
-pub use load::{Diagnostic, Input, LoadOptions, Location, Position, Workspace, load};
+pub use load::{Diagnostic, Input, LoadOptions, Location, Position, Reparsed, Workspace, load};
 pub use object::{Object, ObjectId, ObjectRef};
 pub use path::Path;
 pub use source::{LineCol, SourceFile, SourceId, Span};

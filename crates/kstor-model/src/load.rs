@@ -278,6 +278,72 @@ pub fn load(inputs: &[Input], options: &LoadOptions) -> Result<Workspace, InputE
     Ok(workspace)
 }
 
+/// A source's new text, parsed on its own, ready to replace the source in a workspace
+/// ([`Workspace::reparse`], [`Workspace::replace`]).
+pub struct Reparsed {
+    source: SourceId,
+    parsed: Workspace,
+}
+
+impl Reparsed {
+    /// Problems of the new text (syntax errors, documents that are not objects).
+    pub fn problems(&self) -> usize {
+        self.parsed.diagnostics.len()
+    }
+}
+
+impl Workspace {
+    /// Parses a new text for `source`, without changing the workspace.
+    pub fn reparse(&self, source: SourceId, text: String, limits: &Limits) -> Reparsed {
+        let mut parsed = Workspace::default();
+        parsed.add_text(&self.sources[source.0 as usize].name, text, limits);
+        Reparsed { source, parsed }
+    }
+
+    /// Problems the loader reported in `source`.
+    pub fn problems_in(&self, source: SourceId) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| matches!(d.location, Location::Span { source: s, .. } if s == source))
+            .count()
+    }
+
+    /// Puts a reparsed source in place of the old one, its objects keeping the old objects'
+    /// ids, so the rest of the workspace stays valid. Refused (`false`, nothing changed) when
+    /// the new text has a different number of objects: then the workspace must be loaded again.
+    /// Only load diagnostics are kept: build the graph again afterwards.
+    pub fn replace(&mut self, reparsed: Reparsed) -> bool {
+        let Reparsed { source, parsed } = reparsed;
+        let slots: Vec<usize> = self
+            .objects
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.origin.source == Some(source))
+            .map(|(i, _)| i)
+            .collect();
+        if slots.len() != parsed.objects.len() {
+            return false;
+        }
+        for (slot, mut object) in slots.into_iter().zip(parsed.objects) {
+            object.id = ObjectId(slot as u32);
+            object.origin.source = Some(source);
+            self.objects[slot] = object;
+        }
+        let index = source.0 as usize;
+        self.sources[index] = Arc::clone(&parsed.sources[0]);
+        self.ignore_lines[index] = parsed.ignore_lines.into_iter().next().unwrap_or_default();
+        // Graph diagnostics (located on fields) are the graph's to add again.
+        self.diagnostics.retain(|d| matches!(d.location, Location::Span { source: s, .. } if s != source));
+        self.diagnostics.extend(parsed.diagnostics.into_iter().map(|mut d| {
+            if let Location::Span { source: s, .. } = &mut d.location {
+                *s = source;
+            }
+            d
+        }));
+        true
+    }
+}
+
 impl Workspace {
     /// Adds a source and returns its id.
     pub fn add_source(&mut self, file: Arc<SourceFile>) -> SourceId {
@@ -385,6 +451,43 @@ impl Workspace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn loaded(files: &[(&str, &str)]) -> Workspace {
+        let mut workspace = Workspace::default();
+        for (name, text) in files {
+            workspace.add_text(name, text.to_string(), &Limits::default());
+        }
+        workspace
+    }
+
+    #[test]
+    fn a_replaced_source_reads_as_a_fresh_load_and_keeps_object_ids() {
+        let a = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
+        let b = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n---\n[oops\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
+        let b2 = "# kstor:ignore KS702\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b2}\n---\n[oops\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
+        let c = "apiVersion: v1\nkind: Secret\nmetadata: {name: d}\n";
+        let mut workspace = loaded(&[("a.yaml", a), ("b.yaml", b), ("c.yaml", c)]);
+        let reparsed = workspace.reparse(SourceId(1), b2.to_string(), &Limits::default());
+        assert_eq!(reparsed.problems(), workspace.problems_in(SourceId(1)));
+        assert!(workspace.replace(reparsed));
+        let fresh = loaded(&[("a.yaml", a), ("b.yaml", b2), ("c.yaml", c)]);
+        let view = |w: &Workspace| {
+            let objects: Vec<_> = w
+                .objects
+                .iter()
+                .map(|o| (o.id, o.origin.source, o.reference.to_string(), o.root().to_json()))
+                .collect();
+            let mut diagnostics: Vec<String> = w.diagnostics.iter().map(|d| format!("{d:?}")).collect();
+            diagnostics.sort();
+            let texts: Vec<String> = w.sources.iter().map(|s| s.text.to_string()).collect();
+            (objects, diagnostics, texts, format!("{:?}", w.ignore_lines))
+        };
+        assert_eq!(view(&workspace), view(&fresh));
+        // A text with another number of objects is refused, and nothing changes.
+        let reparsed = workspace.reparse(SourceId(0), format!("{a}---\n{a}"), &Limits::default());
+        assert!(!workspace.replace(reparsed));
+        assert_eq!(view(&workspace), view(&fresh));
+    }
 
     #[test]
     fn no_limit_reads_a_file_of_4_gib_or_more() {

@@ -109,6 +109,7 @@ fn fix(engine: &Engine, args: &LintArgs, inputs: &[Input], limits: Limits) -> u8
     eprintln!("{}", summary(&outcome, args.unsafe_fixes));
     if f.timings {
         super::print_timings(&[("fix", fix_time)]);
+        eprintln!("fix passes: {} (each re-lints the bundle)", outcome.passes);
     }
     if !outcome.graph.workspace.io_errors.is_empty() {
         return EXIT_ERROR;

@@ -226,7 +226,7 @@ fn plan(
                 continue;
             }
         };
-        if edits.is_empty() || accepted.iter().any(|(_, other)| edit::overlaps(other, &edits)) {
+        if edits.is_empty() || accepted.iter().any(|(_, other)| conflicts(other, &edits)) {
             continue;
         }
         accepted.push((code, edits));
@@ -234,16 +234,73 @@ fn plan(
     accepted
 }
 
+/// Whether two fixes' edits cannot go into one pass. As [`edit::overlaps`], except that new
+/// lines inserted at one place by different fixes compose when they add different keys (two
+/// keys appended to one mapping: either order is the same mapping); the earlier fix's line
+/// comes first.
+fn conflicts(a: &[TextEdit], b: &[TextEdit]) -> bool {
+    // (indentation, key) of an inserted line: keys at one indentation and one place belong to
+    // one mapping.
+    let new_key = |e: &TextEdit| -> Option<(usize, String)> {
+        if e.span.start != e.span.end {
+            return None;
+        }
+        let line = e.content.strip_prefix("\r\n").or_else(|| e.content.strip_prefix('\n'))?;
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let key = line[indent..].split(':').next()?;
+        (!key.is_empty() && !key.starts_with(['-', '{', '[', '#'])).then(|| (indent, key.to_string()))
+    };
+    a.iter().any(|x| {
+        b.iter().any(|y| {
+            let composable = x.source == y.source
+                && x.span.start == y.span.start
+                && matches!((new_key(x), new_key(y)), (Some((ix, kx)), Some((iy, ky))) if ix == iy && kx != ky);
+            !composable && edit::overlaps(std::slice::from_ref(x), std::slice::from_ref(y))
+        })
+    })
+}
+
 /// All text edits of a fix, or why one of them cannot be made.
 pub fn text_edits(workspace: &Workspace, edits: &[edit::ObjectEdit]) -> Result<Vec<TextEdit>, Skip> {
-    let mut out = Vec::new();
+    let mut groups = Vec::with_capacity(edits.len());
     for object_edit in edits {
-        let text = edit::resolve(workspace, object_edit)?;
-        if edit::overlaps(&out, &text) {
+        groups.push(edit::resolve(workspace, object_edit)?);
+    }
+    // A new line after the last line a removal of the same fix deletes (a key added at the
+    // end of a mapping whose last entry goes): the same line, written before the next line.
+    let removals: Vec<TextEdit> = groups
+        .iter()
+        .flatten()
+        .filter(|e| e.content.is_empty() && e.span.start < e.span.end)
+        .cloned()
+        .collect();
+    for edit in groups.iter_mut().flatten() {
+        let at = edit.span.start as usize;
+        if edit.span.end as usize != at {
+            continue;
+        }
+        let Some(text) = workspace.sources.get(edit.source.0 as usize).map(|s| &s.text) else {
+            continue;
+        };
+        let eol = if edit.content.starts_with("\r\n") { "\r\n" } else { "\n" };
+        let next_line = at + eol.len();
+        let moves = edit.content.starts_with(eol)
+            && text.get(at..next_line) == Some(eol)
+            && removals.iter().any(|r| {
+                r.source == edit.source && (r.span.start as usize) <= at && r.span.end as usize == next_line
+            });
+        if moves {
+            edit.content = format!("{}{eol}", &edit.content[eol.len()..]);
+            edit.span = kstor_model::Span::new(next_line, next_line);
+        }
+    }
+    let mut out: Vec<TextEdit> = Vec::new();
+    for (object_edit, group) in edits.iter().zip(groups) {
+        if edit::overlaps(&out, &group) {
             // Two edits of one fix on the same text: the fix is malformed; never guess.
             return Err(Skip::Shape(object_edit.op.path().clone()));
         }
-        out.extend(text);
+        out.extend(group);
     }
     Ok(out)
 }

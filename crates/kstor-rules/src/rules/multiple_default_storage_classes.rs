@@ -68,9 +68,12 @@ impl Check for MultipleDefaultStorageClasses {
         let defaults: Vec<_> = graph.classes.iter().filter(|c| c.is_default).collect();
         // Two manifests of one class (a base and an overlay, two renders) are one object in
         // the cluster: only distinct names make several defaults.
-        let mut names: Vec<&str> = defaults.iter().map(|c| c.name.as_str()).collect();
-        names.sort_unstable();
-        names.dedup();
+        let mut names: Vec<&str> = Vec::new();
+        for class in &defaults {
+            if !names.contains(&class.name.as_str()) {
+                names.push(class.name.as_str());
+            }
+        }
         if names.len() < 2 {
             return;
         }

@@ -140,15 +140,30 @@ impl Engine {
             let mut workspace = std::mem::take(&mut graph.workspace);
             let mut reload = false;
             let mut changed = false;
+            // The new texts, parsed in parallel; kept only where they parse as well as before.
+            let mut candidates = Vec::new();
             for (source, fixes) in group_by_source(planned) {
-                let index = source.0 as usize;
-                let before = &texts[index];
-                let edits: Vec<TextEdit> = fixes.iter().flat_map(|(_, e)| e.iter().cloned()).collect();
+                let before = &texts[source.0 as usize];
+                let mut edits: Vec<TextEdit> = fixes.iter().flat_map(|(_, e)| e.iter().cloned()).collect();
+                // Lines inserted at one place: deeper keys first (they end the inner mapping).
+                edits.sort_by_key(|e| {
+                    (
+                        e.span.start,
+                        e.span.end,
+                        std::cmp::Reverse(inserted_key(e).map_or(0, |(indent, _)| indent)),
+                    )
+                });
                 let after = edit::apply(before, &edits);
-                if after == *before {
-                    continue;
+                if after != *before {
+                    candidates.push((source, fixes, after));
                 }
-                let reparsed = workspace.reparse(source, after.clone(), &Limits::default());
+            }
+            let reparsed = workspace.reparse_all(
+                candidates.iter().map(|(source, _, after)| (*source, after.clone())).collect(),
+                &Limits::default(),
+            );
+            for ((source, fixes, after), reparsed) in candidates.into_iter().zip(reparsed) {
+                let index = source.0 as usize;
                 if reparsed.problems() > workspace.problems_in(source) {
                     // A bug in a fix, never the user's problem: keep their file as it was.
                     for (code, _) in &fixes {
@@ -234,27 +249,50 @@ fn plan(
     accepted
 }
 
-/// Whether two fixes' edits cannot go into one pass. As [`edit::overlaps`], except that new
-/// lines inserted at one place by different fixes compose when they add different keys (two
-/// keys appended to one mapping: either order is the same mapping); the earlier fix's line
-/// comes first.
+/// Rewrites an insertion of new lines at the end of a line into the same lines inserted at
+/// the start of the next one.
+fn next_line_form(text: &str, edit: &mut TextEdit) {
+    let at = edit.span.start as usize;
+    if edit.span.end as usize != at {
+        return;
+    }
+    let eol = if edit.content.starts_with("\r\n") { "\r\n" } else { "\n" };
+    if edit.content.starts_with(eol) && text.get(at..at + eol.len()) == Some(eol) {
+        let next_line = at + eol.len();
+        edit.content = format!("{}{eol}", &edit.content[eol.len()..]);
+        edit.span = kstor_model::Span::new(next_line, next_line);
+    }
+}
+
+/// The indentation and key of the first line an insertion adds (`  encrypted: "true"`), when
+/// it adds whole lines starting with a mapping key.
+fn inserted_key(edit: &TextEdit) -> Option<(usize, &str)> {
+    if edit.span.start != edit.span.end {
+        return None;
+    }
+    let line = edit
+        .content
+        .strip_prefix("\r\n")
+        .or_else(|| edit.content.strip_prefix('\n'))
+        .unwrap_or(&edit.content);
+    let whole_lines =
+        edit.content.starts_with('\n') || edit.content.starts_with("\r\n") || edit.content.ends_with('\n');
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let key = line[indent..].split(':').next()?;
+    (whole_lines && !key.is_empty() && !key.starts_with(['-', '{', '[', '#', '"', '\'']))
+        .then_some((indent, key))
+}
+
+/// Whether two fixes' edits cannot go into one pass. As [`edit::overlaps`], except that lines
+/// two fixes insert at one place compose when they are keys of different mappings (different
+/// indentation: the deeper one goes first, closing its mapping) or different keys of one
+/// mapping (the earlier finding's line first).
 fn conflicts(a: &[TextEdit], b: &[TextEdit]) -> bool {
-    // (indentation, key) of an inserted line: keys at one indentation and one place belong to
-    // one mapping.
-    let new_key = |e: &TextEdit| -> Option<(usize, String)> {
-        if e.span.start != e.span.end {
-            return None;
-        }
-        let line = e.content.strip_prefix("\r\n").or_else(|| e.content.strip_prefix('\n'))?;
-        let indent = line.len() - line.trim_start_matches(' ').len();
-        let key = line[indent..].split(':').next()?;
-        (!key.is_empty() && !key.starts_with(['-', '{', '[', '#'])).then(|| (indent, key.to_string()))
-    };
     a.iter().any(|x| {
         b.iter().any(|y| {
             let composable = x.source == y.source
                 && x.span.start == y.span.start
-                && matches!((new_key(x), new_key(y)), (Some((ix, kx)), Some((iy, ky))) if ix == iy && kx != ky);
+                && matches!((inserted_key(x), inserted_key(y)), (Some(kx), Some(ky)) if kx != ky);
             !composable && edit::overlaps(std::slice::from_ref(x), std::slice::from_ref(y))
         })
     })
@@ -266,32 +304,13 @@ pub fn text_edits(workspace: &Workspace, edits: &[edit::ObjectEdit]) -> Result<V
     for object_edit in edits {
         groups.push(edit::resolve(workspace, object_edit)?);
     }
-    // A new line after the last line a removal of the same fix deletes (a key added at the
-    // end of a mapping whose last entry goes): the same line, written before the next line.
-    let removals: Vec<TextEdit> = groups
-        .iter()
-        .flatten()
-        .filter(|e| e.content.is_empty() && e.span.start < e.span.end)
-        .cloned()
-        .collect();
+    // A new line inserted at the end of a line ("\nkey: v" before the line break) is the same
+    // text as that line written at the start of the next line ("key: v\n"): the second form
+    // composes with a removal of the line before it (a key added at the end of a mapping whose
+    // last entry goes) and with other fixes' lines (see `conflicts`).
     for edit in groups.iter_mut().flatten() {
-        let at = edit.span.start as usize;
-        if edit.span.end as usize != at {
-            continue;
-        }
-        let Some(text) = workspace.sources.get(edit.source.0 as usize).map(|s| &s.text) else {
-            continue;
-        };
-        let eol = if edit.content.starts_with("\r\n") { "\r\n" } else { "\n" };
-        let next_line = at + eol.len();
-        let moves = edit.content.starts_with(eol)
-            && text.get(at..next_line) == Some(eol)
-            && removals.iter().any(|r| {
-                r.source == edit.source && (r.span.start as usize) <= at && r.span.end as usize == next_line
-            });
-        if moves {
-            edit.content = format!("{}{eol}", &edit.content[eol.len()..]);
-            edit.span = kstor_model::Span::new(next_line, next_line);
+        if let Some(text) = workspace.sources.get(edit.source.0 as usize).map(|s| &s.text) {
+            next_line_form(text, edit);
         }
     }
     let mut out: Vec<TextEdit> = Vec::new();
@@ -335,4 +354,39 @@ fn group_by_source(planned: Vec<(&'static str, Vec<TextEdit>)>) -> BTreeMap<Sour
         }
     }
     by_source
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kstor_model::Span;
+
+    fn insert(at: usize, content: &str) -> TextEdit {
+        TextEdit { source: SourceId(0), span: Span::new(at, at), content: content.into() }
+    }
+
+    #[test]
+    fn lines_added_at_one_place_compose_unless_they_add_the_same_key() {
+        let root_key = [insert(40, "volumeBindingMode: WaitForFirstConsumer\n")];
+        assert!(!conflicts(&root_key, &[insert(40, "allowVolumeExpansion: true\n")]));
+        assert!(!conflicts(&root_key, &[insert(40, "  encrypted: \"true\"\n")]), "another mapping");
+        assert!(conflicts(&root_key, &[insert(40, "volumeBindingMode: Immediate\n")]), "the same key twice");
+        assert!(conflicts(&root_key, &[insert(40, "- item\n")]), "not a key");
+        assert!(!conflicts(&root_key, &[insert(41, "x: 1\n")]));
+        let replaced = [TextEdit { source: SourceId(0), span: Span::new(30, 50), content: "x".into() }];
+        assert!(conflicts(&root_key, &replaced), "inside a replaced range");
+    }
+
+    #[test]
+    fn a_line_added_at_a_line_end_moves_to_the_next_line_start() {
+        let text = "a: 1\nb: 2\n";
+        let mut edit = insert(4, "\nc: 3");
+        next_line_form(text, &mut edit);
+        assert_eq!((edit.span, edit.content.as_str()), (Span::new(5, 5), "c: 3\n"));
+        assert_eq!(edit::apply(text, &[edit]), "a: 1\nc: 3\nb: 2\n");
+        // At the end of a file without a final newline there is no next line.
+        let mut last = insert(9, "\nc: 3");
+        next_line_form("a: 1\nb: 2", &mut last);
+        assert_eq!(last.span, Span::new(9, 9));
+    }
 }

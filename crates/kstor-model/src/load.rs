@@ -300,6 +300,11 @@ impl Workspace {
         Reparsed { source, parsed }
     }
 
+    /// [`Workspace::reparse`] of several sources, in parallel.
+    pub fn reparse_all(&self, texts: Vec<(SourceId, String)>, limits: &Limits) -> Vec<Reparsed> {
+        texts.into_par_iter().map(|(source, text)| self.reparse(source, text, limits)).collect()
+    }
+
     /// Problems the loader reported in `source`.
     pub fn problems_in(&self, source: SourceId) -> usize {
         self.diagnostics

@@ -108,8 +108,10 @@ fn json_and_sarif_findings_carry_the_fix() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let ks701 = report["findings"].as_array().unwrap().iter().find(|f| f["code"] == "KS701").unwrap();
     assert_eq!(ks701["fix"]["applicability"], "safe");
-    assert_eq!(ks701["fix"]["edits"][0]["start"], serde_json::json!({"line": 9, "column": 22}));
-    assert_eq!(ks701["fix"]["edits"][0]["content"], "\nallowVolumeExpansion: true");
+    // A whole new line, inserted at the start of the line after the class's last one: the
+    // edits are those `--fix` applies, resolved together.
+    assert_eq!(ks701["fix"]["edits"][0]["start"], serde_json::json!({"line": 10, "column": 1}));
+    assert_eq!(ks701["fix"]["edits"][0]["content"], "allowVolumeExpansion: true\n");
     let ks101 = report["findings"].as_array().unwrap().iter().find(|f| f["code"] == "KS101").unwrap();
     assert_eq!(ks101["fix"]["applicability"], "unsafe");
     assert!(ks101["fix"]["message"].as_str().unwrap().contains("StorageClass fields are immutable"));
@@ -118,6 +120,6 @@ fn json_and_sarif_findings_carry_the_fix() {
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let fix = &results.iter().find(|r| r["ruleId"] == "KS701").unwrap()["fixes"][0];
     let replacement = &fix["artifactChanges"][0]["replacements"][0];
-    assert_eq!(replacement["insertedContent"]["text"], "\nallowVolumeExpansion: true");
-    assert_eq!(replacement["deletedRegion"]["startLine"], 9);
+    assert_eq!(replacement["insertedContent"]["text"], "allowVolumeExpansion: true\n");
+    assert_eq!(replacement["deletedRegion"]["startLine"], 10);
 }

@@ -249,21 +249,6 @@ fn plan(
     accepted
 }
 
-/// Rewrites an insertion of new lines at the end of a line into the same lines inserted at
-/// the start of the next one.
-fn next_line_form(text: &str, edit: &mut TextEdit) {
-    let at = edit.span.start as usize;
-    if edit.span.end as usize != at {
-        return;
-    }
-    let eol = if edit.content.starts_with("\r\n") { "\r\n" } else { "\n" };
-    if edit.content.starts_with(eol) && text.get(at..at + eol.len()) == Some(eol) {
-        let next_line = at + eol.len();
-        edit.content = format!("{}{eol}", &edit.content[eol.len()..]);
-        edit.span = kstor_model::Span::new(next_line, next_line);
-    }
-}
-
 /// The indentation and key of the first line an insertion adds (`  encrypted: "true"`), when
 /// it adds whole lines starting with a mapping key.
 fn inserted_key(edit: &TextEdit) -> Option<(usize, &str)> {
@@ -298,30 +283,9 @@ fn conflicts(a: &[TextEdit], b: &[TextEdit]) -> bool {
     })
 }
 
-/// All text edits of a fix, or why one of them cannot be made.
+/// All text edits of a fix, or why one of them cannot be made ([`edit::resolve_all`]).
 pub fn text_edits(workspace: &Workspace, edits: &[edit::ObjectEdit]) -> Result<Vec<TextEdit>, Skip> {
-    let mut groups = Vec::with_capacity(edits.len());
-    for object_edit in edits {
-        groups.push(edit::resolve(workspace, object_edit)?);
-    }
-    // A new line inserted at the end of a line ("\nkey: v" before the line break) is the same
-    // text as that line written at the start of the next line ("key: v\n"): the second form
-    // composes with a removal of the line before it (a key added at the end of a mapping whose
-    // last entry goes) and with other fixes' lines (see `conflicts`).
-    for edit in groups.iter_mut().flatten() {
-        if let Some(text) = workspace.sources.get(edit.source.0 as usize).map(|s| &s.text) {
-            next_line_form(text, edit);
-        }
-    }
-    let mut out: Vec<TextEdit> = Vec::new();
-    for (object_edit, group) in edits.iter().zip(groups) {
-        if edit::overlaps(&out, &group) {
-            // Two edits of one fix on the same text: the fix is malformed; never guess.
-            return Err(Skip::Shape(object_edit.op.path().clone()));
-        }
-        out.extend(group);
-    }
-    Ok(out)
+    edit::resolve_all(workspace, edits)
 }
 
 type SourceFixes = Vec<(&'static str, Vec<TextEdit>)>;
@@ -375,18 +339,5 @@ mod tests {
         assert!(!conflicts(&root_key, &[insert(41, "x: 1\n")]));
         let replaced = [TextEdit { source: SourceId(0), span: Span::new(30, 50), content: "x".into() }];
         assert!(conflicts(&root_key, &replaced), "inside a replaced range");
-    }
-
-    #[test]
-    fn a_line_added_at_a_line_end_moves_to_the_next_line_start() {
-        let text = "a: 1\nb: 2\n";
-        let mut edit = insert(4, "\nc: 3");
-        next_line_form(text, &mut edit);
-        assert_eq!((edit.span, edit.content.as_str()), (Span::new(5, 5), "c: 3\n"));
-        assert_eq!(edit::apply(text, &[edit]), "a: 1\nc: 3\nb: 2\n");
-        // At the end of a file without a final newline there is no next line.
-        let mut last = insert(9, "\nc: 3");
-        next_line_form("a: 1\nb: 2", &mut last);
-        assert_eq!(last.span, Span::new(9, 9));
     }
 }

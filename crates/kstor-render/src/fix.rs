@@ -1,7 +1,7 @@
 //! A finding's fix as text edits with line/column positions, for every format.
 
 use kstor_model::LineCol;
-use kstor_model::edit::resolve;
+use kstor_model::edit::resolve_all;
 use kstor_rules::Fix;
 
 use crate::Output;
@@ -22,20 +22,20 @@ pub(crate) struct PositionedEdit {
 /// a template expression, an object without a file).
 pub(crate) fn positioned(output: &Output<'_>, fix: &Fix) -> Vec<PositionedEdit> {
     let workspace = &output.graph.workspace;
-    let mut out = Vec::new();
-    for edit in &fix.edits {
-        let Ok(edits) = resolve(workspace, edit) else {
-            return Vec::new();
-        };
-        for e in edits {
+    // Resolved together, as the engine applies them.
+    let Ok(edits) = resolve_all(workspace, &fix.edits) else {
+        return Vec::new();
+    };
+    edits
+        .into_iter()
+        .map(|e| {
             let file = &workspace.sources[e.source.0 as usize];
-            out.push(PositionedEdit {
+            PositionedEdit {
                 file: file.name.clone(),
                 start: file.line_col(e.span.start),
                 end: file.line_col(e.span.end),
                 content: e.content,
-            });
-        }
-    }
-    out
+            }
+        })
+        .collect()
 }

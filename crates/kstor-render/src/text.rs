@@ -141,7 +141,22 @@ fn fix_text(output: &Output<'_>, fix: &kstor_rules::Fix) -> String {
     let mut text = format!("{how}: {}", fix.message);
     let mut edits = crate::fix::positioned(output, fix);
     edits.sort_by_key(|e| (e.file.clone(), e.start.line, e.start.column));
+    // Insertions at one place read as one hunk.
+    let mut merged: Vec<crate::fix::PositionedEdit> = Vec::with_capacity(edits.len());
     for edit in edits {
+        match merged.last_mut() {
+            Some(last)
+                if last.file == edit.file
+                    && last.start == last.end
+                    && last.start == edit.start
+                    && edit.start == edit.end =>
+            {
+                last.content.push_str(&edit.content);
+            }
+            _ => merged.push(edit),
+        }
+    }
+    for edit in merged {
         let Some(file) = output.graph.workspace.sources.iter().find(|s| s.name == edit.file) else {
             continue;
         };
@@ -163,8 +178,12 @@ fn fix_text(output: &Output<'_>, fix: &kstor_rules::Fix) -> String {
         for line in &new[same..new.len() - tail] {
             text.push_str(&format!("\n  + {line}"));
         }
-        for line in &old[old.len() - tail..] {
-            text.push_str(&format!("\n    {line}"));
+        // Trailing context, unless it is only the empty end of the file.
+        let after_context = &old[old.len() - tail..];
+        if after_context.iter().any(|l| !l.is_empty()) {
+            for line in after_context {
+                text.push_str(&format!("\n    {line}"));
+            }
         }
     }
     text

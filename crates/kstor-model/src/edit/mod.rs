@@ -21,7 +21,7 @@ use std::fmt;
 
 pub use apply::{apply, overlaps};
 pub use patch::json_patch;
-pub use text::resolve;
+pub use text::{resolve, resolve_all};
 
 use crate::path::Path;
 use crate::{ObjectId, SourceId, Span};

@@ -252,3 +252,21 @@ fn several_keys_into_an_empty_flow_mapping_get_their_separators() {
         "{out}"
     );
 }
+
+#[test]
+fn a_line_added_at_a_line_end_is_written_at_the_next_line_start() {
+    let mut workspace = Workspace::default();
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  b: c\n";
+    workspace.add_text("t.yaml", text.to_string(), &Limits::default());
+    let edits = [
+        ObjectEdit { object: ObjectId(0), op: EditOp::Remove { path: Path::parse("data.b") } },
+        ObjectEdit { object: ObjectId(0), op: set("immutable", true) },
+    ];
+    // Alone, each is one edit; together the new line goes after the removed one.
+    let all = resolve_all(&workspace, &edits).unwrap();
+    assert_eq!(
+        apply(text, &all),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata: {}\nimmutable: true\n"
+    );
+    assert!(all.iter().all(|e| e.content != "\nimmutable: true"), "{all:?}");
+}

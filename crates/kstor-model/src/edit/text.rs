@@ -435,3 +435,46 @@ fn in_template(text: &str, span: Span) -> bool {
     }
     false
 }
+
+/// The text edits of several edits made together (one fix): each resolved on the source,
+/// lines added at a line's end written at the next line's start, and refused
+/// ([`Skip::Shape`]) when two of them touch the same text.
+pub fn resolve_all(workspace: &Workspace, edits: &[ObjectEdit]) -> Result<Vec<TextEdit>, Skip> {
+    let mut groups = Vec::with_capacity(edits.len());
+    for object_edit in edits {
+        groups.push(resolve(workspace, object_edit)?);
+    }
+    // A new line inserted at the end of a line ("\nkey: v" before the line break) is the same
+    // text as that line written at the start of the next line ("key: v\n"): the second form
+    // composes with a removal of the line before it (a key added at the end of a mapping whose
+    // last entry goes) and with other fixes' lines (kstor-engine's fix planning).
+    for edit in groups.iter_mut().flatten() {
+        if let Some(text) = workspace.sources.get(edit.source.0 as usize).map(|s| &s.text) {
+            next_line_form(text, edit);
+        }
+    }
+    let mut out: Vec<TextEdit> = Vec::new();
+    for (object_edit, group) in edits.iter().zip(groups) {
+        if super::overlaps(&out, &group) {
+            // Two edits of one fix on the same text: the fix is malformed; never guess.
+            return Err(Skip::Shape(object_edit.op.path().clone()));
+        }
+        out.extend(group);
+    }
+    Ok(out)
+}
+
+/// Rewrites an insertion of new lines at the end of a line into the same lines inserted at
+/// the start of the next one.
+fn next_line_form(text: &str, edit: &mut TextEdit) {
+    let at = edit.span.start as usize;
+    if edit.span.end as usize != at {
+        return;
+    }
+    let eol = if edit.content.starts_with("\r\n") { "\r\n" } else { "\n" };
+    if edit.content.starts_with(eol) && text.get(at..at + eol.len()) == Some(eol) {
+        let next_line = at + eol.len();
+        edit.content = format!("{}{eol}", &edit.content[eol.len()..]);
+        edit.span = Span::new(next_line, next_line);
+    }
+}

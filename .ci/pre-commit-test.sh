@@ -23,15 +23,19 @@ cd "$work"
 git init -q
 git config user.email ci@kstor.invalid
 git config user.name "kstor CI"
-cat > .pre-commit-config.yaml <<YAML
+# Configures the temporary repository to run one hook of this repository at HEAD.
+use_hook() {
+  cat > .pre-commit-config.yaml <<YAML
 repos:
   - repo: $repo
     rev: $(git -C "$repo" rev-parse HEAD)
     hooks:
-      - id: kstor-lint
+      - id: $1
 YAML
-git add .pre-commit-config.yaml
-git commit -qm "pre-commit config" --no-verify
+  git add .pre-commit-config.yaml
+  git commit -qm "pre-commit config: $1" --no-verify
+}
+use_hook kstor-lint
 "$pre_commit" install >/dev/null
 
 cat > good.yaml <<'YAML'
@@ -86,15 +90,7 @@ grep -q "KS201" commit.log || { cat commit.log; echo "pre-commit test: no KS201 
 git rm -q --cached bad.yaml && rm bad.yaml
 
 # kstor-fix: the same checkout, the other hook.
-cat > .pre-commit-config.yaml <<YAML
-repos:
-  - repo: $repo
-    rev: $(git -C "$repo" rev-parse HEAD)
-    hooks:
-      - id: kstor-fix
-YAML
-git add .pre-commit-config.yaml
-git commit -qm "the fix hook" --no-verify
+use_hook kstor-fix
 cat > expandable.yaml <<'YAML'
 # the fast class
 apiVersion: storage.k8s.io/v1

@@ -153,15 +153,7 @@ impl Metrics {
 
     /// Counts a judged request.
     pub fn request(&self, kind: &str, operation: &str, decision: &str, dry_run: bool, took: Duration) {
-        self.requests
-            .get_or_create(&RequestLabels {
-                kind: kind.to_string(),
-                operation: operation.to_string(),
-                decision: decision.to_string(),
-                dry_run: dry_run.to_string(),
-            })
-            .inc();
-        self.duration.observe(took.as_secs_f64());
+        self.count_request(&self.requests, kind, operation, decision, dry_run, took);
     }
 
     /// Counts a finding that denied or warned a (non-dry-run) request.
@@ -178,14 +170,25 @@ impl Metrics {
         dry_run: bool,
         took: Duration,
     ) {
-        self.mutation_requests
-            .get_or_create(&RequestLabels {
-                kind: kind.to_string(),
-                operation: operation.to_string(),
-                decision: decision.to_string(),
-                dry_run: dry_run.to_string(),
-            })
-            .inc();
+        self.count_request(&self.mutation_requests, kind, operation, decision, dry_run, took);
+    }
+
+    fn count_request(
+        &self,
+        family: &Family<RequestLabels, Counter>,
+        kind: &str,
+        operation: &str,
+        decision: &str,
+        dry_run: bool,
+        took: Duration,
+    ) {
+        let labels = RequestLabels {
+            kind: kind.to_string(),
+            operation: operation.to_string(),
+            decision: decision.to_string(),
+            dry_run: dry_run.to_string(),
+        };
+        family.get_or_create(&labels).inc();
         self.duration.observe(took.as_secs_f64());
     }
 

@@ -418,6 +418,10 @@ pub struct ClassTranslation {
     /// with it, and zone keys of existing `allowedTopologies` are rewritten to it.
     #[serde(default)]
     pub zone_topology_key: Option<String>,
+    /// Parameters added when another is present: lower-case trigger → (parameter, value)
+    /// (`iopspergb` → `allowautoiopspergbincrease: "true"` for EBS).
+    #[serde(default)]
+    pub adds: std::collections::BTreeMap<String, (String, String)>,
     /// Parameters (lower-case) the CSI driver has no counterpart for: a class using one is
     /// not rewritten, only the change is suggested.
     #[serde(default)]

@@ -4,7 +4,7 @@ use kstor_model::catalog::{Confidence, Topology};
 use kstor_model::graph::{ClaimId, StorageClassInfo, StorageGraph, VolumeSource, Workload};
 use kstor_model::path::Path;
 
-use super::common::{class_phrase, driver_name, is_zone_key, workload_name};
+use super::common::{class_phrase, driver_name, is_zone_key, topology_key_path, workload_name};
 use crate::context::Context;
 use crate::finding::Finding;
 use crate::rule::Check;
@@ -113,12 +113,7 @@ fn check_keys(graph: &StorageGraph, class: &StorageClassInfo, out: &mut Vec<Find
                 driver_name(driver),
                 driver.topology_keys.join(", "),
             );
-            let path = Path::root()
-                .key("allowedTopologies")
-                .index(t)
-                .key("matchLabelExpressions")
-                .index(e)
-                .key("key");
+            let path = topology_key_path(t, e);
             out.push(
                 Finding::at(&AllowedTopologiesMismatch::META, class.object, path, message)
                     .related(class.object, Path::root().key("provisioner"), format!("provisioned by {}", class.provisioner))

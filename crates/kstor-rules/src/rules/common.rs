@@ -289,6 +289,16 @@ pub fn is_zone_key(key: &str) -> bool {
     key == "failure-domain.beta.kubernetes.io/zone" || key.ends_with("/zone")
 }
 
+/// `allowedTopologies[term].matchLabelExpressions[expression].key` of a StorageClass.
+pub fn topology_key_path(term: usize, expression: usize) -> Path {
+    Path::root()
+        .key("allowedTopologies")
+        .index(term)
+        .key("matchLabelExpressions")
+        .index(expression)
+        .key("key")
+}
+
 /// A byte count as a quantity in whole mebibytes (`512Mi`), or gibibytes when exact.
 pub(crate) fn format_mebibytes(bytes: f64) -> String {
     let mib = (bytes / 1_048_576.0).floor() as u64;

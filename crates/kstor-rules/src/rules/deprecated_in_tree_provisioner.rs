@@ -3,7 +3,7 @@ use kstor_model::edit::{NewValue, ObjectEdit};
 use kstor_model::graph::{StorageClassInfo, VolumeSource};
 use kstor_model::path::Path;
 
-use super::common::workload_name;
+use super::common::{topology_key_path, workload_name};
 use crate::context::Context;
 use crate::finding::{Finding, Fix};
 use crate::rule::{Check, Severity};
@@ -197,6 +197,12 @@ fn class_fix(plugin: &InTreePlugin, class: &StorageClassInfo) -> Option<Fix> {
     for (key, value) in class.parameters.iter() {
         let lower = key.to_ascii_lowercase();
         let path = Path::root().key("parameters").key(key);
+        if let Some((added, value)) = translation.adds.get(&lower)
+            && !class.parameters.iter().any(|(k, _)| k.eq_ignore_ascii_case(added))
+        {
+            edits.push(ObjectEdit::set(object, Path::root().key("parameters").key(added), value.as_str()));
+            notes.push(format!("`{added}: \"{value}\"` is added with `{key}`"));
+        }
         if translation.unsupported.contains(&lower) {
             blocked.push(format!("`{key}`"));
         } else if let Some(to) = translation.rename.get(&lower) {
@@ -255,12 +261,7 @@ fn class_fix(plugin: &InTreePlugin, class: &StorageClassInfo) -> Option<Fix> {
                         Vec::new(),
                     ));
                 }
-                let path = Path::root()
-                    .key("allowedTopologies")
-                    .index(t)
-                    .key("matchLabelExpressions")
-                    .index(e)
-                    .key("key");
+                let path = topology_key_path(t, e);
                 edits.push(ObjectEdit::set(object, path, key.as_str()));
                 notes.push(format!("the topology key `{label}` becomes `{key}`"));
             }

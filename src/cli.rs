@@ -62,6 +62,9 @@ pub enum Command {
     /// What the probe's pods run: write, verify or stat data on a volume (JSON result on stdout
     /// and in the termination log).
     Agent(kstor_probe::agent::AgentArgs),
+    /// Export rules to where clusters already enforce policy: `kstor export vap` prints
+    /// ValidatingAdmissionPolicies whose CEL enforces the rules one object can show.
+    Export(commands::export::ExportArgs),
     /// Print a shell completion script: `kstor completions bash > ~/.local/share/bash-completion/completions/kstor`.
     Completions(commands::completions::CompletionsArgs),
     /// Write the man pages (kstor.1, kstor-lint.1, …) into a directory.
@@ -449,6 +452,7 @@ pub fn main() -> ExitCode {
         Command::Probe(args) => commands::probe::run(&args),
         #[cfg(feature = "probe")]
         Command::Agent(args) => kstor_probe::agent::run(&args),
+        Command::Export(args) => commands::export::run(&args),
         Command::Completions(args) => commands::completions::run(&args),
         Command::Man(args) => commands::man::run(&args),
     };

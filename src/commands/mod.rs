@@ -17,6 +17,7 @@ pub mod audit;
 pub mod bench;
 pub mod completions;
 pub mod explain;
+pub mod export;
 pub mod lint;
 pub mod man;
 #[cfg(feature = "plan")]

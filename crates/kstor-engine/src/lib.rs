@@ -12,6 +12,7 @@ pub mod config;
 pub mod fix;
 pub mod pipeline;
 pub mod policy;
+pub mod vap;
 pub mod view;
 
 use std::sync::Arc;

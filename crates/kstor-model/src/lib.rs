@@ -17,6 +17,7 @@ pub mod quantity;
 pub mod source;
 pub mod strmap;
 pub mod yaml;
+pub mod yaml_out;
 
 pub use cluster::{ClusterError, ClusterLoadStats, ClusterScope, load_cluster};
 pub use load::{Diagnostic, Input, LoadOptions, Location, Position, Reparsed, Workspace, load};

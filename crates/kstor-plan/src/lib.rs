@@ -19,7 +19,8 @@ pub mod provider;
 pub mod recommend;
 pub mod render;
 pub mod scenario;
-pub mod yaml_out;
+/// The YAML writer of generated bundles (kept in kstor-model, shared with `kstor export vap`).
+pub use kstor_model::yaml_out;
 
 pub use error::PlanError;
 pub use generate::{Bundle, GenerateRequest, generate};

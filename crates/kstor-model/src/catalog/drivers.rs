@@ -582,6 +582,27 @@ impl DriverCatalog {
         index.map(|i| DriverMatch { spec: &self.drivers[i], in_tree })
     }
 
+    /// Every name [`lookup`](Self::lookup) resolves without a suffix (driver names, aliases,
+    /// in-tree provisioner names), with the driver it resolves to, sorted by name. For
+    /// exporting the lookup to other languages (`kstor export vap`).
+    pub fn exact_names(&self) -> Vec<(&str, &DriverSpec)> {
+        let mut names: Vec<(&str, &DriverSpec)> = self
+            .by_name
+            .keys()
+            .chain(self.in_tree.keys())
+            .filter_map(|name| self.lookup(name).map(|found| (name.as_str(), found.spec)))
+            .collect();
+        names.sort_unstable_by_key(|(name, _)| *name);
+        names.dedup_by_key(|(name, _)| *name);
+        names
+    }
+
+    /// The suffixes [`lookup`](Self::lookup) falls back to, in the order it tries them, with
+    /// the driver each resolves to.
+    pub fn suffix_rules(&self) -> Vec<(&str, &DriverSpec)> {
+        self.suffixes.iter().map(|(suffix, i)| (suffix.as_str(), &self.drivers[*i])).collect()
+    }
+
     /// Capabilities of a provisioner for a StorageClass's parameters. `driver` is the name
     /// the driver runs under: the provisioner itself (`rook-ceph.rbd.csi.ceph.com`), or the
     /// CSI replacement of an in-tree name.
@@ -593,6 +614,13 @@ impl DriverCatalog {
             None => provisioner.to_string(),
         };
         Some(caps)
+    }
+
+    /// Every in-tree plugin, by name.
+    pub fn in_tree_plugins(&self) -> impl Iterator<Item = &InTreePlugin> {
+        let mut plugins: Vec<&InTreePlugin> = self.in_tree.values().collect();
+        plugins.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        plugins.into_iter()
     }
 
     /// The in-tree plugin with this provisioner name.

@@ -219,6 +219,16 @@ impl RoleCatalog {
         }
     }
 
+    /// The `not_engines` image patterns, normalised (for `kstor export vap`).
+    pub fn not_engine_patterns(&self) -> Vec<String> {
+        self.not_engines.iter().map(|p| p.segments.join("/")).collect()
+    }
+
+    /// `app.kubernetes.io/component` values and the roles they name.
+    pub fn components(&self) -> &BTreeMap<String, Role> {
+        &self.components
+    }
+
     /// The engine with this name.
     pub fn engine(&self, name: &str) -> Option<&Engine> {
         self.engines.iter().find(|e| e.name == name)

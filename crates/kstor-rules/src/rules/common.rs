@@ -30,6 +30,11 @@ const SIDECAR_ALIASES: [(&str, &str); 5] = [
     ("external-health-monitor-controller", "csi-external-health-monitor-controller"),
 ];
 
+/// The last image path segments that run a CSI sidecar (names and distribution aliases).
+pub fn csi_sidecar_image_names() -> Vec<&'static str> {
+    CSI_SIDECARS.iter().copied().chain(SIDECAR_ALIASES.iter().map(|(alias, _)| *alias)).collect()
+}
+
 /// The CSI sidecar an image runs (`csi-provisioner`), if it runs one.
 pub fn csi_sidecar(image: &str) -> Option<&'static str> {
     let repository = image_repository(image);

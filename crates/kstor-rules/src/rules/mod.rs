@@ -3,7 +3,7 @@
 
 mod common;
 
-pub use common::{FsGroupEffect, fs_group_effect};
+pub use common::{FsGroupEffect, csi_sidecar_image_names, fs_group_effect};
 
 pub mod access_mode_unsupported_by_driver;
 pub mod allowed_topologies_mismatch;

@@ -65,6 +65,11 @@ pub enum Command {
     /// Export rules to where clusters already enforce policy: `kstor export vap` prints
     /// ValidatingAdmissionPolicies whose CEL enforces the rules one object can show.
     Export(commands::export::ExportArgs),
+    #[cfg(feature = "lsp")]
+    /// Run the language server on stdin/stdout (LSP): diagnostics for open manifests linted with
+    /// the workspace, hover on claim and class names (workload → claim → class → driver →
+    /// snapshot class), fixes as code actions. Editors start it (docs/editor.md).
+    Lsp(LspArgs),
     /// Print a shell completion script: `kstor completions bash > ~/.local/share/bash-completion/completions/kstor`.
     Completions(commands::completions::CompletionsArgs),
     /// Write the man pages (kstor.1, kstor-lint.1, …) into a directory.
@@ -403,6 +408,16 @@ pub struct ReportArgs {
     pub max_file_size: u64,
 }
 
+/// Arguments of `kstor lsp`.
+#[cfg(feature = "lsp")]
+#[derive(Debug, Args)]
+pub struct LspArgs {
+    /// Speak LSP over stdin/stdout (the only transport, and the default; accepted because
+    /// editor clients pass it).
+    #[arg(long)]
+    pub stdio: bool,
+}
+
 /// Arguments of `kstor rules`.
 #[derive(Debug, Args)]
 pub struct RulesArgs {
@@ -453,6 +468,8 @@ pub fn main() -> ExitCode {
         #[cfg(feature = "probe")]
         Command::Agent(args) => kstor_probe::agent::run(&args),
         Command::Export(args) => commands::export::run(&args),
+        #[cfg(feature = "lsp")]
+        Command::Lsp(args) => commands::lsp::run(&args),
         Command::Completions(args) => commands::completions::run(&args),
         Command::Man(args) => commands::man::run(&args),
     };

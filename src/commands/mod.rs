@@ -19,6 +19,8 @@ pub mod completions;
 pub mod explain;
 pub mod export;
 pub mod lint;
+#[cfg(feature = "lsp")]
+pub mod lsp;
 pub mod man;
 #[cfg(feature = "plan")]
 pub mod plan;

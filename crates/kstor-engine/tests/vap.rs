@@ -447,6 +447,20 @@ struct Agreement {
     coverage: BTreeMap<&'static str, (usize, usize)>,
 }
 
+impl Agreement {
+    /// No evaluation error and no disagreement; prints how many objects each rule judged.
+    fn assert_agrees(&self, input: &str) {
+        eprintln!("{input} objects judged per rule (failing, passing): {:?}", self.coverage);
+        assert!(self.errors.is_empty(), "evaluation errors:\n{}", self.errors.join("\n"));
+        assert!(
+            self.disagreements.is_empty(),
+            "{} disagreements:\n{}",
+            self.disagreements.len(),
+            self.disagreements.join("\n")
+        );
+    }
+}
+
 fn check_agreement(
     evaluator: &Evaluator,
     export: &VapExport,
@@ -528,14 +542,7 @@ fn policies_agree_with_lint_on_every_fixture_object() {
     let files = fixture_files();
     assert!(files.len() > 100, "{} fixture files", files.len());
     let found = check_agreement(&evaluator, &export, &files);
-    eprintln!("fixture objects judged per rule (failing, passing): {:?}", found.coverage);
-    assert!(found.errors.is_empty(), "evaluation errors:\n{}", found.errors.join("\n"));
-    assert!(
-        found.disagreements.is_empty(),
-        "{} disagreements:\n{}",
-        found.disagreements.len(),
-        found.disagreements.join("\n")
-    );
+    found.assert_agrees("fixture");
     for policy in &export.policies {
         let (failing, passing) = found.coverage.get(policy.code).copied().unwrap_or_default();
         // A policy matching only old API versions (KS403) never sees a passing object: the
@@ -556,14 +563,7 @@ fn policies_agree_with_lint_on_the_corpus_of_real_manifests() {
     let files = corpus_files();
     assert!(files.len() > 400, "{} corpus files", files.len());
     let found = check_agreement(&evaluator, &export, &files);
-    eprintln!("corpus objects judged per rule (failing, passing): {:?}", found.coverage);
-    assert!(found.errors.is_empty(), "evaluation errors:\n{}", found.errors.join("\n"));
-    assert!(
-        found.disagreements.is_empty(),
-        "{} disagreements:\n{}",
-        found.disagreements.len(),
-        found.disagreements.join("\n")
-    );
+    found.assert_agrees("corpus");
 }
 
 /// KS302's role detection, generated from the role catalog, finds the role kstor finds on

@@ -102,7 +102,7 @@ fn rule_descriptor(rule: &dyn Rule) -> Value {
         "shortDescription": {"text": meta.summary},
         "fullDescription": {"text": meta.section("What it does").unwrap_or_default()},
         "help": {"text": meta.section("Fix").unwrap_or_default(), "markdown": docs},
-        "helpUri": format!("{INFORMATION_URI}/blob/main/docs/rules/{}.md", meta.code),
+        "helpUri": meta.doc_url(),
         "defaultConfiguration": {"level": level(meta.severity)},
         "properties": {"tags": ["kubernetes", "storage", meta.group.as_str()]},
     })

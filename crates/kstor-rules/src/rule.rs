@@ -156,7 +156,16 @@ impl Requires {
 /// Headings every rule's documentation must have, in order.
 pub const DOC_SECTIONS: [&str; 5] = ["What it does", "Why it matters", "Example", "Fix", "References"];
 
+/// Where the rules' documentation pages are published (`docs/rules/<CODE>.md` of the
+/// repository): SARIF's `helpUri` and the language server's diagnostic links.
+pub const RULE_DOCS_BASE: &str = "https://github.com/kstor-dev/kstor/blob/main/docs/rules";
+
 impl RuleMeta {
+    /// The URL of the rule's documentation page.
+    pub fn doc_url(&self) -> String {
+        format!("{RULE_DOCS_BASE}/{}.md", self.code)
+    }
+
     /// The documentation with the one-space indent of `///` comments removed.
     pub fn documentation(&self) -> String {
         let mut out = String::new();

@@ -42,10 +42,9 @@ fn header(export: &VapExport) -> Vec<String> {
 }
 
 fn metadata(policy: &Policy) -> Map {
-    let mut annotations = Map::new().with("kstor.io/rule", policy.code).with(
-        "kstor.io/docs",
-        format!("https://github.com/kstor-dev/kstor/blob/main/docs/rules/{}.md", policy.code),
-    );
+    let mut annotations = Map::new()
+        .with("kstor.io/rule", policy.code)
+        .with("kstor.io/docs", format!("{}/{}.md", kstor_rules::rule::RULE_DOCS_BASE, policy.code));
     if let Some(caveat) = policy.caveat {
         annotations = annotations.with("kstor.io/caveat", caveat);
     }

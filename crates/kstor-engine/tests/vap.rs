@@ -483,7 +483,7 @@ fn check_agreement(
                         })
                         .collect(),
                 };
-                let entry = by_rule.entry(policy.code).or_insert((false, Vec::new(), Vec::new()));
+                let entry = by_rule.entry(policy.code()).or_insert((false, Vec::new(), Vec::new()));
                 match policy_fails(evaluator, policy, object, &params) {
                     Ok(Some((failed, messages))) => {
                         entry.0 |= failed;
@@ -544,14 +544,14 @@ fn policies_agree_with_lint_on_every_fixture_object() {
     let found = check_agreement(&evaluator, &export, &files);
     found.assert_agrees("fixture");
     for policy in &export.policies {
-        let (failing, passing) = found.coverage.get(policy.code).copied().unwrap_or_default();
+        let (failing, passing) = found.coverage.get(policy.code()).copied().unwrap_or_default();
         // A policy matching only old API versions (KS403) never sees a passing object: the
         // current version is not matched at all.
         let passing_needed = !policy.exact_versions;
         assert!(
             failing > 0 && (passing > 0 || !passing_needed),
             "{}: fixtures give {failing} failing and {passing} passing objects",
-            policy.code
+            policy.code()
         );
     }
 }
@@ -572,7 +572,7 @@ fn policies_agree_with_lint_on_the_corpus_of_real_manifests() {
 fn role_detection_in_cel_agrees_with_kstor() {
     let evaluator = Evaluator::new();
     let export = export();
-    let policy = export.policies.iter().find(|p| p.code == "KS302").expect("KS302 policy");
+    let policy = export.policies.iter().find(|p| p.code() == "KS302").expect("KS302 policy");
     let mut files = fixture_files();
     files.extend(corpus_files());
     let mut checked = BTreeMap::new();

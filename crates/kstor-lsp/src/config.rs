@@ -45,7 +45,7 @@ pub fn load(root: Option<&Path>) -> Result<Loaded, Problem> {
         |message: String, (line, column): (u32, u32)| Problem { path: path.clone(), message, line, column };
     let config = Config::load(&path).map_err(|e| {
         let at = match &e {
-            ConfigError::Invalid(data) => line_col(&data.location),
+            ConfigError::Invalid(data) => (data.at.line.saturating_sub(1), data.at.column.saturating_sub(1)),
             ConfigError::Io { .. } => (0, 0),
         };
         problem(e.to_string(), at)
@@ -67,15 +67,6 @@ pub fn is_config_of(root: &Path, path: &Path) -> bool {
 /// configuration, never a manifest.
 pub fn is_config_name(path: &Path) -> bool {
     path.file_name().and_then(|n| n.to_str()).is_some_and(|n| CONFIG_FILE_NAMES.contains(&n))
-}
-
-/// `12:5 (select[0])` → 0-based (11, 4).
-fn line_col(location: &str) -> (u32, u32) {
-    let mut numbers = location.split([':', ' ']).map(|n| n.parse::<u32>().ok());
-    match (numbers.next().flatten(), numbers.next().flatten()) {
-        (Some(line), Some(column)) => (line.saturating_sub(1), column.saturating_sub(1)),
-        _ => (0, 0),
-    }
 }
 
 #[cfg(test)]
@@ -107,7 +98,5 @@ mod tests {
         assert!(is_config_of(root, Path::new("/w/.kstor.yml")));
         assert!(!is_config_of(root, Path::new("/w/project/sub/.kstor.yaml")));
         assert!(!is_config_of(root, Path::new("/w/project/kstor.yaml")));
-        assert_eq!(line_col("3:7 (severity.KS401)"), (2, 6));
-        assert_eq!(line_col("spec"), (0, 0));
     }
 }

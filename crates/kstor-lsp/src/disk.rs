@@ -29,13 +29,8 @@ pub struct Scan {
     pub left_out: usize,
 }
 
-/// Whether a path has a manifest extension.
-pub fn is_manifest_path(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
-        Some("yaml" | "yml" | "json")
-    )
-}
+/// Whether a path has a manifest extension, as `kstor lint DIR` decides it.
+pub use kstor_model::load::is_manifest_name as is_manifest_path;
 
 /// Whether the config's `exclude` patterns match a path or a directory it is in (as walking
 /// skips an excluded directory's files).

@@ -135,7 +135,8 @@ fn collect_files(inputs: &[Input], options: &LoadOptions) -> Result<Vec<Input>, 
     Ok(files)
 }
 
-fn is_manifest_name(path: &FsPath) -> bool {
+/// Whether a path names a manifest kstor reads from a directory (`.yaml`, `.yml`, `.json`).
+pub fn is_manifest_name(path: &FsPath) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
         Some("yaml" | "yml" | "json")

@@ -140,6 +140,13 @@ pub fn object_name() -> &'static str {
     "(has(object.metadata.name) ? object.metadata.name : object.metadata.generateName)"
 }
 
+/// A claim spec (`params.spec`) all of whose access modes bind to one node.
+pub fn single_node(spec: &str) -> String {
+    format!(
+        "has({spec}.accessModes) && size({spec}.accessModes) > 0 && {spec}.accessModes.all(m, m == 'ReadWriteOnce' || m == 'ReadWriteOncePod')"
+    )
+}
+
 /// An RE2 regex matching image references whose repository (registry, tag and digest
 /// removed) ends with the pattern's segments, as kstor's role catalog matches images; `*`
 /// matches within a segment. Case-insensitive.

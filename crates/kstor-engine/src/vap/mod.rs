@@ -13,6 +13,7 @@ mod render;
 mod rules;
 
 use kstor_model::catalog::Catalog;
+use kstor_rules::rule::RuleMeta;
 use kstor_rules::{Severity, registry};
 
 pub use cel::{PodFamily, Resource};
@@ -61,6 +62,15 @@ pub struct ParamKind {
     pub namespaced: bool,
 }
 
+impl ParamKind {
+    /// The PersistentVolumeClaims of the request's namespace.
+    pub const CLAIMS: ParamKind =
+        ParamKind { api_version: "v1", kind: "PersistentVolumeClaim", namespaced: true };
+    /// Every StorageClass.
+    pub const STORAGE_CLASSES: ParamKind =
+        ParamKind { api_version: "storage.k8s.io/v1", kind: "StorageClass", namespaced: false };
+}
+
 /// One CEL validation: `expression` is true when the object passes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Validation {
@@ -71,12 +81,10 @@ pub struct Validation {
 }
 
 /// One ValidatingAdmissionPolicy (and its binding).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Policy {
-    /// Rule code (`KS101`).
-    pub code: &'static str,
-    /// Rule name (`immediate-binding-on-topology-storage`).
-    pub rule: &'static str,
+    /// The rule it enforces.
+    pub rule: &'static RuleMeta,
     /// Distinguishes several policies of one rule (`pods`, `node-local`).
     pub variant: Option<&'static str>,
     /// The severity kstor gives these findings (the binding's default action follows it).
@@ -98,9 +106,73 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// A policy of `rule` at its default severity with one validation, matching `resources`
+    /// in any equivalent version; the other parts are added with the builder methods.
+    pub fn new(rule: &'static RuleMeta, resources: Vec<Resource>, validation: Validation) -> Policy {
+        Policy {
+            rule,
+            variant: None,
+            severity: rule.severity,
+            resources,
+            exact_versions: false,
+            param: None,
+            match_conditions: Vec::new(),
+            variables: Vec::new(),
+            validations: vec![validation],
+            caveat: None,
+        }
+    }
+
+    /// Names one of several policies of the rule.
+    pub fn variant(mut self, variant: &'static str) -> Policy {
+        self.variant = Some(variant);
+        self
+    }
+
+    /// Another severity than the rule's default (KS101's node-local classes are errors).
+    pub fn severity(mut self, severity: Severity) -> Policy {
+        self.severity = severity;
+        self
+    }
+
+    /// Only requests in the listed versions (`matchPolicy: Exact`).
+    pub fn exact_versions(mut self) -> Policy {
+        self.exact_versions = true;
+        self
+    }
+
+    /// Every object of this kind is a parameter.
+    pub fn param(mut self, param: ParamKind) -> Policy {
+        self.param = Some(param);
+        self
+    }
+
+    /// A match condition.
+    pub fn match_condition(mut self, name: &str, expression: String) -> Policy {
+        self.match_conditions.push((name.to_string(), expression));
+        self
+    }
+
+    /// Variables, in order.
+    pub fn variables(mut self, variables: Vec<(String, String)>) -> Policy {
+        self.variables = variables;
+        self
+    }
+
+    /// What the CEL cannot see that kstor does.
+    pub fn caveat(mut self, caveat: &'static str) -> Policy {
+        self.caveat = Some(caveat);
+        self
+    }
+
+    /// The rule code (`KS101`).
+    pub fn code(&self) -> &'static str {
+        self.rule.code
+    }
+
     /// `kstor-ks101-immediate-binding-on-topology-storage[-variant]`.
     pub fn name(&self) -> String {
-        let mut name = format!("kstor-{}-{}", self.code.to_ascii_lowercase(), self.rule);
+        let mut name = format!("kstor-{}-{}", self.rule.code.to_ascii_lowercase(), self.rule.name);
         if let Some(variant) = self.variant {
             name.push('-');
             name.push_str(variant);
@@ -218,7 +290,7 @@ pub const NOT_EXPORTED: &[NotExported] = &[
 
 /// Codes of the rules exported as policies.
 pub fn exported_codes() -> Vec<&'static str> {
-    rules::EXPORTERS.iter().map(|(code, _)| *code).collect()
+    rules::EXPORTERS.iter().map(|(rule, _)| rule.code).collect()
 }
 
 /// What to export.
@@ -283,7 +355,7 @@ pub fn export(
         if !wanted.contains(&code) {
             continue;
         }
-        match rules::EXPORTERS.iter().find(|(c, _)| *c == code) {
+        match rules::EXPORTERS.iter().find(|(rule, _)| rule.code == code) {
             Some((_, build)) => {
                 for mut policy in build(catalog) {
                     // A configured severity applies to the whole rule.
@@ -313,5 +385,46 @@ impl crate::Engine {
         export(self.catalog(), options, &|code| settings.enabled.contains(code), &|code| {
             settings.severity.get(code).copied()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_is_either_exported_or_says_why_not() {
+        let exported = exported_codes();
+        for rule in registry::rules() {
+            let code = rule.meta().code;
+            let listed = NOT_EXPORTED.iter().filter(|n| n.code == code).count();
+            let built = exported.iter().filter(|c| **c == code).count();
+            assert_eq!(
+                listed + built,
+                1,
+                "{code}: exported {built} times, listed as not exported {listed} times"
+            );
+        }
+        assert_eq!(exported.len() + NOT_EXPORTED.len(), registry::rules().len());
+    }
+
+    #[test]
+    fn policies_carry_their_rule_and_unique_names() {
+        let export = crate::Engine::default().export_vap(&ExportOptions::default()).expect("export");
+        let mut names: Vec<String> = export.policies.iter().map(Policy::name).collect();
+        let count = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), count, "policy names are unique");
+        for policy in &export.policies {
+            assert!(exported_codes().contains(&policy.code()), "{}", policy.name());
+            for validation in &policy.validations {
+                assert!(
+                    validation
+                        .message_expression
+                        .starts_with(&format!("'{} {}: '", policy.rule.code, policy.rule.name))
+                );
+            }
+        }
     }
 }

@@ -42,9 +42,8 @@ fn header(export: &VapExport) -> Vec<String> {
 }
 
 fn metadata(policy: &Policy) -> Map {
-    let mut annotations = Map::new()
-        .with("kstor.io/rule", policy.code)
-        .with("kstor.io/docs", format!("{}/{}.md", kstor_rules::rule::RULE_DOCS_BASE, policy.code));
+    let mut annotations =
+        Map::new().with("kstor.io/rule", policy.rule.code).with("kstor.io/docs", policy.rule.doc_url());
     if let Some(caveat) = policy.caveat {
         annotations = annotations.with("kstor.io/caveat", caveat);
     }

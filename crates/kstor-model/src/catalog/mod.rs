@@ -85,12 +85,14 @@ impl Catalog {
 
 /// Error reading a data file: where and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}: {location}: {message}")]
+#[error("{file}: {at}{}: {message}", .path.as_ref().map(|p| format!(" ({p})")).unwrap_or_default())]
 pub struct DataError {
     /// The data file.
     pub file: String,
-    /// `line:column` or the field path.
-    pub location: String,
+    /// Where in it (1-based).
+    pub at: crate::source::LineCol,
+    /// The field, when the error is about one (`drivers[2].topology`).
+    pub path: Option<String>,
     /// What is wrong.
     pub message: String,
 }
@@ -102,20 +104,28 @@ pub fn parse_data<T: for<'a> Deserialize<'a>>(file: &str, text: &str) -> Result<
     if let Some(error) = stream.errors.first() {
         return Err(DataError {
             file: file.into(),
-            location: source.line_col(error.span.start).to_string(),
+            at: source.line_col(error.span.start),
+            path: None,
             message: error.message.clone(),
         });
     }
     let Some(document) = stream.documents.first() else {
-        return from_node::<T>(parse_stream("{}", &Limits::default()).root(0))
-            .map_err(|(_, message)| DataError { file: file.into(), location: "1:1".into(), message });
+        return from_node::<T>(parse_stream("{}", &Limits::default()).root(0)).map_err(|(_, message)| {
+            DataError {
+                file: file.into(),
+                at: crate::source::LineCol { line: 1, column: 1 },
+                path: None,
+                message,
+            }
+        });
     };
     let root = stream.tree.node(document.root);
     from_node::<T>(root).map_err(|(path, message)| {
         let position = path.resolve(root);
         DataError {
             file: file.into(),
-            location: format!("{} ({})", source.line_col(position.span.start), path),
+            at: source.line_col(position.span.start),
+            path: Some(path.to_string()),
             message,
         }
     })

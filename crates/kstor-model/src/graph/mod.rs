@@ -27,7 +27,7 @@ pub use assess::Assessment;
 pub use extract::is_default_storage_class;
 pub use model::*;
 pub use references::{CLUSTER_SCOPED_KINDS, ObjectKey, Reference, is_cluster_scoped};
-pub use role::{ROLE_ANNOTATION, covers};
+pub use role::{COMPONENT_LABELS, NAME_LABEL, ROLE_ANNOTATION, covers};
 pub use schedules::{Scope, SnapshotSchedule};
 pub use scrape::ScrapeConfig;
 pub use selector::LabelSelector;

@@ -8,8 +8,10 @@ use crate::object::Object;
 /// The annotation that sets a workload's role explicitly.
 pub const ROLE_ANNOTATION: &str = "kstor.io/role";
 
-const NAME_LABEL: &str = "app.kubernetes.io/name";
-const COMPONENT_LABELS: [&str; 3] = ["app.kubernetes.io/component", "component", "tier"];
+/// The label whose value can name an engine.
+pub const NAME_LABEL: &str = "app.kubernetes.io/name";
+/// Labels whose value can name a role, in the order they are read.
+pub const COMPONENT_LABELS: [&str; 3] = ["app.kubernetes.io/component", "component", "tier"];
 
 /// Decides a workload's role. Returns an error message for an invalid `kstor.io/role` value.
 pub fn classify(

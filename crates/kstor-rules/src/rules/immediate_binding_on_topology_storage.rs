@@ -70,8 +70,10 @@ crate::declare_rule! {
     }
 }
 
-const ZONE_KEYS_SUFFIX: &str = "/zone";
-const NO_PROVISIONER: &str = "kubernetes.io/no-provisioner";
+/// Zone topology keys end with this (`topology.kubernetes.io/zone`, `topology.ebs.csi.aws.com/zone`).
+pub const ZONE_KEYS_SUFFIX: &str = "/zone";
+/// The provisioner of static classes (local disks, pre-created volumes).
+pub const NO_PROVISIONER: &str = "kubernetes.io/no-provisioner";
 
 impl Check for ImmediateBindingOnTopologyStorage {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
@@ -136,7 +138,7 @@ impl Check for ImmediateBindingOnTopologyStorage {
 }
 
 /// Name parts that say a static class holds network volumes, which have no topology.
-const NETWORK_STORAGE: [&str; 7] = ["nfs", "iscsi", "smb", "cifs", "cephfs", "glusterfs", "nas"];
+pub const NETWORK_STORAGE: [&str; 7] = ["nfs", "iscsi", "smb", "cifs", "cephfs", "glusterfs", "nas"];
 
 /// Whether a class name says its volumes are network storage (`nfs`, `static-iscsi`).
 fn names_network_storage(name: &str) -> bool {

@@ -4,14 +4,17 @@
 //! parameters of a second policy (the claims of the request's namespace).
 
 use kstor_model::catalog::Catalog;
-use kstor_rules::Severity;
+use kstor_rules::rule::RuleMeta;
+use kstor_rules::rules::fsgroup_without_change_policy::FsgroupWithoutChangePolicy;
 
 use super::message;
-use super::rwo_claim_rolling_update::single_node;
-use crate::vap::cel::{PodFamily, pod_variables};
+use crate::vap::cel::{PodFamily, pod_variables, single_node};
 use crate::vap::{ParamKind, Policy, Resource, Validation};
 
-const RULE: &str = "fsgroup-without-change-policy";
+const RULE: &RuleMeta = &FsgroupWithoutChangePolicy::META;
+
+/// What the CEL does not follow.
+const CAVEAT: &str = "the claim's class and driver are not followed: claims of drivers that ignore fsGroup or manage ownership themselves (NFS, Azure File) are reported too";
 
 /// A claim spec kstor expects the kubelet to chown: single-node and not a raw block device.
 fn chowned(spec: &str) -> String {
@@ -35,40 +38,11 @@ fn base_variables(family: PodFamily) -> Vec<(String, String)> {
 
 fn message_for(what: &str) -> String {
     message(
-        "KS503",
         RULE,
         &format!(
             "variables.workload + ' sets fsGroup ' + string(variables.spec.securityContext.fsGroup) + ' with ' + (has(variables.spec.securityContext.fsGroupChangePolicy) ? 'fsGroupChangePolicy: Always' : 'no fsGroupChangePolicy (Always)') + ': on every mount the kubelet changes the group of every file in ' + {what} + ', which makes pod starts slow on large volumes; set fsGroupChangePolicy: OnRootMismatch'"
         ),
     )
-}
-
-fn policy(
-    variant: &'static str,
-    resources: Vec<Resource>,
-    param: bool,
-    variables: Vec<(String, String)>,
-    validation: Validation,
-) -> Policy {
-    Policy {
-        code: "KS503",
-        rule: RULE,
-        variant: Some(variant),
-        severity: Severity::Info,
-        resources,
-        exact_versions: false,
-        param: param.then_some(ParamKind {
-            api_version: "v1",
-            kind: "PersistentVolumeClaim",
-            namespaced: true,
-        }),
-        match_conditions: Vec::new(),
-        variables,
-        validations: vec![validation],
-        caveat: Some(
-            "the claim's class and driver are not followed: claims of drivers that ignore fsGroup or manage ownership themselves (NFS, Azure File) are reported too",
-        ),
-    }
 }
 
 pub fn policies(_: &Catalog) -> Vec<Policy> {
@@ -84,20 +58,21 @@ pub fn policies(_: &Catalog) -> Vec<Policy> {
                 mounted("v.name")
             ),
         ));
-        out.push(policy(
-            match family {
-                PodFamily::Pods => "ephemeral-pods",
-                PodFamily::Workloads => "ephemeral-workloads",
-                PodFamily::CronJobs => "ephemeral-cronjobs",
-            },
-            family.resources(),
-            false,
-            variables,
-            Validation {
-                expression: "!variables.slowChown || size(variables.ephemeral) == 0".into(),
-                message_expression: message_for("'ephemeral volume ' + variables.ephemeral[0].name"),
-            },
-        ));
+        let validation = Validation {
+            expression: "!variables.slowChown || size(variables.ephemeral) == 0".into(),
+            message_expression: message_for("'ephemeral volume ' + variables.ephemeral[0].name"),
+        };
+        let variant = match family {
+            PodFamily::Pods => "ephemeral-pods",
+            PodFamily::Workloads => "ephemeral-workloads",
+            PodFamily::CronJobs => "ephemeral-cronjobs",
+        };
+        out.push(
+            Policy::new(RULE, family.resources(), validation)
+                .variant(variant)
+                .variables(variables)
+                .caveat(CAVEAT),
+        );
         let mut variables = base_variables(family);
         variables.push((
             "mountsClaim".into(),
@@ -106,23 +81,25 @@ pub fn policies(_: &Catalog) -> Vec<Policy> {
                 mounted("v.name")
             ),
         ));
-        out.push(policy(
-            match family {
-                PodFamily::Pods => "claims-pods",
-                PodFamily::Workloads => "claims-workloads",
-                PodFamily::CronJobs => "claims-cronjobs",
-            },
-            family.resources(),
-            true,
-            variables,
-            Validation {
-                expression: format!(
-                    "!variables.slowChown || !variables.mountsClaim || !({})",
-                    chowned("params.spec")
-                ),
-                message_expression: message_for("'claim ' + params.metadata.name"),
-            },
-        ));
+        let validation = Validation {
+            expression: format!(
+                "!variables.slowChown || !variables.mountsClaim || !({})",
+                chowned("params.spec")
+            ),
+            message_expression: message_for("'claim ' + params.metadata.name"),
+        };
+        let variant = match family {
+            PodFamily::Pods => "claims-pods",
+            PodFamily::Workloads => "claims-workloads",
+            PodFamily::CronJobs => "claims-cronjobs",
+        };
+        out.push(
+            Policy::new(RULE, family.resources(), validation)
+                .variant(variant)
+                .param(ParamKind::CLAIMS)
+                .variables(variables)
+                .caveat(CAVEAT),
+        );
     }
     // StatefulSet claim templates: a mount whose name no pod volume has.
     let mut variables = base_variables(PodFamily::Workloads);
@@ -134,15 +111,16 @@ pub fn policies(_: &Catalog) -> Vec<Policy> {
             mounted("t.metadata.name")
         ),
     ));
-    out.push(policy(
-        "claim-templates",
-        vec![Resource::new("apps", "v1", &["statefulsets"])],
-        false,
-        variables,
-        Validation {
-            expression: "!variables.slowChown || size(variables.templates) == 0".into(),
-            message_expression: message_for("'claim template ' + variables.templates[0].metadata.name"),
-        },
-    ));
+    let validation = Validation {
+        expression: "!variables.slowChown || size(variables.templates) == 0".into(),
+        message_expression: message_for("'claim template ' + variables.templates[0].metadata.name"),
+    };
+    let stateful_sets = vec![Resource::new("apps", "v1", &["statefulsets"])];
+    out.push(
+        Policy::new(RULE, stateful_sets, validation)
+            .variant("claim-templates")
+            .variables(variables)
+            .caveat(CAVEAT),
+    );
     out
 }

@@ -3,12 +3,16 @@
 
 use kstor_model::catalog::{Catalog, Topology};
 use kstor_rules::Severity;
+use kstor_rules::rule::RuleMeta;
+use kstor_rules::rules::immediate_binding_on_topology_storage::{
+    ImmediateBindingOnTopologyStorage, NETWORK_STORAGE, NO_PROVISIONER, ZONE_KEYS_SUFFIX,
+};
 
 use super::{message, storage_classes};
 use crate::vap::cel::{lit, object_name, parameter_matches, provisioner_conditions};
 use crate::vap::{Policy, Validation};
 
-const NO_PROVISIONER: &str = "kubernetes.io/no-provisioner";
+const RULE: &RuleMeta = &ImmediateBindingOnTopologyStorage::META;
 
 fn topology_word(t: Topology) -> &'static str {
     match t {
@@ -44,8 +48,10 @@ fn topology(catalog: &Catalog) -> String {
     chain
 }
 
-/// Network storage name parts that exempt a static class (as the rule's `NETWORK_STORAGE`).
-const NETWORK_NAME: &str = "(^|[-_.])(nfs|iscsi|smb|cifs|cephfs|glusterfs|nas)([-_.]|$)";
+/// A class name with a part that says network storage (the rule's `NETWORK_STORAGE`).
+fn network_name() -> String {
+    format!("(^|[-_.])({})([-_.]|$)", NETWORK_STORAGE.join("|"))
+}
 
 fn variables(catalog: &Catalog) -> Vec<(String, String)> {
     vec![
@@ -56,7 +62,7 @@ fn variables(catalog: &Catalog) -> Vec<(String, String)> {
         ),
         (
             "pinnedToOneZone".into(),
-            "has(object.allowedTopologies) && size(object.allowedTopologies) == 1 && has(object.allowedTopologies[0].matchLabelExpressions) && object.allowedTopologies[0].matchLabelExpressions.exists(e, e.key.endsWith('/zone') && size(e.values) == 1)".into(),
+            "has(object.allowedTopologies) && size(object.allowedTopologies) == 1 && has(object.allowedTopologies[0].matchLabelExpressions) && object.allowedTopologies[0].matchLabelExpressions.exists(e, e.key.endsWith(".to_string() + &lit(ZONE_KEYS_SUFFIX) + ") && size(e.values) == 1)",
         ),
         (
             "how".into(),
@@ -70,11 +76,10 @@ pub fn policies(catalog: &Catalog) -> Vec<Policy> {
         expression: format!(
             "!variables.immediate || (variables.topology == 'zonal' ? variables.pinnedToOneZone : variables.topology != 'static' || {}.lowerAscii().matches({}))",
             object_name(),
-            lit(NETWORK_NAME)
+            lit(&network_name())
         ),
         message_expression: message(
-            "KS101",
-            "immediate-binding-on-topology-storage",
+            RULE,
             &format!(
                 "'storage class ' + {} + ' ' + variables.how + ', but ' + (variables.topology == 'static' ? 'it is a static class; if its volumes are local, as static provisioning almost always is, a claim is bound to a local volume on some node before its pod is scheduled, and the pod can then only run on that node, even if it does not fit there' : object.provisioner + ' volumes are zonal: a volume can be created in a zone where its pod cannot be scheduled, leaving the pod Pending with a volume node affinity conflict') + '; set volumeBindingMode: WaitForFirstConsumer'",
                 object_name()
@@ -84,30 +89,21 @@ pub fn policies(catalog: &Catalog) -> Vec<Policy> {
     let node_local = Validation {
         expression: "!variables.immediate || variables.topology != 'node-local'".into(),
         message_expression: message(
-            "KS101",
-            "immediate-binding-on-topology-storage",
+            RULE,
             &format!(
                 "'storage class ' + {} + ' ' + variables.how + ', but ' + object.provisioner + ' volumes are node-local: the volume is created on a node chosen before the pod is scheduled, and the pod can never run anywhere else; set volumeBindingMode: WaitForFirstConsumer'",
                 object_name()
             ),
         ),
     };
-    let policy = |variant, severity, validation| Policy {
-        code: "KS101",
-        rule: "immediate-binding-on-topology-storage",
-        variant: Some(variant),
-        severity,
-        resources: storage_classes(),
-        exact_versions: false,
-        param: None,
-        match_conditions: Vec::new(),
-        variables: variables(catalog),
-        validations: vec![validation],
-        caveat: None,
-    };
-    let mut zonal_policy = policy("zonal", Severity::Warning, zonal);
-    zonal_policy.caveat = Some(
-        "a static class (kubernetes.io/no-provisioner) is judged without its PersistentVolumes: reported unless its name says network storage",
-    );
-    vec![zonal_policy, policy("node-local", Severity::Error, node_local)]
+    vec![
+        Policy::new(RULE, storage_classes(), zonal)
+            .variant("zonal")
+            .variables(variables(catalog))
+            .caveat("a static class (kubernetes.io/no-provisioner) is judged without its PersistentVolumes: reported unless its name says network storage"),
+        Policy::new(RULE, storage_classes(), node_local)
+            .variant("node-local")
+            .severity(Severity::Error)
+            .variables(variables(catalog)),
+    ]
 }

@@ -2,11 +2,14 @@
 //! standard), or an in-tree class whose unset type defaulted to one.
 
 use kstor_model::catalog::Catalog;
-use kstor_rules::Severity;
+use kstor_rules::rule::RuleMeta;
+use kstor_rules::rules::legacy_volume_type::LegacyVolumeType;
 
 use super::{message, storage_classes};
 use crate::vap::cel::{any_of, list, lit, object_name, provisioner_conditions};
 use crate::vap::{Policy, Validation};
+
+const RULE: &RuleMeta = &LegacyVolumeType::META;
 
 pub fn policies(catalog: &Catalog) -> Vec<Policy> {
     let drivers = provisioner_conditions(&catalog.drivers, |s| !s.legacy_types.is_empty());
@@ -34,27 +37,15 @@ pub fn policies(catalog: &Catalog) -> Vec<Policy> {
             ));
         }
     }
-    vec![Policy {
-        code: "KS805",
-        rule: "legacy-volume-type",
-        variant: None,
-        severity: Severity::Info,
-        resources: storage_classes(),
-        exact_versions: false,
-        param: None,
-        match_conditions: Vec::new(),
-        variables: vec![("legacy".into(), any_of(terms))],
-        validations: vec![Validation {
-            expression: "!variables.legacy".into(),
-            message_expression: message(
-                "KS805",
-                "legacy-volume-type",
-                &format!(
-                    "'storage class ' + {} + ' picks a superseded volume type' + (has(object.parameters) && 'type' in object.parameters ? ' `' + object.parameters['type'] + '`' : ' (type unset: the in-tree provisioner ' + object.provisioner + ' created gp2 volumes)') + '; use the replacement (gp3 for gp2 and standard, io2 for io1) in a new class'",
-                    object_name()
-                ),
+    let validation = Validation {
+        expression: "!variables.legacy".into(),
+        message_expression: message(
+            RULE,
+            &format!(
+                "'storage class ' + {} + ' picks a superseded volume type' + (has(object.parameters) && 'type' in object.parameters ? ' `' + object.parameters['type'] + '`' : ' (type unset: the in-tree provisioner ' + object.provisioner + ' created gp2 volumes)') + '; use the replacement (gp3 for gp2 and standard, io2 for io1) in a new class'",
+                object_name()
             ),
-        }],
-        caveat: None,
-    }]
+        ),
+    };
+    vec![Policy::new(RULE, storage_classes(), validation).variables(vec![("legacy".into(), any_of(terms))])]
 }

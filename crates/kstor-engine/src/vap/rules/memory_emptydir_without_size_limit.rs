@@ -2,11 +2,14 @@
 //! CSI driver pods.
 
 use kstor_model::catalog::Catalog;
-use kstor_rules::Severity;
+use kstor_rules::rule::RuleMeta;
+use kstor_rules::rules::memory_emptydir_without_size_limit::MemoryEmptydirWithoutSizeLimit;
 
 use super::message;
 use crate::vap::cel::{PodFamily, image_regex, lit, pod_variables};
 use crate::vap::{Policy, Validation};
+
+const RULE: &RuleMeta = &MemoryEmptydirWithoutSizeLimit::META;
 
 /// A memory-backed emptyDir without sizeLimit, for a volume `v`.
 const UNBOUNDED: &str = "has(v.emptyDir) && has(v.emptyDir.medium) && v.emptyDir.medium == 'Memory' && !has(v.emptyDir.sizeLimit)";
@@ -19,32 +22,23 @@ pub fn policies(_: &Catalog) -> Vec<Policy> {
             let mut variables = pod_variables(family);
             variables.push((
                 "csiDriverPod".into(),
-                format!("variables.containers.exists(c, has(c.image) && c.image.matches({}))", lit(&image_regex(&sidecars))),
+                format!(
+                    "variables.containers.exists(c, has(c.image) && c.image.matches({}))",
+                    lit(&image_regex(&sidecars))
+                ),
             ));
             variables.push((
                 "unbounded".into(),
                 format!("has(variables.spec.volumes) ? variables.spec.volumes.filter(v, {UNBOUNDED}) : []"),
             ));
-            Policy {
-                code: "KS601",
-                rule: "memory-emptydir-without-size-limit",
-                variant: Some(family.suffix()),
-                severity: Severity::Warning,
-                resources: family.resources(),
-                exact_versions: false,
-                param: None,
-                match_conditions: Vec::new(),
-                variables,
-                validations: vec![Validation {
-                    expression: "variables.csiDriverPod || size(variables.unbounded) == 0".into(),
-                    message_expression: message(
-                        "KS601",
-                        "memory-emptydir-without-size-limit",
-                        "'volume ' + variables.unbounded[0].name + ' of ' + variables.workload + ' is a memory-backed emptyDir without sizeLimit: its files count against container memory and can grow until the container is OOM-killed or the node runs out of memory; set sizeLimit'",
-                    ),
-                }],
-                caveat: None,
-            }
+            let validation = Validation {
+                expression: "variables.csiDriverPod || size(variables.unbounded) == 0".into(),
+                message_expression: message(
+                    RULE,
+                    "'volume ' + variables.unbounded[0].name + ' of ' + variables.workload + ' is a memory-backed emptyDir without sizeLimit: its files count against container memory and can grow until the container is OOM-killed or the node runs out of memory; set sizeLimit'",
+                ),
+            };
+            Policy::new(RULE, family.resources(), validation).variant(family.suffix()).variables(variables)
         })
         .collect()
 }

@@ -1,44 +1,42 @@
 //! KS803 multiple-default-storage-classes: a class marked default while another is. Every
 //! existing StorageClass is a parameter: the policy fails when one of them is another default.
 
+use kstor_model::api::DEFAULT_CLASS_ANNOTATIONS;
 use kstor_model::catalog::Catalog;
-use kstor_rules::Severity;
+use kstor_rules::rule::RuleMeta;
+use kstor_rules::rules::multiple_default_storage_classes::MultipleDefaultStorageClasses;
 
 use super::{message, storage_classes};
-use crate::vap::cel::object_name;
+use crate::vap::cel::{any_of, lit, object_name};
 use crate::vap::{ParamKind, Policy, Validation};
 
-/// The default-class annotations (the beta one is still honoured).
+const RULE: &RuleMeta = &MultipleDefaultStorageClasses::META;
+
+/// Marked default by either annotation, with the exact value `"true"` (storage-semantics §1).
 fn is_default(object: &str) -> String {
-    format!(
-        "(has({object}.metadata.annotations) && (('storageclass.kubernetes.io/is-default-class' in {object}.metadata.annotations && {object}.metadata.annotations['storageclass.kubernetes.io/is-default-class'] == 'true') || ('storageclass.beta.kubernetes.io/is-default-class' in {object}.metadata.annotations && {object}.metadata.annotations['storageclass.beta.kubernetes.io/is-default-class'] == 'true')))"
-    )
+    let annotations = format!("{object}.metadata.annotations");
+    let marked = any_of(DEFAULT_CLASS_ANNOTATIONS.iter().map(|key| {
+        let key = lit(key);
+        format!("{key} in {annotations} && {annotations}[{key}] == 'true'")
+    }));
+    format!("(has({annotations}) && ({marked}))")
 }
 
 pub fn policies(_: &Catalog) -> Vec<Policy> {
-    vec![Policy {
-        code: "KS803",
-        rule: "multiple-default-storage-classes",
-        variant: None,
-        severity: Severity::Warning,
-        resources: storage_classes(),
-        exact_versions: false,
-        param: Some(ParamKind { api_version: "storage.k8s.io/v1", kind: "StorageClass", namespaced: false }),
-        match_conditions: vec![("marked-default".into(), is_default("object"))],
-        variables: Vec::new(),
-        validations: vec![Validation {
-            expression: format!("!{} || params.metadata.name == {}", is_default("params"), object_name()),
-            message_expression: message(
-                "KS803",
-                "multiple-default-storage-classes",
-                &format!(
-                    "'storage class ' + {} + ' is marked default, and so is ' + params.metadata.name + ': claims without a storageClassName get whichever was created last (Kubernetes 1.26+; older API servers reject them); mark exactly one StorageClass default'",
-                    object_name()
-                ),
+    let validation = Validation {
+        expression: format!("!{} || params.metadata.name == {}", is_default("params"), object_name()),
+        message_expression: message(
+            RULE,
+            &format!(
+                "'storage class ' + {} + ' is marked default, and so is ' + params.metadata.name + ': claims without a storageClassName get whichever was created last (Kubernetes 1.26+; older API servers reject them); mark exactly one StorageClass default'",
+                object_name()
             ),
-        }],
-        caveat: Some(
-            "judged against the classes that exist when the request arrives: the class created second is refused, the first one stays",
         ),
-    }]
+    };
+    vec![
+        Policy::new(RULE, storage_classes(), validation)
+            .param(ParamKind::STORAGE_CLASSES)
+            .match_condition("marked-default", is_default("object"))
+            .caveat("judged against the classes that exist when the request arrives: the class created second is refused, the first one stays"),
+    ]
 }

@@ -2,19 +2,16 @@
 //! while it mounts a single-node claim. The claims of the Deployment's namespace are the
 //! policy's parameters.
 
+use kstor_model::api::HOSTNAME_LABEL;
 use kstor_model::catalog::Catalog;
-use kstor_rules::Severity;
+use kstor_rules::rule::RuleMeta;
+use kstor_rules::rules::rwo_claim_rolling_update::RwoClaimRollingUpdate;
 
 use super::message;
-use crate::vap::cel::workload_name;
+use crate::vap::cel::{lit, single_node, workload_name};
 use crate::vap::{ParamKind, Policy, Resource, Validation};
 
-/// A claim spec (`params.spec`) all of whose access modes bind to one node.
-pub(crate) fn single_node(spec: &str) -> String {
-    format!(
-        "has({spec}.accessModes) && size({spec}.accessModes) > 0 && {spec}.accessModes.all(m, m == 'ReadWriteOnce' || m == 'ReadWriteOncePod')"
-    )
-}
+const RULE: &RuleMeta = &RwoClaimRollingUpdate::META;
 
 /// Percentages of maxSurge round up and of maxUnavailable round down for one replica.
 const PERCENT: &str = "int(string(X).replace('%', '').trim())";
@@ -24,6 +21,7 @@ fn percent(x: &str) -> String {
 }
 
 pub fn policies(_: &Catalog) -> Vec<Policy> {
+    let hostname = lit(HOSTNAME_LABEL);
     let rolling = "object.spec.strategy.rollingUpdate";
     let surge = format!("{rolling}.maxSurge");
     let unavailable = format!("{rolling}.maxUnavailable");
@@ -53,7 +51,7 @@ pub fn policies(_: &Catalog) -> Vec<Policy> {
         ),
         (
             "pinnedToOneNode".into(),
-            "has(object.spec.template.spec.nodeName) || (has(object.spec.template.spec.nodeSelector) && 'kubernetes.io/hostname' in object.spec.template.spec.nodeSelector) || (has(object.spec.template.spec.affinity) && has(object.spec.template.spec.affinity.nodeAffinity) && has(object.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution) && size(object.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms) == 1 && object.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.all(t, has(t.matchExpressions) && t.matchExpressions.exists(e, e.key == 'kubernetes.io/hostname' && e.operator == 'In' && has(e.values) && size(e.values) == 1)))".into(),
+            format!("has(object.spec.template.spec.nodeName) || (has(object.spec.template.spec.nodeSelector) && {hostname} in object.spec.template.spec.nodeSelector) || (has(object.spec.template.spec.affinity) && has(object.spec.template.spec.affinity.nodeAffinity) && has(object.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution) && size(object.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms) == 1 && object.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.all(t, has(t.matchExpressions) && t.matchExpressions.exists(e, e.key == {hostname} && e.operator == 'In' && has(e.values) && size(e.values) == 1)))"),
         ),
         (
             "mountsClaim".into(),
@@ -61,31 +59,22 @@ pub fn policies(_: &Catalog) -> Vec<Policy> {
         ),
     ];
     let single_pod = "params.spec.accessModes.exists(m, m == 'ReadWriteOncePod')";
-    vec![Policy {
-        code: "KS203",
-        rule: "rwo-claim-rolling-update",
-        variant: None,
-        severity: Severity::Warning,
-        resources: vec![Resource::new("apps", "v1", &["deployments"])],
-        exact_versions: false,
-        param: Some(ParamKind { api_version: "v1", kind: "PersistentVolumeClaim", namespaced: true }),
-        match_conditions: Vec::new(),
-        variables,
-        validations: vec![Validation {
-            expression: format!(
-                "!(variables.singleReplica && !variables.recreate && variables.surges && variables.keepsOldPod && variables.mountsClaim && {} && ({single_pod} || !variables.pinnedToOneNode))",
-                single_node("params.spec")
-            ),
-            message_expression: message(
-                "KS203",
-                "rwo-claim-rolling-update",
-                &format!(
-                    "variables.workload + ' (1 replica, RollingUpdate with maxSurge > 0) mounts claim ' + params.metadata.name + ' (' + params.spec.accessModes.join(', ') + '): ' + ({single_pod} ? 'the new pod cannot be scheduled while the old one holds the ReadWriteOncePod volume, and the old one waits for the new one: the rollout hangs' : 'during a rollout the new pod starts before the old one stops; on another node it cannot attach the volume (Multi-Attach error) and the rollout hangs') + '; set strategy.type: Recreate'"
-                ),
-            ),
-        }],
-        caveat: Some(
-            "the claim's driver is not followed: a ReadWriteOnce volume of a driver without attachment (NFS-like) is reported too",
+    let validation = Validation {
+        expression: format!(
+            "!(variables.singleReplica && !variables.recreate && variables.surges && variables.keepsOldPod && variables.mountsClaim && {} && ({single_pod} || !variables.pinnedToOneNode))",
+            single_node("params.spec")
         ),
-    }]
+        message_expression: message(
+            RULE,
+            &format!(
+                "variables.workload + ' (1 replica, RollingUpdate with maxSurge > 0) mounts claim ' + params.metadata.name + ' (' + params.spec.accessModes.join(', ') + '): ' + ({single_pod} ? 'the new pod cannot be scheduled while the old one holds the ReadWriteOncePod volume, and the old one waits for the new one: the rollout hangs' : 'during a rollout the new pod starts before the old one stops; on another node it cannot attach the volume (Multi-Attach error) and the rollout hangs') + '; set strategy.type: Recreate'"
+            ),
+        ),
+    };
+    vec![
+        Policy::new(RULE, vec![Resource::new("apps", "v1", &["deployments"])], validation)
+            .param(ParamKind::CLAIMS)
+            .variables(variables)
+            .caveat("the claim's driver is not followed: a ReadWriteOnce volume of a driver without attachment (NFS-like) is reported too"),
+    ]
 }

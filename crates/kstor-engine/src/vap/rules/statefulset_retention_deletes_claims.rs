@@ -5,15 +5,15 @@
 use std::collections::BTreeMap;
 
 use kstor_model::catalog::{Catalog, Role};
-use kstor_rules::Severity;
+use kstor_model::graph::{COMPONENT_LABELS, NAME_LABEL, ROLE_ANNOTATION};
+use kstor_rules::rule::RuleMeta;
+use kstor_rules::rules::statefulset_retention_deletes_claims::StatefulsetRetentionDeletesClaims;
 
 use super::message;
 use crate::vap::cel::{PodFamily, image_regex, list, lit, pod_variables};
 use crate::vap::{Policy, Resource, Validation};
 
-const ROLE_ANNOTATION: &str = "kstor.io/role";
-const NAME_LABEL: &str = "app.kubernetes.io/name";
-const COMPONENT_LABELS: [&str; 3] = ["app.kubernetes.io/component", "component", "tier"];
+const RULE: &RuleMeta = &StatefulsetRetentionDeletesClaims::META;
 
 fn map_literal(entries: &BTreeMap<String, String>) -> String {
     let items: Vec<String> = entries.iter().map(|(k, v)| format!("{}: {v}", lit(k))).collect();
@@ -143,33 +143,24 @@ pub fn policies(catalog: &Catalog) -> Vec<Policy> {
     variables.extend(role_variables(catalog));
     let critical = list(Role::ALL.iter().filter(|r| r.holds_critical_data()).map(|r| r.name()));
     let policy = "object.spec.persistentVolumeClaimRetentionPolicy";
-    vec![Policy {
-        code: "KS302",
-        rule: "statefulset-retention-deletes-claims",
-        variant: None,
-        severity: Severity::Warning,
-        resources: vec![Resource::new("apps", "v1", &["statefulsets"])],
-        exact_versions: false,
-        param: None,
-        match_conditions: vec![(
-            "deletes-claims".into(),
-            format!(
-                "has({policy}) && ((has({policy}.whenDeleted) && {policy}.whenDeleted == 'Delete') || (has({policy}.whenScaled) && {policy}.whenScaled == 'Delete'))"
+    let validation = Validation {
+        expression: format!("!(variables.role in {critical})"),
+        message_expression: message(
+            RULE,
+            &format!(
+                "variables.role + ' (' + variables.workload + ') sets persistentVolumeClaimRetentionPolicy.' + (has({policy}.whenDeleted) && {policy}.whenDeleted == 'Delete' ? 'whenDeleted: Delete: deleting the statefulset deletes the claims of every replica, and with them (reclaim policy Delete) the volumes and the data' : 'whenScaled: Delete: scaling the statefulset down deletes the claims of the removed replicas: their data is lost, and scaling back up starts them empty') + '; set Retain (the default) and delete claims deliberately, after a backup'"
             ),
-        )],
-        variables,
-        validations: vec![Validation {
-            expression: format!("!(variables.role in {critical})"),
-            message_expression: message(
-                "KS302",
-                "statefulset-retention-deletes-claims",
-                &format!(
-                    "variables.role + ' (' + variables.workload + ') sets persistentVolumeClaimRetentionPolicy.' + (has({policy}.whenDeleted) && {policy}.whenDeleted == 'Delete' ? 'whenDeleted: Delete: deleting the statefulset deletes the claims of every replica, and with them (reclaim policy Delete) the volumes and the data' : 'whenScaled: Delete: scaling the statefulset down deletes the claims of the removed replicas: their data is lost, and scaling back up starts them empty') + '; set Retain (the default) and delete claims deliberately, after a backup'"
-                ),
-            ),
-        }],
-        caveat: Some(
-            "roles come from the kstor.io/role annotation, engine images, labels, data directories and ports as in kstor; role overrides by image from .kstor.yaml are not exported",
         ),
-    }]
+    };
+    let deletes_claims = format!(
+        "has({policy}) && ((has({policy}.whenDeleted) && {policy}.whenDeleted == 'Delete') || (has({policy}.whenScaled) && {policy}.whenScaled == 'Delete'))"
+    );
+    vec![
+        Policy::new(RULE, vec![Resource::new("apps", "v1", &["statefulsets"])], validation)
+            .match_condition("deletes-claims", deletes_claims)
+            .variables(variables)
+            .caveat(
+            "roles come from the kstor.io/role annotation, engine images, labels, data directories and ports as in kstor; role overrides by image from .kstor.yaml are not exported",
+            ),
+    ]
 }

@@ -2,10 +2,14 @@
 
 use kstor_model::catalog::Catalog;
 use kstor_rules::Severity;
+use kstor_rules::rule::RuleMeta;
+use kstor_rules::rules::unencrypted_volume::UnencryptedVolume;
 
 use super::{message, storage_classes};
 use crate::vap::cel::{any_of, list, lit, object_name, provisioner_conditions};
 use crate::vap::{Policy, Validation};
+
+const RULE: &RuleMeta = &UnencryptedVolume::META;
 
 pub fn policies(catalog: &Catalog) -> Vec<Policy> {
     let drivers = provisioner_conditions(&catalog.drivers, |s| s.encryption.is_some());
@@ -32,29 +36,21 @@ pub fn policies(catalog: &Catalog) -> Vec<Policy> {
         if terms.is_empty() {
             continue;
         }
-        out.push(Policy {
-            code: "KS804",
-            rule: "unencrypted-volume",
-            variant,
-            severity,
-            resources: storage_classes(),
-            exact_versions: false,
-            param: None,
-            match_conditions: Vec::new(),
-            variables: vec![("unencrypted".into(), any_of(terms))],
-            validations: vec![Validation {
-                expression: "!variables.unencrypted".into(),
-                message_expression: message(
-                    "KS804",
-                    "unencrypted-volume",
-                    &format!(
-                        "'storage class ' + {} + ' creates volumes (' + object.provisioner + ') unencrypted at rest: the driver encrypts only when the class asks for it'",
-                        object_name()
-                    ),
+        let validation = Validation {
+            expression: "!variables.unencrypted".into(),
+            message_expression: message(
+                RULE,
+                &format!(
+                    "'storage class ' + {} + ' creates volumes (' + object.provisioner + ') unencrypted at rest: the driver encrypts only when the class asks for it'",
+                    object_name()
                 ),
-            }],
-            caveat: None,
-        });
+            ),
+        };
+        let mut policy = Policy::new(RULE, storage_classes(), validation)
+            .severity(severity)
+            .variables(vec![("unencrypted".into(), any_of(terms))]);
+        policy.variant = variant;
+        out.push(policy);
     }
     out
 }

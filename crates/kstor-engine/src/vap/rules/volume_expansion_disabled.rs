@@ -3,11 +3,14 @@
 
 use kstor_model::catalog::Catalog;
 use kstor_model::catalog::drivers::Confidence;
-use kstor_rules::Severity;
+use kstor_rules::rule::RuleMeta;
+use kstor_rules::rules::volume_expansion_disabled::VolumeExpansionDisabled;
 
 use super::{message, storage_classes};
 use crate::vap::cel::{any_of, object_name, provisioner_conditions};
 use crate::vap::{Policy, Validation};
+
+const RULE: &RuleMeta = &VolumeExpansionDisabled::META;
 
 pub fn policies(catalog: &Catalog) -> Vec<Policy> {
     let expands = any_of(
@@ -15,31 +18,18 @@ pub fn policies(catalog: &Catalog) -> Vec<Policy> {
             .into_iter()
             .map(|(_, condition)| condition),
     );
-    vec![Policy {
-        code: "KS701",
-        rule: "volume-expansion-disabled",
-        variant: None,
-        severity: Severity::Warning,
-        resources: storage_classes(),
-        exact_versions: false,
-        param: None,
-        match_conditions: Vec::new(),
-        variables: vec![("expands".into(), expands)],
-        validations: vec![Validation {
-            expression:
-                "!variables.expands || (has(object.allowVolumeExpansion) && object.allowVolumeExpansion)"
-                    .into(),
-            message_expression: message(
-                "KS701",
-                "volume-expansion-disabled",
-                &format!(
-                    "'storage class ' + {} + ' uses ' + object.provisioner + ', which can expand volumes (online for most CSI drivers), but ' + (has(object.allowVolumeExpansion) ? 'sets allowVolumeExpansion: false' : 'leaves allowVolumeExpansion unset (false)') + ': claims on it can never grow when their disks fill up; the API server rejects every resize until the class is edited'",
-                    object_name()
-                ),
+    let validation = Validation {
+        expression: "!variables.expands || (has(object.allowVolumeExpansion) && object.allowVolumeExpansion)"
+            .into(),
+        message_expression: message(
+            RULE,
+            &format!(
+                "'storage class ' + {} + ' uses ' + object.provisioner + ', which can expand volumes (online for most CSI drivers), but ' + (has(object.allowVolumeExpansion) ? 'sets allowVolumeExpansion: false' : 'leaves allowVolumeExpansion unset (false)') + ': claims on it can never grow when their disks fill up; the API server rejects every resize until the class is edited'",
+                object_name()
             ),
-        }],
-        caveat: Some(
-            "kstor lint reports a class only when a stateful workload uses it or the input is a platform bundle; a policy sees the class alone and judges every class",
         ),
-    }]
+    };
+    vec![Policy::new(RULE, storage_classes(), validation).variables(vec![("expands".into(), expands)]).caveat(
+        "kstor lint reports a class only when a stateful workload uses it or the input is a platform bundle; a policy sees the class alone and judges every class",
+    )]
 }
